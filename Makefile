@@ -1,0 +1,45 @@
+# HyperFuse: `make demo` and `make test` install what they need (Debian packages, a
+# virtual environment with torch) and then run. Long jobs: `make bench`.
+SHELL := /bin/bash
+SYSTEM_PYTHON := /usr/bin/python3
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+BUILD := .build
+PLUGINS := $(BUILD)/plugins
+
+# The plugin imports as `hyperfuse` whatever this folder is called: QGIS and Python find it
+# through a link of that name. qgis_process gets its own settings profile under .build.
+export QT_QPA_PLATFORM := offscreen
+export QGIS_PLUGINPATH := $(CURDIR)/$(PLUGINS)
+export QGIS_CUSTOM_CONFIG_PATH := $(CURDIR)/$(BUILD)/qgis-profile
+export PYTHONPATH := $(CURDIR)/$(PLUGINS):/usr/share/qgis/python/plugins
+export XDG_RUNTIME_DIR := $(CURDIR)/$(BUILD)/runtime
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup demo test clean
+
+$(BUILD)/system-packages.stamp: tools/install_system_packages.sh
+	bash tools/install_system_packages.sh
+	mkdir -p $(BUILD) && touch $@
+
+$(VENV)/installed.stamp: $(BUILD)/system-packages.stamp requirements.txt constraints.txt
+	$(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements.txt
+	touch $@
+
+$(PLUGINS)/hyperfuse:
+	mkdir -p $(PLUGINS) $(XDG_RUNTIME_DIR) && chmod 700 $(XDG_RUNTIME_DIR)
+	ln -sfn $(CURDIR) $@
+
+setup: $(VENV)/installed.stamp $(PLUGINS)/hyperfuse
+	@mkdir -p $(XDG_RUNTIME_DIR) && chmod 700 $(XDG_RUNTIME_DIR)
+	@qgis_process.bin plugins enable hyperfuse >/dev/null 2>&1 || true
+
+demo: setup
+	$(PYTHON) tools/demo.py
+
+test: setup
+	$(PYTHON) -m pytest tests
+
+clean:
+	rm -rf $(BUILD) demo_output

@@ -1,0 +1,14 @@
+"""HyperFuse QGIS plugin: hyperspectral/multispectral image fusion as Processing algorithms.
+
+``classFactory`` is what QGIS calls; it works with ``iface=None`` (``qgis_process``) and
+imports nothing heavy: torch is loaded only when a network runs.
+"""
+
+
+def classFactory(iface):  # noqa: N802 (QGIS API name)
+    from .core.environment import add_site_packages
+
+    add_site_packages()
+    from .plugin import HyperFusePlugin
+
+    return HyperFusePlugin(iface)

@@ -1,0 +1,135 @@
+"""Fusion algorithms: one shared base for the networks (one class per registry entry) and bicubic."""
+from __future__ import annotations
+
+from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
+
+from ..core import fusion
+from ..core.registry import METHODS, Method
+from ..core.tiling import DEFAULT_BLOCK_SIZE
+from ..core.torch_support import DEVICES
+from ..core.upsample import BICUBIC_LR_RADIUS, bicubic
+from .base import HyperFuseAlgorithm
+
+DEFAULT_TRAIN_STEPS = 300
+
+INPUT_HELP = {
+    "LR_HSI": "Low-resolution hyperspectral raster (S bands). Its grid must line up with the HR-MSI: "
+              "the LR pixel is an integer multiple r ≥ 2 of the HR pixel, from an origin on the HR grid.",
+    "HR_MSI": "High-resolution multispectral raster (s < S bands) of the same scene.",
+}
+OUTPUT_HELP = {
+    "BLOCK_SIZE": "Side of the square blocks processed at a time, in HR pixels (rounded to a multiple of r). "
+                  "Smaller blocks need less memory; the result does not depend on it.",
+    "OUTPUT": "Fused high-resolution hyperspectral GeoTIFF (float32) on the HR-MSI grid, with the LR-HSI's band "
+              "names and wavelengths. Pixels invalid in either input are nodata (-9999).",
+}
+
+
+class NetworkFusionAlgorithm(HyperFuseAlgorithm):
+    """Shared by every deep-network fusion algorithm; subclasses only set ``METHOD``."""
+
+    METHOD: Method = None
+    GROUP, GROUP_ID = "Fusion", "fusion"
+
+    PARAMETER_HELP = {
+        **INPUT_HELP,
+        "MODEL": "0 auto: a bundled model that matches the inputs' bands and ratio, else train on the inputs; "
+                 "1 weights file: use WEIGHTS; 2 train on the inputs (Wald protocol: both inputs are degraded by "
+                 "r and the network learns to restore the LR-HSI, then fuses the full-resolution pair).",
+        "WEIGHTS": "A HyperFuse weights file (.pt) for this method, these band counts and this ratio (MODEL 1).",
+        "TRAIN_STEPS": "Optimiser steps when training on the inputs. More steps take longer and usually fuse "
+                       "better; 300 takes about a minute on two CPU cores for a small scene.",
+        "DEVICE": "0 auto (CUDA when PyTorch sees a GPU, else CPU), 1 cpu, 2 cuda.",
+        **{k: v for k, v in OUTPUT_HELP.items() if k == "BLOCK_SIZE"},
+        "OUTPUT": OUTPUT_HELP["OUTPUT"],
+        "OUTPUT_WEIGHTS": "Optional: write the model used (trained or loaded) with its model card, to reuse it "
+                          "with MODEL 1.",
+        "SEED": "Random seed of training: the same seed and inputs give the same weights on the CPU.",
+    }
+
+    @property
+    def ALGORITHM_ID(self):  # noqa: N802
+        return f"fuse_{self.METHOD.id}"
+
+    @property
+    def DISPLAY_NAME(self):  # noqa: N802
+        return self.METHOD.name
+
+    @property
+    def SUMMARY(self):  # noqa: N802
+        return (f"Fuses a low-resolution hyperspectral raster with a high-resolution multispectral raster using "
+                f"{self.METHOD.name}. {self.METHOD.summary} Paper: {self.METHOD.paper}. Requires PyTorch.")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add(QgsProcessingParameterRasterLayer("LR_HSI", "Low-resolution hyperspectral image (LR-HSI)"))
+        self.add(QgsProcessingParameterRasterLayer("HR_MSI", "High-resolution multispectral image (HR-MSI)"))
+        self.add(QgsProcessingParameterEnum("MODEL", "Model", options=fusion.MODEL_CHOICES,
+                                            defaultValue=fusion.MODEL_AUTO))
+        self.add(QgsProcessingParameterFile("WEIGHTS", "Weights file", extension="pt", optional=True))
+        self.add(QgsProcessingParameterNumber("TRAIN_STEPS", "Training steps (when training on the inputs)",
+                                              QgsProcessingParameterNumber.Integer, DEFAULT_TRAIN_STEPS, minValue=1))
+        self.add(QgsProcessingParameterEnum("DEVICE", "Device", options=DEVICES, defaultValue=0))
+        self.add(QgsProcessingParameterNumber("BLOCK_SIZE", "Block size (HR pixels)",
+                                              QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE, minValue=16),
+                 advanced=True)
+        self.add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
+                                              minValue=0), advanced=True)
+        self.add(QgsProcessingParameterRasterDestination("OUTPUT", "Fused HR-HSI"))
+        self.add(QgsProcessingParameterFileDestination("OUTPUT_WEIGHTS", "Weights of the model used",
+                                                       fileFilter="HyperFuse weights (*.pt)", optional=True,
+                                                       createByDefault=False))
+        self.addOutput(QgsProcessingOutputString("MODEL_USED", "Model used"))
+
+    def process(self, parameters, context, feedback):
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        output_weights = self.parameterAsFileOutput(parameters, "OUTPUT_WEIGHTS", context) or None
+        result = fusion.fuse_with_network(
+            self.METHOD,
+            self.raster_path(parameters, "LR_HSI", context),
+            self.raster_path(parameters, "HR_MSI", context),
+            output,
+            model_choice=self.parameterAsEnum(parameters, "MODEL", context),
+            weights_path=self.parameterAsFile(parameters, "WEIGHTS", context) or None,
+            train_steps=self.parameterAsInt(parameters, "TRAIN_STEPS", context),
+            device_name=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
+            block_size=self.parameterAsInt(parameters, "BLOCK_SIZE", context),
+            output_weights=output_weights,
+            seed=self.parameterAsInt(parameters, "SEED", context),
+            feedback=feedback,
+        )
+        feedback.info(f"Model: {result.model_source}; {result.blocks} block(s); training {result.seconds_training:.1f} s, "
+                      f"inference {result.seconds_inference:.1f} s.")
+        return {"OUTPUT": output, "OUTPUT_WEIGHTS": output_weights, "MODEL_USED": result.model_source}
+
+
+def network_fusion_algorithms() -> list:
+    """One algorithm class per method in the registry."""
+    return [type(f"Fuse{m.name.replace('-', '')}Algorithm", (NetworkFusionAlgorithm,), {"METHOD": m})
+            for m in METHODS.values()]
+
+
+class BicubicFusionAlgorithm(HyperFuseAlgorithm):
+    ALGORITHM_ID = "fuse_bicubic"
+    DISPLAY_NAME = "Bicubic upsampling (baseline)"
+    GROUP, GROUP_ID = "Fusion", "fusion"
+    SUMMARY = ("Up-samples the LR-HSI onto the HR-MSI grid by bicubic interpolation (cubic convolution, a = −0.75). "
+               "It ignores the HR-MSI's detail and is the baseline every fusion method must beat.")
+    PARAMETER_HELP = {**INPUT_HELP, **OUTPUT_HELP}
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add(QgsProcessingParameterRasterLayer("LR_HSI", "Low-resolution hyperspectral image (LR-HSI)"))
+        self.add(QgsProcessingParameterRasterLayer("HR_MSI", "High-resolution multispectral image (HR-MSI)"))
+        self.add(QgsProcessingParameterNumber("BLOCK_SIZE", "Block size (HR pixels)",
+                                              QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE, minValue=16),
+                 advanced=True)
+        self.add(QgsProcessingParameterRasterDestination("OUTPUT", "Upsampled HR-HSI"))
+
+    def process(self, parameters, context, feedback):
+        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        fusion.fuse_with_function(
+            "bicubic", self.raster_path(parameters, "LR_HSI", context), self.raster_path(parameters, "HR_MSI", context),
+            output, lambda lr, lr_valid, hr, hr_valid, ratio: bicubic(lr, ratio),
+            lambda ratio: BICUBIC_LR_RADIUS * ratio, self.parameterAsInt(parameters, "BLOCK_SIZE", context), feedback)
+        return {"OUTPUT": output}

@@ -1,0 +1,66 @@
+"""hyperfuse:simulate_degradation — an LR-HSI / HR-MSI test pair from a reference HR-HSI."""
+from __future__ import annotations
+
+from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
+
+from ..core import simulation
+from ..core.degradation import DEFAULT_MTF_GAIN
+from ..core.srf import PRESETS
+from .base import HyperFuseAlgorithm
+
+
+class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
+    ALGORITHM_ID = "simulate_degradation"
+    DISPLAY_NAME = "Simulate degradation"
+    GROUP, GROUP_ID = "Simulation and assessment", "simulation"
+    SUMMARY = ("Builds a test pair from a reference hyperspectral raster by the protocol every HyperFuse number "
+               "follows: the LR-HSI is the reference blurred by a Gaussian PSF and decimated by RATIO; the HR-MSI is "
+               "the reference seen through the spectral responses of an MS sensor. The reference is cropped to a "
+               "multiple of RATIO, and the LR grid is the HR grid with the pixel size multiplied by RATIO from the "
+               "same origin, so the outputs feed any fusion algorithm and then Quality assessment.")
+    PARAMETER_HELP = {
+        "INPUT": "Reference high-resolution hyperspectral raster with per-band 'wavelength' metadata.",
+        "RATIO": "Integer resolution ratio r ≥ 2 between the LR and HR pixel sizes.",
+        "SRF": "Spectral responses of the simulated MS sensor: " + "; ".join(
+            f"{i} {p.label}" for i, p in enumerate(PRESETS)) + ".",
+        "MTF_GAIN": "Response of the Gaussian PSF at the LR Nyquist frequency (0 < g < 1); σ = r·sqrt(−2 ln g)/π "
+                    "HR pixels. 0.25 is typical of real sensors.",
+        "SEED": "Seed of the noise generator: the same seed gives the same output bit for bit.",
+        "SNR_HS": "Signal-to-noise ratio of white Gaussian noise added to the LR-HSI, in dB; 0 adds none.",
+        "SNR_MS": "Signal-to-noise ratio of white Gaussian noise added to the HR-MSI, in dB; 0 adds none.",
+        "OUTPUT_LR_HSI": "Simulated low-resolution hyperspectral raster.",
+        "OUTPUT_HR_MSI": "Simulated high-resolution multispectral raster, bands named like 'B4 (665 nm)'.",
+        "OUTPUT_REFERENCE": "The reference cropped to a multiple of RATIO: compare fusions with this one.",
+    }
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self.add(QgsProcessingParameterRasterLayer("INPUT", "Reference HR-HSI"))
+        self.add(QgsProcessingParameterNumber("RATIO", "Resolution ratio", QgsProcessingParameterNumber.Integer, 3,
+                                              minValue=2))
+        self.add(QgsProcessingParameterEnum("SRF", "MS spectral responses", options=[p.label for p in PRESETS],
+                                            defaultValue=0))
+        self.add(QgsProcessingParameterNumber("MTF_GAIN", "MTF gain at Nyquist", QgsProcessingParameterNumber.Double,
+                                              DEFAULT_MTF_GAIN, minValue=0.001, maxValue=0.999))
+        self.add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
+                                              minValue=0))
+        self.add(QgsProcessingParameterNumber("SNR_HS", "LR-HSI noise SNR (dB, 0 = none)",
+                                              QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
+        self.add(QgsProcessingParameterNumber("SNR_MS", "HR-MSI noise SNR (dB, 0 = none)",
+                                              QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
+        self.add(QgsProcessingParameterRasterDestination("OUTPUT_LR_HSI", "Simulated LR-HSI"))
+        self.add(QgsProcessingParameterRasterDestination("OUTPUT_HR_MSI", "Simulated HR-MSI"))
+        self.add(QgsProcessingParameterRasterDestination("OUTPUT_REFERENCE", "Reference (cropped)"))
+
+    def process(self, parameters, context, feedback):
+        outputs = {name: self.parameterAsOutputLayer(parameters, name, context)
+                   for name in ("OUTPUT_LR_HSI", "OUTPUT_HR_MSI", "OUTPUT_REFERENCE")}
+        srf = PRESETS[self.parameterAsEnum(parameters, "SRF", context)].load()
+        simulation.simulate(
+            self.raster_path(parameters, "INPUT", context), self.parameterAsInt(parameters, "RATIO", context), srf,
+            outputs["OUTPUT_LR_HSI"], outputs["OUTPUT_HR_MSI"], outputs["OUTPUT_REFERENCE"],
+            mtf_gain=self.parameterAsDouble(parameters, "MTF_GAIN", context),
+            seed=self.parameterAsInt(parameters, "SEED", context),
+            snr_hs=self.parameterAsDouble(parameters, "SNR_HS", context),
+            snr_ms=self.parameterAsDouble(parameters, "SNR_MS", context), feedback=feedback)
+        return outputs

@@ -1,0 +1,192 @@
+"""One fusion run, from two raster paths to a fused GeoTIFF (DESIGN.md "Data flow").
+
+open both rasters → grid check → model (bundled, weights file, or trained on the inputs)
+→ tiled inference → output GeoTIFF written to a temporary file and renamed on success.
+The algorithms call :func:`fuse_with_network` and :func:`fuse_with_function`; nothing else
+decides how a fusion is run.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import weights as weights_io
+from .errors import UserInputError
+from .feedback import Feedback
+from .grids import GridPair, check_grids
+from .raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata, ensure_writable, open_raster, read_block
+from .registry import Method
+from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
+from .torch_support import require_torch, select_device
+from .training import TrainingConfig, fill_invalid, train_on_inputs
+
+MODEL_CHOICES = ["auto", "weights file", "train on the inputs"]
+MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN = range(3)
+BUNDLED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
+
+
+@dataclass
+class FusionResult:
+    output: str
+    method: str
+    model_source: str
+    ratio: int
+    blocks: int
+    seconds_training: float = 0.0
+    seconds_inference: float = 0.0
+    training: dict = field(default_factory=dict)
+
+
+def open_pair(lr_path: str, hr_path: str) -> tuple[RasterInfo, RasterInfo, GridPair]:
+    """Open an LR-HSI/HR-MSI pair and check that the grids line up."""
+    lr, hr = open_raster(lr_path), open_raster(hr_path)
+    pair = check_grids(lr, hr)
+    if len(lr.good_bands) <= len(hr.good_bands):
+        raise UserInputError(
+            f"The LR-HSI has {len(lr.good_bands)} usable bands and the HR-MSI {len(hr.good_bands)}: the hyperspectral "
+            "input must have more bands than the multispectral one. Check that the layers are not swapped.")
+    return lr, hr, pair
+
+
+def _output_writer(output: str, lr: RasterInfo, pair: GridPair, tags: dict) -> RasterWriter:
+    rows, cols = pair.hr_shape
+    return RasterWriter(output, cols, rows, lr.count, pair.transform, pair.crs_wkt,
+                        band_names=lr.band_names, band_tags=band_metadata(lr), dataset_tags=tags)
+
+
+def _sink_for(writer: RasterWriter, lr: RasterInfo):
+    good = lr.good_bands
+
+    def sink(values: np.ndarray, valid: np.ndarray, row0: int, col0: int) -> None:
+        block = np.full((lr.count,) + valid.shape, OUTPUT_NODATA, dtype=np.float32)
+        block[good] = np.where(valid[None], values, OUTPUT_NODATA)
+        writer.write(block, row0, col0)
+    return sink
+
+
+def fuse_with_function(name: str, lr_path: str, hr_path: str, output: str, predict, receptive_field: int,
+                       block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None) -> FusionResult:
+    """Tiled fusion with a NumPy ``predict(lr, lr_valid, hr, hr_valid, ratio)`` (classical methods)."""
+    feedback = feedback or Feedback()
+    ensure_writable(output)
+    lr, hr, pair = open_pair(lr_path, hr_path)
+    started = time.perf_counter()
+    tags = {"hyperfuse_method": name, "hyperfuse_ratio": pair.ratio}
+    with _output_writer(output, lr, pair, tags) as writer:
+        blocks = run_tiled(PairReader(lr, hr, pair), lambda *a: predict(*a, pair.ratio), _sink_for(writer, lr),
+                           receptive_field(pair.ratio), block_size, feedback)
+    return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started)
+
+
+def find_bundled_model(method: Method, hs_bands: int, ms_bands: int, ratio: int, wavelengths) -> str | None:
+    """The first bundled weights file whose card fits the inputs, if any."""
+    for path in sorted(glob.glob(os.path.join(BUNDLED_DIR, f"{method.id}_*.pt"))):
+        try:
+            _, card = weights_io.load_weights(path)
+            weights_io.check_card(card, method.id, hs_bands, ms_bands, ratio, wavelengths)
+        except UserInputError:
+            continue
+        return path
+    return None
+
+
+def _read_common_area(lr: RasterInfo, hr: RasterInfo, pair: GridPair):
+    lr_values, lr_valid = read_block(lr, *pair.lr_window)
+    hr_values, hr_valid = read_block(hr, *pair.hr_window)
+    return lr_values, lr_valid, hr_values, hr_valid
+
+
+def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, model_choice: int = MODEL_AUTO,
+                      weights_path: str | None = None, train_steps: int = 300, device_name: str = "auto",
+                      block_size: int = DEFAULT_BLOCK_SIZE, output_weights: str | None = None,
+                      feedback: Feedback | None = None, seed: int = 0, hyperparameters: dict | None = None,
+                      training_overrides: dict | None = None) -> FusionResult:
+    """Fuse with one of the registry's networks; see the module docstring for the steps."""
+    feedback = feedback or Feedback()
+    torch = require_torch()
+    ensure_writable(output)
+    if output_weights:
+        ensure_writable(output_weights)
+    lr, hr, pair = open_pair(lr_path, hr_path)
+    device = select_device(device_name)
+    hs_bands, ms_bands = len(lr.good_bands), len(hr.good_bands)
+    good_wavelengths = None if lr.wavelengths_nm is None else [lr.wavelengths_nm[b] for b in lr.good_bands]
+    if lr.bad_bands:
+        feedback.info(f"{len(lr.bad_bands)} LR-HSI band(s) are nodata everywhere (bad bands {', '.join(str(b + 1) for b in lr.bad_bands)}); "
+                      "they stay in place in the output as nodata.")
+
+    if model_choice == MODEL_AUTO:
+        weights_path = find_bundled_model(method, hs_bands, ms_bands, pair.ratio, good_wavelengths)
+        if weights_path:
+            feedback.info(f"Using the bundled model {os.path.basename(weights_path)}.")
+        else:
+            feedback.info(f"No bundled {method.name} model matches {hs_bands} HS bands, {ms_bands} MS bands and "
+                          f"ratio {pair.ratio}; training on the inputs.")
+    elif model_choice == MODEL_WEIGHTS and not weights_path:
+        raise UserInputError("MODEL is 'weights file' but no WEIGHTS file was given. Choose a weights file, or set "
+                             "MODEL to auto or train on the inputs.")
+
+    training_info, seconds_training = {}, 0.0
+    inference_span = feedback
+    if weights_path and model_choice != MODEL_TRAIN:
+        model, card = build_from_weights(method, weights_path, hs_bands, ms_bands, pair.ratio, good_wavelengths)
+        source = os.path.basename(weights_path)
+    else:
+        if train_steps < 1:
+            raise UserInputError("TRAIN_STEPS must be at least 1 to train on the inputs.")
+        config = TrainingConfig.for_method(method, steps=train_steps, seed=seed, **(training_overrides or {}))
+        lr_values, lr_valid, hr_values, hr_valid = _read_common_area(lr, hr, pair)
+        model, report = train_on_inputs(method, lr_values, lr_valid, hr_values, hr_valid, pair.ratio, config,
+                                        device, feedback.span(0.0, 0.8), hyperparameters)
+        seconds_training = report.seconds
+        source = "trained on the inputs"
+        training_info = {"steps": report.steps, "seconds": report.seconds, "final_loss": report.losses[-1],
+                         "reduced_resolution": report.reduced_resolution}
+        card = weights_io.make_card(
+            method.id, {**method.hyperparameters, **(hyperparameters or {})}, hs_bands, good_wavelengths, ms_bands,
+            ", ".join(hr.band_names[b] for b in hr.good_bands), pair.ratio,
+            training={"mode": "self-supervised (Wald protocol) on the inputs", "data": [lr_path, hr_path],
+                      "steps": report.steps, "batch_size": config.batch_size, "patch_size": config.patch_size,
+                      "learning_rate": config.learning_rate, "seconds": round(report.seconds, 1)},
+            validation={"reduced_resolution_on_training_scene": report.reduced_resolution}, seed=seed)
+        inference_span = feedback.span(0.8, 1.0)
+    if output_weights:
+        weights_io.save_weights(output_weights, model, card)
+        feedback.info(f"Weights written to {output_weights}.")
+
+    model.to(device).eval()
+    hs_fill, ms_fill = model.hs_mean.cpu().numpy(), model.ms_mean.cpu().numpy()
+
+    def predict(lr_block, lr_valid, hr_block, hr_valid):
+        lr_t = torch.from_numpy(fill_invalid(lr_block, lr_valid, hs_fill))[None].to(device)
+        hr_t = torch.from_numpy(fill_invalid(hr_block, hr_valid, ms_fill))[None].to(device)
+        with torch.inference_mode():
+            return model(lr_t, hr_t)[0].float().cpu().numpy()
+
+    started = time.perf_counter()
+    tags = {"hyperfuse_method": method.name, "hyperfuse_model": source, "hyperfuse_ratio": pair.ratio}
+    with _output_writer(output, lr, pair, tags) as writer:
+        blocks = run_tiled(PairReader(lr, hr, pair), predict, _sink_for(writer, lr),
+                           model.receptive_field(pair.ratio), block_size, inference_span)
+    return FusionResult(output, method.name, source, pair.ratio, blocks, seconds_training,
+                        time.perf_counter() - started, training_info)
+
+
+def build_from_weights(method: Method, path: str, hs_bands: int, ms_bands: int, ratio: int, wavelengths=None):
+    """A ready model from a weights file whose card has been checked against the inputs."""
+    from ..nets.blocks import FusionModel
+
+    state, card = weights_io.load_weights(path)
+    weights_io.check_card(card, method.id, hs_bands, ms_bands, ratio, wavelengths)
+    net = method.build(hs_bands, ms_bands, ratio, **card.get("hyperparameters", {}))
+    model = FusionModel(net, hs_bands, ms_bands)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise UserInputError(f"The weights in '{path}' do not fit the {method.name} network they claim to be for "
+                             f"({str(exc).splitlines()[0]}). The file may be damaged; write it again.") from exc
+    return model, card

@@ -1,0 +1,283 @@
+"""Raster input and output through rasterio (GDAL).
+
+Reading applies each band's GDAL scale/offset, so the core always sees physical units as
+float32, and turns nodata, NaN and Inf into a validity mask (PROTOCOL.md "Notation").
+Bands that are nodata everywhere, or flagged bad in the file's metadata, are *bad bands*:
+they are kept in place in every output as nodata and ignored by every computation.
+
+Writing goes to a hidden temporary file next to the destination that is renamed only when
+the whole raster is written, so an error or a cancel never leaves a half-written output.
+"""
+from __future__ import annotations
+
+import math
+import os
+import uuid
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.windows import Window
+
+from .errors import UserInputError
+
+OUTPUT_NODATA = -9999.0
+_UNIT_TO_NM = {
+    "nanometers": 1.0, "nanometer": 1.0, "nm": 1.0,
+    "micrometers": 1000.0, "micrometer": 1000.0, "microns": 1000.0, "um": 1000.0, "µm": 1000.0,
+    "millimeters": 1e6, "mm": 1e6,
+}
+# Rows read at a time when a whole raster must be scanned (bad-band detection).
+_SCAN_ROWS = 256
+
+
+@dataclass
+class RasterInfo:
+    """What the core needs to know about a raster, without its pixels."""
+
+    path: str
+    width: int
+    height: int
+    count: int
+    transform: tuple  # GDAL-order affine coefficients (a, b, c, d, e, f) as rasterio gives them
+    crs_wkt: str | None
+    crs_label: str
+    georeferenced: bool
+    dtype: str
+    nodata: list
+    scales: list
+    offsets: list
+    wavelengths_nm: list | None
+    fwhm_nm: list | None
+    band_names: list
+    bad_bands: list = field(default_factory=list)
+
+    @property
+    def good_bands(self) -> list:
+        bad = set(self.bad_bands)
+        return [b for b in range(self.count) if b not in bad]
+
+    @property
+    def pixel_size(self) -> tuple:
+        a, b, c, d, e, f = self.transform[:6]
+        return a, e
+
+
+def _wavelength_factor(units: str | None) -> float:
+    if not units:
+        return 1.0
+    return _UNIT_TO_NM.get(units.strip().lower(), 1.0)
+
+
+def _parse_float(text):
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _bad_bands_from_metadata(src, count: int) -> set:
+    """Bands flagged bad by an ENVI-style ``bbl`` list or a per-band ``bbl=0`` tag."""
+    bad = set()
+    for domain in (None, "ENVI"):
+        text = src.tags(ns=domain).get("bbl") if domain else src.tags().get("bbl")
+        if text:
+            flags = [t for t in text.replace("{", " ").replace("}", " ").replace(",", " ").split()]
+            if len(flags) == count:
+                bad |= {i for i, flag in enumerate(flags) if _parse_float(flag) == 0}
+    for band in range(count):
+        if _parse_float(src.tags(band + 1).get("bbl")) == 0:
+            bad.add(band)
+    return bad
+
+
+def _band_validity(values: np.ndarray, nodata) -> np.ndarray:
+    valid = np.isfinite(values)
+    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
+        valid &= values != nodata
+    return valid
+
+
+def open_raster(path: str, scan_bad_bands: bool = True) -> RasterInfo:
+    """Read a raster's metadata; with ``scan_bad_bands`` also find bands that are nodata everywhere."""
+    if not path or not os.path.exists(path):
+        raise UserInputError(f"The raster '{path}' does not exist. Check the path or the layer's source.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            src = rasterio.open(path)
+    except RasterioIOError as exc:
+        raise UserInputError(f"GDAL cannot read '{path}' as a raster ({exc}). Check that the file is a "
+                             "complete raster in a format GDAL supports, such as GeoTIFF.") from exc
+    with src:
+        count = src.count
+        wavelengths, fwhms, names = [], [], []
+        for band in range(1, count + 1):
+            tags = src.tags(band)
+            factor = _wavelength_factor(tags.get("wavelength_units") or src.tags().get("wavelength_units"))
+            wl = _parse_float(tags.get("wavelength"))
+            fw = _parse_float(tags.get("fwhm"))
+            wavelengths.append(None if wl is None else wl * factor)
+            fwhms.append(None if fw is None else fw * factor)
+            names.append(src.descriptions[band - 1] or f"band {band}")
+        has_wavelengths = all(w is not None for w in wavelengths)
+        has_fwhm = has_wavelengths and all(f is not None for f in fwhms)
+        georeferenced = src.crs is not None or not src.transform.is_identity
+        info = RasterInfo(
+            path=path, width=src.width, height=src.height, count=count,
+            transform=tuple(src.transform)[:6],
+            crs_wkt=src.crs.to_wkt() if src.crs else None,
+            crs_label=(src.crs.to_string() if src.crs else "no CRS"),
+            georeferenced=georeferenced,
+            dtype=src.dtypes[0], nodata=list(src.nodatavals),
+            scales=[float(s) for s in src.scales], offsets=[float(o) for o in src.offsets],
+            wavelengths_nm=wavelengths if has_wavelengths else None,
+            fwhm_nm=fwhms if has_fwhm else None,
+            band_names=names,
+        )
+        bad = _bad_bands_from_metadata(src, count)
+        if scan_bad_bands:
+            bad |= _scan_empty_bands(src, info)
+        info.bad_bands = sorted(bad)
+    if len(info.bad_bands) == count:
+        raise UserInputError(f"Every band of '{path}' is nodata everywhere: there is nothing to process. "
+                             "Check the layer's nodata value.")
+    return info
+
+
+def _scan_empty_bands(src, info: RasterInfo) -> set:
+    has_data = np.zeros(info.count, dtype=bool)
+    for row0 in range(0, info.height, _SCAN_ROWS):
+        rows = min(_SCAN_ROWS, info.height - row0)
+        raw = src.read(window=Window(0, row0, info.width, rows))
+        for band in np.flatnonzero(~has_data):
+            has_data[band] = _band_validity(raw[band], info.nodata[band]).any()
+        if has_data.all():
+            break
+    return set(np.flatnonzero(~has_data).tolist())
+
+
+def read_block(info: RasterInfo, row0: int, col0: int, rows: int, cols: int,
+               bands: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read a window of the good bands (or ``bands``), in physical units.
+
+    Returns ``(values, valid)``: float32 ``(B, rows, cols)`` and a boolean ``(rows, cols)``
+    mask that is False where any of the read bands is nodata, NaN or Inf. Invalid values
+    are set to 0 so that they can never leak NaN into a computation.
+    """
+    bands = info.good_bands if bands is None else list(bands)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(info.path) as src:
+            raw = src.read([b + 1 for b in bands], window=Window(col0, row0, cols, rows))
+    values = np.empty(raw.shape, dtype=np.float32)
+    valid = np.ones((rows, cols), dtype=bool)
+    for i, band in enumerate(bands):
+        valid &= _band_validity(raw[i], info.nodata[band])
+        values[i] = raw[i].astype(np.float32) * np.float32(info.scales[band]) + np.float32(info.offsets[band])
+    valid &= np.isfinite(values).all(axis=0)
+    values[:, ~valid] = 0.0
+    return values, valid
+
+
+def read_raster(info: RasterInfo, bands: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The whole raster as :func:`read_block` returns it."""
+    return read_block(info, 0, 0, info.height, info.width, bands)
+
+
+def band_metadata(info: RasterInfo) -> list:
+    """Per-band tags that follow a band into outputs (wavelength, units, FWHM)."""
+    tags = []
+    for band in range(info.count):
+        entry = {}
+        if info.wavelengths_nm is not None:
+            entry["wavelength"] = f"{info.wavelengths_nm[band]:.4f}"
+            entry["wavelength_units"] = "Nanometers"
+        if info.fwhm_nm is not None:
+            entry["fwhm"] = f"{info.fwhm_nm[band]:.4f}"
+        tags.append(entry)
+    return tags
+
+
+def ensure_writable(path: str) -> None:
+    """Fail early, before any work, when ``path`` cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(folder):
+        raise UserInputError(f"The output folder '{folder}' does not exist. Create it or choose another output path.")
+    if not os.access(folder, os.W_OK):
+        raise UserInputError(f"The output folder '{folder}' is not writable. Choose a folder you can write to.")
+    if os.path.isdir(path):
+        raise UserInputError(f"The output path '{path}' is a folder. Give a file name such as fused.tif.")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UserInputError(f"The output file '{path}' exists and is read-only. Remove it or choose another name.")
+
+
+class RasterWriter:
+    """A float32 GeoTIFF written block by block into a temporary file, renamed on success.
+
+    Use as a context manager: leaving the block with an exception (a cancel included)
+    removes the temporary file, so the destination is either complete or untouched.
+    """
+
+    def __init__(self, path: str, width: int, height: int, count: int, transform, crs_wkt,
+                 band_names=None, band_tags=None, dataset_tags=None, nodata: float = OUTPUT_NODATA):
+        ensure_writable(path)
+        self.path = path
+        folder, name = os.path.split(os.path.abspath(path))
+        self.temp_path = os.path.join(folder, f".{name}.partial-{uuid.uuid4().hex[:8]}.tif")
+        self.nodata = nodata
+        block = 256 if min(width, height) >= 256 else 16 * max(1, min(width, height) // 16)
+        profile = dict(driver="GTiff", width=width, height=height, count=count, dtype="float32",
+                       transform=rasterio.Affine(*transform), nodata=nodata, compress="deflate",
+                       predictor=3, bigtiff="IF_SAFER")
+        if block >= 16:
+            profile.update(tiled=True, blockxsize=block, blockysize=block)
+        if crs_wkt:
+            profile["crs"] = rasterio.crs.CRS.from_wkt(crs_wkt)
+        self._band_names = band_names
+        self._band_tags = band_tags
+        self._dataset_tags = dataset_tags or {}
+        self._profile = profile
+        self._dst = None
+
+    def __enter__(self) -> "RasterWriter":
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                self._dst = rasterio.open(self.temp_path, "w", **self._profile)
+        except RasterioIOError as exc:
+            raise UserInputError(f"Cannot create the output '{self.path}': {exc}. Choose a folder you can write to.") from exc
+        for band in range(self._profile["count"]):
+            if self._band_names:
+                self._dst.set_band_description(band + 1, self._band_names[band])
+            if self._band_tags and self._band_tags[band]:
+                self._dst.update_tags(band + 1, **self._band_tags[band])
+        if self._dataset_tags:
+            self._dst.update_tags(**{k: str(v) for k, v in self._dataset_tags.items()})
+        return self
+
+    def write(self, values: np.ndarray, row0: int, col0: int) -> None:
+        """Write ``values`` (count, rows, cols) at the given pixel offset."""
+        count, rows, cols = values.shape
+        self._dst.write(values.astype(np.float32, copy=False), window=Window(col0, row0, cols, rows))
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            if self._dst is not None:
+                self._dst.close()
+        finally:
+            if exc_type is None:
+                os.replace(self.temp_path, self.path)
+            elif os.path.exists(self.temp_path):
+                os.remove(self.temp_path)
+        return False
+
+
+def write_raster(path: str, values: np.ndarray, transform, crs_wkt, **kwargs) -> None:
+    """Write a whole (count, rows, cols) array as a GeoTIFF (atomically, like RasterWriter)."""
+    count, rows, cols = values.shape
+    with RasterWriter(path, cols, rows, count, transform, crs_wkt, **kwargs) as writer:
+        writer.write(values, 0, 0)

@@ -1,0 +1,163 @@
+"""Spectral response presets and the spectral response matrix R of PROTOCOL.md.
+
+Presets are CSV files in ``core/srf_data`` (written by ``tools/convert_srf.py`` from the
+agencies' tables, each naming its source) or box functions defined here. A user CSV has
+the same form: a ``wavelength_nm`` column, then one column per MS band; lines starting with
+``#`` are comments.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import UserInputError
+
+DATA_DIR = os.path.join(os.path.dirname(__file__), "srf_data")
+# Share of a band's response that must fall inside the HS coverage (PROTOCOL.md).
+MIN_COVERAGE = 0.5
+
+
+@dataclass
+class SpectralResponse:
+    """Sampled response curves of an MS sensor: ``responses[k]`` over ``wavelengths_nm``."""
+
+    name: str
+    band_names: list
+    wavelengths_nm: np.ndarray
+    responses: np.ndarray
+    source: str
+
+    def centres_nm(self) -> np.ndarray:
+        """Response-weighted centre wavelength of each band."""
+        weights = self.responses.sum(axis=1)
+        return (self.responses * self.wavelengths_nm).sum(axis=1) / weights
+
+    def subset(self, names: list) -> "SpectralResponse":
+        missing = [n for n in names if n not in self.band_names]
+        if missing:
+            raise UserInputError(f"{self.name} has no band {', '.join(missing)}; "
+                                 f"its bands are {', '.join(self.band_names)}.")
+        rows = [self.band_names.index(n) for n in names]
+        return SpectralResponse(f"{self.name} ({', '.join(names)})", list(names), self.wavelengths_nm,
+                                self.responses[rows], self.source)
+
+    def labelled_band_names(self) -> list:
+        """Names such as ``B4 (665 nm)`` for output band descriptions."""
+        return [f"{n} ({c:.0f} nm)" for n, c in zip(self.band_names, self.centres_nm())]
+
+
+def read_srf_csv(path: str, name: str | None = None) -> SpectralResponse:
+    """Read a response CSV: ``wavelength_nm`` then one column per band, ``#`` comments."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            comments, rows = [], []
+            for line in handle:
+                (comments if line.startswith("#") else rows).append(line)
+        table = list(csv.reader(rows))
+        header = [h.strip() for h in table[0]]
+        values = np.array([[float(v) for v in row] for row in table[1:] if row], dtype=float)
+    except (OSError, UnicodeDecodeError, IndexError, ValueError) as exc:
+        raise UserInputError(
+            f"The spectral response file '{path}' cannot be read ({exc}). It must be a CSV with a header "
+            "'wavelength_nm,<band 1>,<band 2>,…' and one numeric row per wavelength in nm.") from exc
+    if values.ndim != 2 or values.shape[1] != len(header) or len(header) < 2 or len(values) < 2:
+        raise UserInputError(
+            f"The spectral response file '{path}' needs a wavelength column and at least one band column "
+            "with at least two rows of numbers.")
+    if not np.all(np.diff(values[:, 0]) > 0):
+        raise UserInputError(f"The wavelengths in '{path}' must increase strictly from row to row.")
+    if np.any(values[:, 1:] < 0) or np.any(values[:, 1:].sum(axis=0) <= 0):
+        raise UserInputError(f"The responses in '{path}' must be non-negative with at least one positive value per band.")
+    source = " ".join(c.lstrip("#").strip() for c in comments) or path
+    return SpectralResponse(name or os.path.basename(path), header[1:], values[:, 0], values[:, 1:].T.copy(), source)
+
+
+def _box_preset(name: str, bands: list) -> SpectralResponse:
+    grid = np.arange(350.0, 2551.0)
+    responses = np.array([((grid >= low) & (grid <= high)).astype(float) for _, low, high in bands])
+    return SpectralResponse(name, [b for b, _, _ in bands], grid, responses,
+                            "box functions: average of the HS bands inside each range")
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    label: str
+    file: str | None = None
+    bands: tuple | None = None
+    boxes: tuple | None = None
+
+    def load(self) -> SpectralResponse:
+        if self.boxes:
+            return _box_preset(self.label, list(self.boxes))
+        srf = read_srf_csv(os.path.join(DATA_DIR, self.file), self.label)
+        if self.bands:
+            srf = srf.subset(list(self.bands))
+            srf.name = self.label
+        return srf
+
+
+_S2_10M = ("B2", "B3", "B4", "B8")
+# The order is public: it is the SRF enum of hyperfuse:simulate_degradation. Append only.
+PRESETS = [
+    Preset("s2a_10m", "Sentinel-2A MSI 10 m (B2, B3, B4, B8)", "sentinel2a_msi.csv", _S2_10M),
+    Preset("s2b_10m", "Sentinel-2B MSI 10 m (B2, B3, B4, B8)", "sentinel2b_msi.csv", _S2_10M),
+    Preset("s2a_all", "Sentinel-2A MSI, all 13 bands", "sentinel2a_msi.csv"),
+    Preset("s2b_all", "Sentinel-2B MSI, all 13 bands", "sentinel2b_msi.csv"),
+    Preset("l8_oli", "Landsat 8 OLI (B1–B9)", "landsat8_oli.csv"),
+    Preset("l9_oli", "Landsat 9 OLI (B1–B9)", "landsat9_oli.csv"),
+    Preset("mlpln_4band", "MLPLN 4-band averaging (Blue, Green, Red, NIR)",
+           boxes=(("Blue", 445, 516), ("Green", 506, 595), ("Red", 632, 698), ("NIR", 757, 853))),
+]
+
+
+def preset(key_or_index) -> Preset:
+    if isinstance(key_or_index, int):
+        return PRESETS[key_or_index]
+    for p in PRESETS:
+        if p.key == key_or_index:
+            return p
+    raise KeyError(key_or_index)
+
+
+def response_matrix(srf: SpectralResponse, hs_wavelengths_nm, hs_fwhm_nm=None, good_bands=None) -> np.ndarray:
+    """R (s × S) for HS bands at ``hs_wavelengths_nm``; rows non-negative, summing to 1.
+
+    With FWHMs, R[k, j] integrates MS response k against a Gaussian of HS band j's FWHM;
+    without, it samples the response at the HS band centre. Bands outside ``good_bands``
+    get a zero column. An MS band whose response lies mostly outside the HS coverage is an
+    error that names it.
+    """
+    centres = np.asarray(hs_wavelengths_nm, dtype=float)
+    count = centres.size
+    good = np.ones(count, dtype=bool) if good_bands is None else np.isin(np.arange(count), good_bands)
+    grid, responses = srf.wavelengths_nm, srf.responses
+    if hs_fwhm_nm is not None:
+        sigma = np.asarray(hs_fwhm_nm, dtype=float) / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+        fine = np.arange(grid[0], grid[-1] + 0.25, 0.25)
+        fine_resp = np.array([np.interp(fine, grid, r, left=0.0, right=0.0) for r in responses])
+        gauss = np.exp(-0.5 * ((fine[None, :] - centres[:, None]) / sigma[:, None]) ** 2)
+        gauss /= np.maximum(sigma[:, None] * np.sqrt(2 * np.pi), 1e-12)
+        matrix = fine_resp @ gauss.T * 0.25
+        half_width = np.asarray(hs_fwhm_nm, dtype=float) / 2.0
+    else:
+        matrix = np.array([np.interp(centres, grid, r, left=0.0, right=0.0) for r in responses])
+        half_width = np.zeros(count)
+    matrix[:, ~good] = 0.0
+    low = (centres[good] - half_width[good]).min()
+    high = (centres[good] + half_width[good]).max()
+    step = np.gradient(grid)
+    outside = []
+    for k, name in enumerate(srf.band_names):
+        total = (responses[k] * step).sum()
+        inside = (responses[k] * step)[(grid >= low) & (grid <= high)].sum()
+        if total <= 0 or inside / total < MIN_COVERAGE or matrix[k].sum() <= 0:
+            outside.append(f"{name} ({100 * inside / max(total, 1e-12):.0f} % covered)")
+    if outside:
+        raise UserInputError(
+            f"MS band(s) {', '.join(outside)} of {srf.name} lie mostly outside the HS wavelength coverage "
+            f"({low:.0f}–{high:.0f} nm). Choose MS bands inside the HS range (MS_BANDS) or another preset.")
+    return matrix / matrix.sum(axis=1, keepdims=True)

@@ -1,0 +1,37 @@
+"""The ``hyperfuse`` Processing provider: lists the algorithms, fusion ones from the method registry."""
+import os
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from ..algorithms.assess import QualityAssessmentAlgorithm
+from ..algorithms.fusion import BicubicFusionAlgorithm, network_fusion_algorithms
+from ..algorithms.simulate import SimulateDegradationAlgorithm
+
+ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
+
+
+class HyperFuseProvider(QgsProcessingProvider):
+    def id(self):
+        return "hyperfuse"
+
+    def name(self):
+        return "HyperFuse"
+
+    def longName(self):  # noqa: N802 (QGIS API name)
+        return "HyperFuse: hyperspectral and multispectral image fusion"
+
+    def icon(self):
+        return QIcon(ICON)
+
+    def svgIconPath(self):  # noqa: N802
+        return ICON
+
+    def supportedOutputRasterLayerExtensions(self):  # noqa: N802
+        return ["tif"]
+
+    def loadAlgorithms(self):  # noqa: N802
+        algorithms = [SimulateDegradationAlgorithm(), QualityAssessmentAlgorithm(), BicubicFusionAlgorithm()]
+        algorithms += [cls() for cls in network_fusion_algorithms()]
+        for algorithm in algorithms:
+            self.addAlgorithm(algorithm)

@@ -1,0 +1,100 @@
+"""The algorithms through QGIS Processing (processing.run with a headless QgsApplication)."""
+import os
+
+import numpy as np
+import pytest
+import rasterio
+
+from hyperfuse.core.raster_io import open_raster
+
+
+@pytest.fixture(scope="module")
+def processing(qgis_app):
+    import processing as qgis_processing
+
+    return qgis_processing
+
+
+def _feedback_cancelling_after(progress_calls):
+    from qgis.core import QgsProcessingFeedback
+
+    class Cancelling(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+            self.progressChanged.connect(self._count)
+
+        def _count(self, _):
+            self.calls += 1
+            if self.calls >= progress_calls:
+                self.cancel()
+    return Cancelling()
+
+
+def test_provider_lists_the_algorithms(qgis_app):
+    from qgis.core import QgsApplication
+
+    provider = QgsApplication.processingRegistry().providerById("hyperfuse")
+    ids = {a.id() for a in provider.algorithms()}
+    assert {"hyperfuse:simulate_degradation", "hyperfuse:fuse_deepsen3", "hyperfuse:quality_assessment",
+            "hyperfuse:fuse_bicubic"} <= ids
+
+
+def test_simulate_fuse_assess_chain(processing, tmp_path):
+    from hyperfuse.core import synthetic
+
+    scene = str(tmp_path / "scene.tif")
+    synthetic.write_scene(scene, 60, 60, wavelengths_nm=np.linspace(420, 1000, 30), seed=5)
+    sim = processing.run("hyperfuse:simulate_degradation", {
+        "INPUT": scene, "RATIO": 4, "SRF": 0, "MTF_GAIN": 0.25, "SEED": 1,
+        "OUTPUT_LR_HSI": str(tmp_path / "lr.tif"), "OUTPUT_HR_MSI": str(tmp_path / "ms.tif"),
+        "OUTPUT_REFERENCE": str(tmp_path / "ref.tif")})
+    lr, ms, ref = (open_raster(sim[k]) for k in ("OUTPUT_LR_HSI", "OUTPUT_HR_MSI", "OUTPUT_REFERENCE"))
+    assert (ref.width, ref.height) == (60, 60) and (lr.width, lr.height) == (15, 15) and ms.count == 4
+    assert lr.transform[0] == 4 * ref.transform[0] and lr.transform[2] == ref.transform[2]
+    assert ms.band_names[2].startswith("B4 (66")
+    fused = processing.run("hyperfuse:fuse_bicubic", {"LR_HSI": sim["OUTPUT_LR_HSI"], "HR_MSI": sim["OUTPUT_HR_MSI"],
+                                                      "OUTPUT": str(tmp_path / "bicubic.tif")})
+    quality = processing.run("hyperfuse:quality_assessment", {
+        "REFERENCE": sim["OUTPUT_REFERENCE"], "FUSED": fused["OUTPUT"], "RATIO": 4,
+        "OUTPUT_JSON": str(tmp_path / "q.json")})
+    for key in ("PSNR", "SAM", "ERGAS", "SSIM", "RMSE"):
+        assert np.isfinite(quality[key])
+    assert 15 < quality["PSNR"] < 60 and os.path.exists(quality["OUTPUT_JSON"])
+
+
+def test_grid_errors_reach_the_user(processing, small_pair, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    shifted = str(tmp_path / "shifted.tif")
+    with rasterio.open(small_pair["ms"]) as src:
+        profile = src.profile
+        a, b, c, d, e, f = tuple(src.transform)[:6]
+        profile["transform"] = rasterio.Affine(a, b, c + 0.5 * a, d, e, f)
+        with rasterio.open(shifted, "w", **profile) as dst:
+            dst.write(src.read())
+    with pytest.raises(QgsProcessingException, match="offset from the HR-MSI grid.*gdalwarp"):
+        processing.run("hyperfuse:fuse_deepsen3", {"LR_HSI": small_pair["lr"], "HR_MSI": shifted, "MODEL": 2,
+                                                   "TRAIN_STEPS": 1, "OUTPUT": str(tmp_path / "out.tif")})
+    assert not os.path.exists(str(tmp_path / "out.tif"))
+
+
+def test_weights_file_mode_without_a_file_is_explained(processing, small_pair, tmp_path):
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="no WEIGHTS file was given"):
+        processing.run("hyperfuse:fuse_deepsen3", {"LR_HSI": small_pair["lr"], "HR_MSI": small_pair["ms"],
+                                                   "MODEL": 1, "OUTPUT": str(tmp_path / "out.tif")})
+
+
+def test_cancelled_fusion_leaves_no_output(processing, small_pair, tmp_path):
+    from qgis.core import QgsProcessingContext, QgsProcessingException
+
+    out = str(tmp_path / "out.tif")
+    feedback = _feedback_cancelling_after(3)
+    with pytest.raises(QgsProcessingException, match="cancelled; no output was written"):
+        processing.run("hyperfuse:fuse_deepsen3", {"LR_HSI": small_pair["lr"], "HR_MSI": small_pair["ms"],
+                                                   "MODEL": 2, "TRAIN_STEPS": 40, "OUTPUT": out,
+                                                   "OUTPUT_WEIGHTS": str(tmp_path / "w.pt")},
+                       context=QgsProcessingContext(), feedback=feedback)
+    assert feedback.isCanceled() and os.listdir(tmp_path) == []

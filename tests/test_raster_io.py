@@ -1,0 +1,103 @@
+import os
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.crs import CRS
+
+from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.raster_io import RasterWriter, open_raster, read_raster, write_raster
+
+UTM = CRS.from_epsg(32633).to_wkt()
+TRANSFORM = (10.0, 0.0, 365000.0, 0.0, -10.0, 5810000.0)
+
+
+def _write_raw(path, data, dtype, nodata=None, scale=1.0, offset=0.0, tags=None):
+    count, rows, cols = data.shape
+    with rasterio.open(path, "w", driver="GTiff", width=cols, height=rows, count=count, dtype=dtype,
+                       transform=rasterio.Affine(*TRANSFORM), crs=UTM, nodata=nodata) as dst:
+        dst.write(data.astype(dtype))
+        dst.scales = [scale] * count
+        dst.offsets = [offset] * count
+        for band in range(count):
+            dst.update_tags(band + 1, **(tags[band] if tags else {}))
+
+
+def test_scale_offset_applied_and_nodata_masked(tmp_path):
+    raw = np.arange(2 * 4 * 5).reshape(2, 4, 5) + 100
+    raw[:, 1, 2] = 65535
+    path = str(tmp_path / "u16.tif")
+    _write_raw(path, raw, "uint16", nodata=65535, scale=1e-4, offset=0.01)
+    info = open_raster(path)
+    values, valid = read_raster(info)
+    assert values.dtype == np.float32
+    assert not valid[1, 2] and valid.sum() == 19
+    expected = raw * 1e-4 + 0.01
+    assert np.allclose(values[:, valid], expected[:, valid], atol=1e-7)
+    assert np.all(values[:, ~valid] == 0)
+
+
+def test_nan_and_inf_are_invalid(tmp_path):
+    data = np.ones((3, 4, 4), dtype=np.float32)
+    data[0, 0, 0] = np.nan
+    data[2, 3, 3] = np.inf
+    path = str(tmp_path / "f.tif")
+    _write_raw(path, data, "float32")
+    values, valid = read_raster(open_raster(path))
+    assert valid.sum() == 14 and not valid[0, 0] and not valid[3, 3]
+    assert np.isfinite(values).all()
+
+
+def test_bad_bands_found_and_wavelength_units_converted(tmp_path):
+    data = np.random.default_rng(0).random((4, 6, 6)).astype(np.float32)
+    data[1] = -32768
+    tags = [{"wavelength": f"{0.4 + 0.1 * b}", "wavelength_units": "Micrometers"} for b in range(4)]
+    path = str(tmp_path / "bad.tif")
+    _write_raw(path, data, "float32", nodata=-32768, tags=tags)
+    info = open_raster(path)
+    assert info.bad_bands == [1]
+    assert info.good_bands == [0, 2, 3]
+    assert np.allclose(info.wavelengths_nm, [400, 500, 600, 700])
+    values, valid = read_raster(info)
+    assert values.shape == (3, 6, 6) and valid.all()  # a bad band does not invalidate pixels
+
+
+def test_writer_leaves_nothing_on_error(tmp_path):
+    path = str(tmp_path / "out.tif")
+    with pytest.raises(RuntimeError):
+        with RasterWriter(path, 8, 8, 2, TRANSFORM, UTM) as writer:
+            writer.write(np.zeros((2, 4, 8), np.float32), 0, 0)
+            raise RuntimeError("boom")
+    assert os.listdir(tmp_path) == []
+
+
+def test_writer_is_atomic_and_georeferenced(tmp_path):
+    path = str(tmp_path / "out.tif")
+    values = np.random.default_rng(1).random((2, 8, 8)).astype(np.float32)
+    write_raster(path, values, TRANSFORM, UTM, band_names=["a", "b"],
+                 band_tags=[{"wavelength": "500"}, {"wavelength": "600"}])
+    assert os.listdir(tmp_path) == ["out.tif"]
+    with rasterio.open(path) as src:
+        assert tuple(src.transform)[:6] == TRANSFORM
+        assert src.crs.to_epsg() == 32633
+        assert src.descriptions == ("a", "b")
+        assert src.tags(2)["wavelength"] == "600"
+        assert np.array_equal(src.read(), values)
+
+
+def test_unwritable_output_is_rejected_before_work(tmp_path):
+    with pytest.raises(UserInputError, match="does not exist"):
+        write_raster(str(tmp_path / "missing" / "out.tif"), np.zeros((1, 2, 2), np.float32), TRANSFORM, UTM)
+    # /proc refuses new files even for root, whose permission bits are never enforced.
+    with pytest.raises(UserInputError, match="not writable|Cannot create"):
+        write_raster("/proc/hyperfuse-test.tif", np.zeros((1, 2, 2), np.float32), TRANSFORM, UTM)
+    assert not os.path.exists("/proc/hyperfuse-test.tif")
+
+
+def test_missing_and_corrupt_rasters_get_clear_errors(tmp_path):
+    with pytest.raises(UserInputError, match="does not exist"):
+        open_raster(str(tmp_path / "nope.tif"))
+    corrupt = tmp_path / "corrupt.tif"
+    corrupt.write_bytes(b"II*\x00garbage")
+    with pytest.raises(UserInputError, match="cannot read"):
+        open_raster(str(corrupt))
