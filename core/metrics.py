@@ -8,8 +8,6 @@ per-band peak equal to the reference band's maximum, ERGAS with 100 / r, SSIM wi
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.ndimage import binary_erosion, gaussian_filter
 
@@ -136,10 +134,3 @@ def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio
         "per_band": {"PSNR": psnr_b.tolist(), "SSIM": ssim_b.tolist(), "CC": cc_b.tolist(),
                      "RMSE": np.sqrt(band_mse(reference, estimate, valid)).tolist()},
     }
-
-
-def finite_or_none(value):
-    """JSON-friendly number: NaN becomes None, ±inf stays a float only if finite."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value
