@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/$(PLUGINS):/usr/share/qgis/python/plugins
 export XDG_RUNTIME_DIR := $(CURDIR)/$(BUILD)/runtime
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test bench clean
 
 $(BUILD)/system-packages.stamp: tools/install_system_packages.sh
 	bash tools/install_system_packages.sh
@@ -40,6 +40,10 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest tests
+
+# Long jobs (not part of the tests): benchmark tables written into docs/.
+bench: setup
+	$(PYTHON) tools/bench_networks.py
 
 clean:
 	rm -rf $(BUILD) demo_output

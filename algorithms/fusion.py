@@ -12,8 +12,6 @@ from ..core.torch_support import DEVICES
 from ..core.upsample import BICUBIC_LR_RADIUS, bicubic
 from .base import HyperFuseAlgorithm
 
-DEFAULT_TRAIN_STEPS = 300
-
 INPUT_HELP = {
     "LR_HSI": "Low-resolution hyperspectral raster (S bands). Its grid must line up with the HR-MSI: "
               "the LR pixel is an integer multiple r ≥ 2 of the HR pixel, from an origin on the HR grid.",
@@ -33,7 +31,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
     METHOD: Method = None
     GROUP, GROUP_ID = "Fusion", "fusion"
 
-    PARAMETER_HELP = {
+    COMMON_HELP = {
         **INPUT_HELP,
         "MODEL": "0 auto: a bundled model that matches the inputs' bands and ratio, else train on the inputs; "
                  "1 weights file: use WEIGHTS; 2 train on the inputs (Wald protocol: both inputs are degraded by "
@@ -48,6 +46,10 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
                           "with MODEL 1.",
         "SEED": "Random seed of training: the same seed and inputs give the same weights on the CPU.",
     }
+
+    @property
+    def PARAMETER_HELP(self):  # noqa: N802
+        return {**self.COMMON_HELP, **{p.name: p.help or p.label for p in self.METHOD.parameters}}
 
     @property
     def ALGORITHM_ID(self):  # noqa: N802
@@ -69,13 +71,18 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
                                             defaultValue=fusion.MODEL_AUTO))
         self.add(QgsProcessingParameterFile("WEIGHTS", "Weights file", extension="pt", optional=True))
         self.add(QgsProcessingParameterNumber("TRAIN_STEPS", "Training steps (when training on the inputs)",
-                                              QgsProcessingParameterNumber.Integer, DEFAULT_TRAIN_STEPS, minValue=1))
+                                              QgsProcessingParameterNumber.Integer, fusion.DEFAULT_TRAIN_STEPS,
+                                              minValue=1))
         self.add(QgsProcessingParameterEnum("DEVICE", "Device", options=DEVICES, defaultValue=0))
         self.add(QgsProcessingParameterNumber("BLOCK_SIZE", "Block size (HR pixels)",
                                               QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE, minValue=16),
                  advanced=True)
         self.add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
                                               minValue=0), advanced=True)
+        for hp in self.METHOD.parameters:
+            kind = QgsProcessingParameterNumber.Integer if hp.kind == "int" else QgsProcessingParameterNumber.Double
+            bounds = {"minValue": hp.minimum} if hp.maximum is None else {"minValue": hp.minimum, "maxValue": hp.maximum}
+            self.add(QgsProcessingParameterNumber(hp.name, hp.label, kind, hp.default, **bounds), advanced=True)
         self.add(QgsProcessingParameterRasterDestination("OUTPUT", "Fused HR-HSI"))
         self.add(QgsProcessingParameterFileDestination("OUTPUT_WEIGHTS", "Weights of the model used",
                                                        fileFilter="HyperFuse weights (*.pt)", optional=True,
@@ -97,11 +104,20 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
             block_size=self.parameterAsInt(parameters, "BLOCK_SIZE", context),
             output_weights=output_weights,
             seed=self.parameterAsInt(parameters, "SEED", context),
+            hyperparameters=self._hyperparameters(parameters, context),
             feedback=feedback,
         )
         feedback.info(f"Model: {result.model_source}; {result.blocks} block(s); training {result.seconds_training:.1f} s, "
                       f"inference {result.seconds_inference:.1f} s.")
         return {"OUTPUT": output, "OUTPUT_WEIGHTS": output_weights, "MODEL_USED": result.model_source}
+
+
+    def _hyperparameters(self, parameters, context) -> dict:
+        values = {}
+        for hp in self.METHOD.parameters:
+            read = self.parameterAsInt if hp.kind == "int" else self.parameterAsDouble
+            values[hp.key] = read(parameters, hp.name, context)
+        return values
 
 
 def network_fusion_algorithms() -> list:

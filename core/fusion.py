@@ -24,6 +24,7 @@ from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
 from .torch_support import require_torch, select_device
 from .training import TrainingConfig, fill_invalid, train_on_inputs
 
+DEFAULT_TRAIN_STEPS = 300
 MODEL_CHOICES = ["auto", "weights file", "train on the inputs"]
 MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN = range(3)
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
@@ -101,7 +102,7 @@ def _read_common_area(lr: RasterInfo, hr: RasterInfo, pair: GridPair):
 
 
 def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, model_choice: int = MODEL_AUTO,
-                      weights_path: str | None = None, train_steps: int = 300, device_name: str = "auto",
+                      weights_path: str | None = None, train_steps: int = DEFAULT_TRAIN_STEPS, device_name: str = "auto",
                       block_size: int = DEFAULT_BLOCK_SIZE, output_weights: str | None = None,
                       feedback: Feedback | None = None, seed: int = 0, hyperparameters: dict | None = None,
                       training_overrides: dict | None = None) -> FusionResult:
@@ -171,7 +172,8 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
     tags = {"hyperfuse_method": method.name, "hyperfuse_model": source, "hyperfuse_ratio": pair.ratio}
     with _output_writer(output, lr, pair, tags) as writer:
         blocks = run_tiled(PairReader(lr, hr, pair), predict, _sink_for(writer, lr),
-                           model.receptive_field(pair.ratio), block_size, inference_span)
+                           model.receptive_field(pair.ratio), block_size, inference_span,
+                           alignment=model.alignment(pair.ratio))
     return FusionResult(output, method.name, source, pair.ratio, blocks, seconds_training,
                         time.perf_counter() - started, training_info)
 

@@ -63,7 +63,10 @@ def check_grids(lr: RasterInfo, hr: RasterInfo) -> GridPair:
     """Check that ``lr`` and ``hr`` line up per PROTOCOL.md and return their common area."""
     if not lr.georeferenced and not hr.georeferenced:
         return _pair_from_sizes(lr, hr)
-    if lr.georeferenced != hr.georeferenced:
+    # Without a CRS on either side, an identity geotransform is a grid of 1-unit pixels
+    # from the origin, as GDAL reads it: that is how a simulated pair from an
+    # ungeoreferenced scene lines up (the LR-HSI gets r-unit pixels).
+    if lr.georeferenced != hr.georeferenced and (lr.crs_wkt or hr.crs_wkt):
         which = "LR-HSI" if lr.georeferenced else "HR-MSI"
         other = "HR-MSI" if lr.georeferenced else "LR-HSI"
         raise UserInputError(

@@ -101,7 +101,9 @@ def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio
            border: int = 0) -> dict:
     """All reference-based metrics of PROTOCOL.md for one estimate, with per-band tables.
 
-    Zero-variance reference bands are left out of SSIM and CC and listed in the result.
+    Bands on which a metric is undefined are left out of that metric and listed: zero
+    variance for SSIM and CC (PROTOCOL.md), a peak ≤ 0 for PSNR and a zero mean for ERGAS
+    (such as the zeroed water-vapour bands of some AVIRIS products).
     """
     if reference.shape != estimate.shape:
         raise ValueError(f"reference {reference.shape} and estimate {estimate.shape} differ in shape")
@@ -112,25 +114,36 @@ def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio
     if not valid.any():
         raise ValueError("no valid pixel is left to compare")
     ref_pixels = _pixels(reference, valid)
+    bands = reference.shape[0]
     flat = ref_pixels.std(axis=1) == 0
-    psnr_b = psnr_per_band(reference, estimate, valid)
-    ssim_b = np.full(reference.shape[0], np.nan)
-    cc_b = np.full(reference.shape[0], np.nan)
-    varying = np.flatnonzero(~flat)
+    no_peak = ref_pixels.max(axis=1) <= 0
+    zero_mean = ref_pixels.mean(axis=1) == 0
+    psnr_b = np.full(bands, np.nan)
+    ssim_b = np.full(bands, np.nan)
+    cc_b = np.full(bands, np.nan)
+    has_peak, varying = np.flatnonzero(~no_peak), np.flatnonzero(~flat)
+    psnr_b[has_peak] = psnr_per_band(reference[has_peak], estimate[has_peak], valid)
     if varying.size:
         ssim_b[varying] = ssim_per_band(reference[varying], estimate[varying], valid)
         cc_b[varying] = cc_per_band(reference[varying], estimate[varying], valid)
+    with_mean = np.flatnonzero(~zero_mean)
     sam_deg, skipped = sam(reference, estimate, valid)
+
+    def mean_of(values, used):
+        return float(np.mean(values[used])) if used.size else float("nan")
+
     return {
-        "PSNR": float(np.mean(psnr_b)),
+        "PSNR": mean_of(psnr_b, has_peak),
         "SAM": sam_deg,
-        "ERGAS": ergas(reference, estimate, valid, ratio),
-        "SSIM": float(np.nanmean(ssim_b)) if varying.size else float("nan"),
+        "ERGAS": ergas(reference[with_mean], estimate[with_mean], valid, ratio) if with_mean.size else float("nan"),
+        "SSIM": mean_of(ssim_b, varying),
         "RMSE": rmse(reference, estimate, valid),
-        "CC": float(np.nanmean(cc_b)) if varying.size else float("nan"),
+        "CC": mean_of(cc_b, varying),
         "valid_pixels": int(valid.sum()),
         "sam_zero_norm_pixels": skipped,
         "zero_variance_bands": np.flatnonzero(flat).tolist(),
+        "zero_peak_bands": np.flatnonzero(no_peak).tolist(),
+        "zero_mean_bands": np.flatnonzero(zero_mean).tolist(),
         "per_band": {"PSNR": psnr_b.tolist(), "SSIM": ssim_b.tolist(), "CC": cc_b.tolist(),
                      "RMSE": np.sqrt(band_mse(reference, estimate, valid)).tolist()},
     }

@@ -21,16 +21,16 @@ from .raster_io import RasterInfo, read_block
 DEFAULT_BLOCK_SIZE = 512
 
 
-def aligned_blocks(rows: int, cols: int, block: int, ratio: int) -> Iterator[tuple]:
-    """(row0, col0, rows, cols) blocks covering ``rows × cols`` with edges on multiples of ``ratio``."""
-    block = max(ratio, (block // ratio) * ratio)
+def aligned_blocks(rows: int, cols: int, block: int, step: int) -> Iterator[tuple]:
+    """(row0, col0, rows, cols) blocks covering ``rows × cols`` with edges on multiples of ``step``."""
+    block = max(step, (block // step) * step)
     for row0 in range(0, rows, block):
         for col0 in range(0, cols, block):
             yield row0, col0, min(block, rows - row0), min(block, cols - col0)
 
 
-def aligned_halo(receptive_field: int, ratio: int) -> int:
-    return int(math.ceil(receptive_field / ratio)) * ratio
+def aligned_halo(receptive_field: int, step: int) -> int:
+    return int(math.ceil(receptive_field / step)) * step
 
 
 class PairReader:
@@ -60,17 +60,20 @@ Sink = Callable[[np.ndarray, np.ndarray, int, int], None]
 
 
 def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field: int,
-              block_size: int, feedback: Feedback) -> int:
+              block_size: int, feedback: Feedback, alignment: int | None = None) -> int:
     """Apply ``predict(lr, lr_valid, hr, hr_valid) -> (S, H, W)`` block by block.
 
     ``sink(values, valid, row0, col0)`` receives each block's centre and its validity: a
     pixel is valid when it is valid in the HR-MSI and in the LR pixel that covers it.
-    Returns the number of blocks.
+    Block origins and halos are multiples of ``alignment`` (HR pixels; a multiple of r
+    that strided layers may need), so every block sees the same pixel phases as a
+    whole-image run. Returns the number of blocks.
     """
     ratio = reader.pair.ratio
+    step = math.lcm(ratio, alignment or ratio)
     rows, cols = reader.pair.hr_shape
-    halo = aligned_halo(receptive_field, ratio)
-    blocks = list(aligned_blocks(rows, cols, block_size, ratio))
+    halo = aligned_halo(receptive_field, step)
+    blocks = list(aligned_blocks(rows, cols, max(block_size, step), step))
     for index, (row0, col0, nrows, ncols) in enumerate(blocks):
         feedback.check_cancelled()
         top, left = max(0, row0 - halo), max(0, col0 - halo)

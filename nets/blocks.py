@@ -22,6 +22,36 @@ def masked_mse(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tenso
     return ((prediction - target) ** 2 * weight).sum() / weight.sum().clamp_min(1.0)
 
 
+def masked_l1(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error over the pixels where ``mask`` (N, 1, H, W) is 1."""
+    weight = mask.expand_as(prediction)
+    return ((prediction - target).abs() * weight).sum() / weight.sum().clamp_min(1.0)
+
+
+def prime_factors(ratio: int) -> list:
+    """Prime factors of ``ratio`` in ascending order (8 → [2, 2, 2], 6 → [2, 3], 5 → [5]).
+
+    Networks defined for powers of two use one scale step per prime factor, so that any
+    integer ratio ≥ 2 works and powers of two give exactly the paper's ×2 steps.
+    """
+    factors, n, p = [], int(ratio), 2
+    while n > 1:
+        while n % p == 0:
+            factors.append(p)
+            n //= p
+        p += 1
+    return factors
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple:
+    """Pad bottom and right (edge values) to a multiple of ``multiple``; returns (padded, rows, cols)."""
+    rows, cols = x.shape[-2:]
+    pad_rows, pad_cols = (-rows) % multiple, (-cols) % multiple
+    if pad_rows or pad_cols:
+        x = F.pad(x, (0, pad_cols, 0, pad_rows), mode="replicate")
+    return x, rows, cols
+
+
 class FusionModel(nn.Module):
     """A network wrapped with the per-band normalisation it was trained with.
 
@@ -48,6 +78,28 @@ class FusionModel(nn.Module):
 
     def receptive_field(self, ratio: int) -> int:
         return self.net.receptive_field(ratio)
+
+    def alignment(self, ratio: int) -> int:
+        """HR pixels that block origins must be multiples of (strided layers need more than r)."""
+        return self.net.alignment(ratio) if hasattr(self.net, "alignment") else ratio
+
+    def initialise_from_data(self, lr_hsi, hr_msi, target, valid) -> None:
+        """Let the network set data-dependent parts (MHF-net's A, MLPLN's SVD basis) from training data.
+
+        Arguments are physical-unit numpy arrays (bands, rows, cols) of one training pair and
+        the (rows, cols) validity of ``target``; the network sees them standardised, as in
+        training, and ``valid`` as a bool tensor.
+        """
+        if not hasattr(self.net, "initialise_from_data"):
+            return
+
+        def standardise(values, mean, std):
+            t = torch.as_tensor(values, dtype=torch.float32, device=mean.device)[None]
+            return self._norm(t, mean, std)[0]
+        self.net.initialise_from_data(standardise(lr_hsi, self.hs_mean, self.hs_std),
+                                      standardise(hr_msi, self.ms_mean, self.ms_std),
+                                      standardise(target, self.hs_mean, self.hs_std),
+                                      torch.as_tensor(valid, dtype=torch.bool, device=self.hs_mean.device))
 
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         out = self.net(self._norm(lr_hsi, self.hs_mean, self.hs_std), self._norm(hr_msi, self.ms_mean, self.ms_std))

@@ -2,6 +2,7 @@
 import os
 
 import pytest
+import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.abspath(os.path.join(ROOT, "..", "shared", "data"))
@@ -13,3 +14,19 @@ def shared_scene(name: str) -> str:
     if not os.path.exists(path):
         pytest.skip(f"{name} is not available: ../shared/data is absent on this machine")
     return path
+
+
+def perturb(net, seed=1):
+    """Give zero-initialised layers values, so every parameter matters."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn(p.shape, generator=generator) * 0.05)
+    return net
+
+
+def inputs(hs, ms, ratio, h=3, w=4, batch=1, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    lr = torch.randn(batch, hs, h, w, generator=generator)
+    hr = torch.randn(batch, ms, h * ratio, w * ratio, generator=generator)
+    return lr, hr

@@ -179,3 +179,22 @@ def test_enmap_with_bad_bands_and_nodata_blocks_fuses_to_a_valid_result(tmp_path
     assert np.array_equal(valid, ms_valid & np.kron(lr_valid, np.ones((3, 3), bool)).astype(bool))
     assert 0.6 < valid.mean() < 0.8
     assert np.isfinite(values).all()
+
+
+def test_ungeoreferenced_scene_simulates_and_fuses(tmp_path):
+    """Scenes without georeferencing (pixel coordinates, like the AVIRIS crop) work end to end."""
+    from hyperfuse.core import synthetic
+
+    scene = str(tmp_path / "scene.tif")
+    values = synthetic.generate_scene(36, 36, np.linspace(420, 1000, 20), seed=2)
+    with rasterio.open(scene, "w", driver="GTiff", width=36, height=36, count=20, dtype="float32") as dst:
+        dst.write(values)
+        for b, w in enumerate(np.linspace(420, 1000, 20)):
+            dst.update_tags(b + 1, wavelength=str(w), wavelength_units="Nanometers")
+    paths = [str(tmp_path / f"{k}.tif") for k in ("lr", "ms", "ref")]
+    simulation.simulate(scene, 3, srf.preset("s2a_10m").load(), *paths)
+    out = str(tmp_path / "fused.tif")
+    result = fusion.fuse_with_network(DEEPSEN3, paths[0], paths[1], out, MODEL_TRAIN, train_steps=2,
+                                      hyperparameters=TINY, training_overrides={"batch_size": 2})
+    assert result.ratio == 3
+    assert open_raster(out).width == 36 and np.isfinite(read_raster(open_raster(out))[0]).all()

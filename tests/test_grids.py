@@ -77,6 +77,11 @@ def test_ungeoreferenced_pair_uses_sizes():
     assert pair.ratio == 4
     with pytest.raises(UserInputError, match="integer multiple"):
         check_grids(info(30, 20, identity, None, georeferenced=False), info(100, 80, identity, None, georeferenced=False))
+    # A pair simulated from an ungeoreferenced scene: r-unit LR pixels over the identity grid.
+    pair = check_grids(info(30, 20, (3.0, 0.0, 0.0, 0.0, 3.0, 0.0), None), info(90, 60, identity, None, georeferenced=False))
+    assert pair.ratio == 3 and pair.hr_window == (0, 0, 60, 90)
+    with pytest.raises(UserInputError, match="Only the LR-HSI is georeferenced"):
+        check_grids(info(30, 20, (30.0, 0.0, 365000.0, 0.0, -30.0, 5810000.0)), info(90, 60, identity, None, georeferenced=False))
 
 
 def test_swapped_layers_are_reported():

@@ -62,3 +62,14 @@ def test_invalid_pixels_do_not_change_metrics(pair):
     for key in ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM"):
         assert masked[key] == pytest.approx(cropped[key], rel=1e-9, abs=1e-12), key
     assert before["valid_pixels"] == 2000 and masked["valid_pixels"] == 1800
+
+
+def test_bands_where_a_metric_is_undefined_are_left_out_and_listed(pair):
+    reference, estimate, valid = pair
+    with_zero = np.concatenate([reference, np.zeros((1,) + reference.shape[1:])])
+    estimate_zero = np.concatenate([estimate, np.full((1,) + reference.shape[1:], 0.01)])
+    result = metrics.assess(with_zero, estimate_zero, valid, 3)
+    plain = metrics.assess(reference, estimate, valid, 3)
+    for key in ("PSNR", "ERGAS", "SSIM", "CC"):
+        assert np.isfinite(result[key]) and result[key] == pytest.approx(plain[key]), key
+    assert result["zero_peak_bands"] == result["zero_mean_bands"] == result["zero_variance_bands"] == [5]

@@ -3,8 +3,12 @@ import json
 import re
 
 import numpy as np
+import pytest
 
-ALGORITHMS = ("hyperfuse:simulate_degradation", "hyperfuse:fuse_deepsen3", "hyperfuse:quality_assessment")
+from hyperfuse.core import registry
+
+ALGORITHMS = ["hyperfuse:simulate_degradation", "hyperfuse:quality_assessment", "hyperfuse:fuse_bicubic"] + [
+    f"hyperfuse:fuse_{m}" for m in registry.METHODS]
 
 
 def test_list_shows_the_algorithms(qgis_process):
@@ -27,16 +31,25 @@ def test_help_documents_every_parameter(qgis_process, qgis_app):
             assert block and len(block.group(1)) > 20, f"{algorithm}: {name} is not documented"
 
 
-def test_fuse_deepsen3_runs_headless_and_beats_bicubic(qgis_process, small_pair, tmp_path):
-    fused, cubic = str(tmp_path / "deepsen3.tif"), str(tmp_path / "bicubic.tif")
-    qgis_process("run", "hyperfuse:fuse_deepsen3", "--", f"LR_HSI={small_pair['lr']}", f"HR_MSI={small_pair['ms']}",
-                 "MODEL=2", "TRAIN_STEPS=60", f"OUTPUT={fused}")
+def _psnr(qgis_process, reference, fused):
+    out = qgis_process("--json", "run", "hyperfuse:quality_assessment", "--", f"REFERENCE={reference}",
+                       f"FUSED={fused}", "RATIO=3").stdout
+    return json.loads(out[out.index("{"):])["results"]["PSNR"]
+
+
+@pytest.fixture(scope="module")
+def bicubic_psnr(qgis_process, small_pair, tmp_path_factory):
+    cubic = str(tmp_path_factory.mktemp("bicubic") / "bicubic.tif")
     qgis_process("run", "hyperfuse:fuse_bicubic", "--", f"LR_HSI={small_pair['lr']}", f"HR_MSI={small_pair['ms']}",
                  f"OUTPUT={cubic}")
-    scores = {}
-    for name, path in (("deepsen3", fused), ("bicubic", cubic)):
-        out = qgis_process("--json", "run", "hyperfuse:quality_assessment", "--", f"REFERENCE={small_pair['ref']}",
-                           f"FUSED={path}", "RATIO=3").stdout
-        scores[name] = json.loads(out[out.index("{"):])["results"]
-    assert np.isfinite(scores["deepsen3"]["PSNR"])
-    assert scores["deepsen3"]["PSNR"] > scores["bicubic"]["PSNR"]
+    return _psnr(qgis_process, small_pair["ref"], cubic)
+
+
+@pytest.mark.parametrize("method_id", list(registry.METHODS))
+def test_each_network_runs_headless_and_beats_bicubic(method_id, qgis_process, small_pair, bicubic_psnr, tmp_path):
+    fused = str(tmp_path / f"{method_id}.tif")
+    run = qgis_process("run", f"hyperfuse:fuse_{method_id}", "--", f"LR_HSI={small_pair['lr']}",
+                       f"HR_MSI={small_pair['ms']}", "MODEL=2", "TRAIN_STEPS=60", f"OUTPUT={fused}")
+    assert "MODEL_USED:\ttrained on the inputs" in run.stdout
+    psnr = _psnr(qgis_process, small_pair["ref"], fused)
+    assert np.isfinite(psnr) and psnr > bicubic_psnr, f"{method_id}: PSNR {psnr:.2f} vs bicubic {bicubic_psnr:.2f}"

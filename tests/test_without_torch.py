@@ -31,7 +31,10 @@ def test_provider_loads_and_fusion_explains_install(plugin_parent, small_pair, t
     script = SCRIPT.format(parent=plugin_parent, lr=small_pair["lr"], ms=small_pair["ms"], out=str(tmp_path / "o.tif"))
     env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     completed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
-    assert "ALGORITHMS 4" in completed.stdout, completed.stdout + completed.stderr
+    from hyperfuse.core.registry import METHODS
+
+    # simulate, assess, bicubic and one fusion algorithm per registered network
+    assert f"ALGORITHMS {3 + len(METHODS)}" in completed.stdout, completed.stdout + completed.stderr
     assert "ERROR PyTorch is not installed" in completed.stdout
     assert "pip\" install torch" in completed.stdout
     assert not (tmp_path / "o.tif").exists()

@@ -1,0 +1,228 @@
+"""MHF-net: the MS/HS fusion network that unfolds a proximal-gradient algorithm.
+
+Paper: "Multispectral and Hyperspectral Image Fusion by MS/HS Fusion Net"
+(shared/papers/002_7d83e47205f7c9d9.txt).
+
+Mapping to the paper
+- Theorem 1: X = Y A + Ŷ B, with Y the HR-MSI (s bands), Ŷ (rank − s) unknown HR bases,
+  A (s × S) and B ((rank − s) × S) as 1 × 1 convolutions (``self.a``, ``self.b``).
+- Eq. 19: X⁽ᵏ⁾ = Y ×₃ Aᵀ + Ŷ⁽ᵏ⁾ ×₃ Bᵀ; stage 1 starts from Ŷ⁽¹⁾ = 0, so X⁽¹⁾ = Y·A.
+- Eq. 20: E⁽ᵏ⁾ = downSample(X⁽ᵏ⁾) − Z, channel-wise convolutions and average pooling
+  (:class:`DownSampler`).
+- Eq. 21: G⁽ᵏ⁾ = η · upSample(E⁽ᵏ⁾) ×₃ B, transposed convolutions (:class:`UpSampler`),
+  η learned per stage.
+- Eq. 22: Ŷ⁽ᵏ⁺¹⁾ = proxNet(Ŷ⁽ᵏ⁾ − G⁽ᵏ⁾), a ResNet per stage (:class:`ProxNet`).
+- Eq. 23: X̂ = resNet(X⁽ᴷ⁾) after the final stage.
+- Eq. 24: L = ‖X̂ − X‖² + α Σₖ ‖X⁽ᵏ⁾ − X‖² + β ‖E⁽ᴷ⁾‖², α = 0.1, β = 0.01
+  (:meth:`MHFNet.training_loss`).
+- A is initialised by least squares from training pixels, A = (YᵀY)⁻¹YᵀX
+  (:meth:`MHFNet.initialise_from_data`), as in the authors' code.
+
+Facts taken from the authors' public code (read, not copied): one B shared by all
+stages; one depthwise down-sampler shared by all stages; an up-sampler per stage made of
+transposed convolutions with the down-sampled HR-MSI injected after each scale; residual
+units of three 3 × 3 convolutions.
+
+Choices where the paper is silent
+- Any ratio: one scale per prime factor of r (4 → ×2, ×2 as in the paper's code; 3 → ×3;
+  6 → ×2, ×3). Down-sampling at a ×p scale is a depthwise 3 × 3 convolution then a p × p
+  average pool; up-sampling is a transposed convolution with kernel p and stride p, so
+  every LR pixel maps onto its own footprint.
+- Rank: MS bands + 9 by default (the paper's 12 for 3 MS bands), at most S.
+- Stages: 8 by default, a CPU-friendly depth (the paper finds K = 13 best, its code uses
+  20); STAGES sets it.
+- No batch normalisation in the residual units: the authors normalise with batch
+  statistics even at test time, which would make a pixel's value depend on the block it
+  is computed in and break tiled inference.
+- The up-sampler works in the rank − s channels of Ŷ: it starts with Bᵀ (S → rank − s)
+  and ends with B, so eq. 21's "×₃ B" acts on the same subspace. Cheaper at many bands,
+  and the same operator as the paper's when the up-sampler is linear.
+- Initialisation that makes an untrained network a sensible classical fusion: A by least
+  squares, B from the leading principal components of the residual X − Y·A, the
+  down-sampler as a small blur, the up-sampler as nearest-neighbour up-sampling, the prox
+  and final ResNets as the identity and η = 1. Stage 2 is then
+  X⁽²⁾ ≈ Y·A + up(Z − down(Y·A)) projected on B, a high-pass injection; training refines
+  every part.
+- The norms of eq. 24 are means over pixels and bands, so α and β keep their meaning
+  for any image size.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..core.errors import UserInputError
+from .blocks import masked_mse, prime_factors
+
+PAPER = "Multispectral and Hyperspectral Image Fusion by MS/HS Fusion Net"
+ALPHA, BETA = 0.1, 0.01
+
+
+def default_rank(hs_bands: int, ms_bands: int) -> int:
+    return min(hs_bands, ms_bands + 9)
+
+
+class ResidualUnit(nn.Module):
+    """Three 3 × 3 convolutions with ReLU, added to the input."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+                                  nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+                                  nn.Conv2d(width, width, 3, padding=1))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class ResNet(nn.Module):
+    """x + conv_out(units(conv_in(x))); conv_out starts at zero, so it starts as the identity."""
+
+    def __init__(self, channels: int, width: int, levels: int):
+        super().__init__()
+        self.conv_in = nn.Conv2d(channels, width, 3, padding=1)
+        self.units = nn.Sequential(*[ResidualUnit(width) for _ in range(levels)])
+        self.conv_out = nn.Conv2d(width, channels, 3, padding=1)
+        nn.init.zeros_(self.conv_out.weight)
+        nn.init.zeros_(self.conv_out.bias)
+
+    @staticmethod
+    def radius(levels: int) -> int:
+        return 2 + 3 * levels
+
+    def forward(self, x):
+        return x + self.conv_out(self.units(F.relu(self.conv_in(x))))
+
+
+ProxNet = ResNet
+
+
+class DownSampler(nn.Module):
+    """Eq. 20's C: per prime factor p, a depthwise 3 × 3 convolution then p × p average pooling."""
+
+    def __init__(self, channels: int, factors: list):
+        super().__init__()
+        self.factors = factors
+        self.convs = nn.ModuleList(nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False)
+                                   for _ in factors)
+        blur = torch.tensor([1.0, 2.0, 1.0])
+        blur = (blur[:, None] * blur[None, :]) / 16.0
+        for conv in self.convs:
+            conv.weight.data.copy_(blur.expand_as(conv.weight))
+
+    def forward(self, x):
+        for p, conv in zip(reversed(self.factors), self.convs):
+            x = F.avg_pool2d(conv(x), p)
+        return x
+
+
+class UpSampler(nn.Module):
+    """Eq. 21's Cᵀ in the basis channels: transposed convolutions, HR-MSI injected at every scale."""
+
+    def __init__(self, basis: int, ms_bands: int, factors: list):
+        super().__init__()
+        self.factors = factors
+        self.deconvs = nn.ModuleList(nn.ConvTranspose2d(basis, basis, p, stride=p, bias=False) for p in factors)
+        self.mix = nn.ModuleList(nn.Conv2d(basis + ms_bands, basis, 3, padding=1) for _ in factors)
+        with torch.no_grad():
+            for deconv in self.deconvs:                   # nearest-neighbour up-sampling
+                deconv.weight.zero_()
+                for c in range(basis):
+                    deconv.weight[c, c] = 1.0
+            for mix in self.mix:                          # identity on the basis channels
+                mix.weight.zero_()
+                mix.bias.zero_()
+                for c in range(basis):
+                    mix.weight[c, c, 1, 1] = 1.0
+
+    def forward(self, e_basis, hr_msi):
+        x = e_basis
+        remaining = 1
+        for p in self.factors:
+            remaining *= p
+        for p, deconv, mix in zip(self.factors, self.deconvs, self.mix):
+            remaining //= p
+            guide = F.avg_pool2d(hr_msi, remaining) if remaining > 1 else hr_msi
+            x = mix(torch.cat([deconv(x), guide], dim=1))
+        return x
+
+
+class MHFNet(nn.Module):
+    def __init__(self, hs_bands: int, ms_bands: int, ratio: int, stages: int = 8, rank: int = 0,
+                 levels: int = 1, width: int = 32):
+        super().__init__()
+        rank = rank or default_rank(hs_bands, ms_bands)
+        if not ms_bands < rank <= hs_bands:
+            raise UserInputError(f"MHF-net's RANK must be larger than the MS band count ({ms_bands}) and at most the "
+                                 f"HS band count ({hs_bands}); got {rank}. Use 0 for the automatic rank.")
+        self.ratio, self.stages, self.levels = ratio, stages, levels
+        self.factors = prime_factors(ratio)
+        basis = rank - ms_bands
+        self.a = nn.Conv2d(ms_bands, hs_bands, 1, bias=False)
+        self.b = nn.Conv2d(basis, hs_bands, 1, bias=False)
+        self.down = DownSampler(hs_bands, self.factors)
+        self.up = nn.ModuleList(UpSampler(basis, ms_bands, self.factors) for _ in range(stages - 1))
+        self.prox = nn.ModuleList(ProxNet(basis, width, levels) for _ in range(stages - 1))
+        self.step = nn.Parameter(torch.ones(max(stages - 1, 1)))
+        self.final = ResNet(hs_bands, width, levels)
+        nn.init.orthogonal_(self.b.weight)
+
+    def receptive_field(self, ratio: int | None = None) -> int:
+        """Halo in HR pixels: each stage reaches through C (down), Cᵀ (up) and the prox ResNet.
+
+        A layer working at a scale whose pixel spans ``pixel`` HR pixels reaches one such
+        pixel per 3 × 3 kernel or pooling/transposed-convolution footprint.
+        """
+        pixels, size = [], self.ratio
+        for p in self.factors:            # pixel sizes from the coarsest scale to HR
+            pixels.append(size)
+            size //= p
+        pixels.append(1)
+        down = sum(pixels[1:]) + self.ratio               # a 3 × 3 at every finer scale, then pooling to LR
+        up = sum(pixels[:-1]) + 2 * sum(pixels[1:])       # transposed conv, guide pooling, 3 × 3 mix
+        per_stage = down + up + ResNet.radius(self.levels)
+        return (self.stages - 1) * per_stage + down + ResNet.radius(self.levels)
+
+    def _basis_transpose(self, x):
+        """x ×₃ B: S channels onto the rank − s basis channels."""
+        return F.conv2d(x, self.b.weight.transpose(0, 1))
+
+    def _stages(self, lr_hsi, hr_msi):
+        y_a = self.a(hr_msi)
+        outputs, y_hat = [], None
+        for k in range(self.stages):
+            x_k = y_a if y_hat is None else y_a + self.b(y_hat)                 # eq. 19
+            error = self.down(x_k) - lr_hsi                                    # eq. 20
+            outputs.append(x_k)
+            if k == self.stages - 1:
+                break
+            g = self.step[k] * self.up[k](self._basis_transpose(error), hr_msi)  # eq. 21
+            y_hat = self.prox[k]((0.0 if y_hat is None else y_hat) - g)         # eq. 22
+        return outputs, error
+
+    def forward(self, lr_hsi, hr_msi):
+        outputs, _ = self._stages(lr_hsi, hr_msi)
+        return self.final(outputs[-1])                                         # eq. 23
+
+    def training_loss(self, lr_hsi, hr_msi, target, mask):
+        """Eq. 24 with α = 0.1 and β = 0.01, norms as means over valid pixels."""
+        outputs, error = self._stages(lr_hsi, hr_msi)
+        loss = masked_mse(self.final(outputs[-1]), target, mask)
+        loss = loss + ALPHA * sum(masked_mse(x_k, target, mask) for x_k in outputs)
+        lr_mask = (F.avg_pool2d(mask, self.ratio) > 0.999).float()
+        return loss + BETA * masked_mse(error, torch.zeros_like(error), lr_mask)
+
+    @torch.no_grad()
+    def initialise_from_data(self, lr_hsi, hr_msi, target, valid):
+        """A = (YᵀY)⁻¹YᵀX by least squares on valid training pixels; B from the residual's principal axes."""
+        y = hr_msi[:, valid].T.double()                 # pixels × s
+        x = target[:, valid].T.double()                 # pixels × S
+        if y.shape[0] < y.shape[1]:
+            return
+        a = torch.linalg.lstsq(y, x).solution          # s × S
+        self.a.weight.copy_(a.T[:, :, None, None].to(self.a.weight))
+        residual = x - y @ a
+        _, _, vh = torch.linalg.svd(residual, full_matrices=False)
+        basis = self.b.weight.shape[1]
+        self.b.weight.copy_(vh[:basis].T[:, :, None, None].to(self.b.weight))

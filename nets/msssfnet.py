@@ -1,0 +1,130 @@
+"""MS-SSFNet: multi-level and multi-scale spatial and spectral fusion CNN.
+
+Paper: "Multi-level and Multi-scale Spatial and Spectral Fusion CNN for Hyperspectral
+Image Super-resolution" (shared/papers/003_0bd591e26c4b3f07.txt).
+
+Mapping to the paper
+- §3.2, eq. 3–4: the *spectral reservation pathway* starts from the LR-HSI; a block at
+  each scale, and a deconvolution that enlarges the features between consecutive blocks.
+- §3.2, eq. 5–6: the *spatial structure reservation pathway* starts from the HR-MSI; a
+  block at each scale and max-pooling between blocks; it has no block at the LR scale
+  ("no HR spatial structure is capable of being extracted" there).
+- eq. 7: at every scale the up-sampled spectral features are stacked with the spatial
+  features of the same size and feed the next spectral block; the last spectral block
+  reconstructs the HR-HSI.
+- "Each block in both pathways contains two convolutional layers following a PReLU layer
+  after each convolutional layer": :class:`ConvBlock`.
+- §3.3, eq. 8–10: the scales are grouped into L levels; a reconstruction layer at the end
+  of every level but the last predicts the reference down-sampled to that level's
+  resolution; the training loss is the sum of the levels' MSEs; these heads are not used
+  at test time (:meth:`MSSSFNet.training_loss`).
+
+Choices where the paper is silent
+- Ratios that are not powers of two: one scale per prime factor of r, in ascending order
+  (8 → ×2, ×2, ×2 exactly as the paper; 6 → ×2 then ×3; 5 → one ×5 scale). The
+  deconvolution of a ×p scale has kernel p and stride p, so every LR pixel maps onto its
+  own p × p footprint, whatever p is, and the max-pooling mirrors it.
+- Levels: the n scales are split into L levels as evenly as possible, the boundaries
+  after round(n·l/L) scales (the paper's ×16 in 2 levels gives its ×4 intermediate
+  target). A ratio with a single prime factor has one scale, so one level.
+- Intermediate targets: the reference averaged over the remaining factor (box
+  down-sampling, aligned with the LR grid), standing in for eq. 8's blur and decimation.
+- Channel widths 64 in every block, 3 × 3 kernels.
+- The final reconstruction and each intermediate head add their output to the bicubic
+  up-sampled LR-HSI, and the final one starts at zero: an untrained network returns the
+  bicubic up-sampling and training only adds detail (the paper initialises with a
+  Gaussian of std 0.001, which is nearly the same start for the residual).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .blocks import BICUBIC_LR_RADIUS, bicubic_upsample, masked_mse, prime_factors
+
+PAPER = "Multi-level and Multi-scale Spatial and Spectral Fusion CNN for Hyperspectral Image Super-resolution"
+
+
+class ConvBlock(nn.Sequential):
+    """Two 3 × 3 convolutions, each followed by PReLU."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__(nn.Conv2d(cin, cout, 3, padding=1), nn.PReLU(cout),
+                         nn.Conv2d(cout, cout, 3, padding=1), nn.PReLU(cout))
+
+
+def level_boundaries(scales: int, levels: int) -> list:
+    """Scale counts (from the LR side) after which an intermediate level ends."""
+    return sorted({round(scales * level / levels) for level in range(1, levels)} - {0, scales})
+
+
+class MSSSFNet(nn.Module):
+    def __init__(self, hs_bands: int, ms_bands: int, ratio: int, levels: int = 2, width: int = 64):
+        super().__init__()
+        self.ratio = ratio
+        self.factors = prime_factors(ratio)
+        n = len(self.factors)
+        self.spectral = nn.ModuleList([ConvBlock(hs_bands, width)] +
+                                      [ConvBlock(2 * width, width) for _ in range(n)])
+        self.deconvs = nn.ModuleList(nn.ConvTranspose2d(width, width, p, stride=p) for p in self.factors)
+        # spatial[i] works at the scale reached after i + 1 up-steps; spatial[n - 1] is the HR scale.
+        self.spatial = nn.ModuleList([ConvBlock(width, width) for _ in range(n - 1)] + [ConvBlock(ms_bands, width)])
+        self.reconstruct = nn.Conv2d(width, hs_bands, 3, padding=1)
+        nn.init.zeros_(self.reconstruct.weight)
+        nn.init.zeros_(self.reconstruct.bias)
+        self.boundaries = level_boundaries(n, levels)
+        self.heads = nn.ModuleDict({str(b): nn.Conv2d(width, hs_bands, 3, padding=1) for b in self.boundaries})
+
+    def scale_of(self, steps: int) -> int:
+        """Up-sampling factor from the LR grid after ``steps`` up-steps."""
+        factor = 1
+        for p in self.factors[:steps]:
+            factor *= p
+        return factor
+
+    def receptive_field(self, ratio: int | None = None) -> int:
+        """Halo in HR pixels: every layer's reach measured in pixels of the scale it works at."""
+        reach = BICUBIC_LR_RADIUS * self.ratio + 1          # bicubic input of the residual, final 3 × 3
+        for steps in range(len(self.factors) + 1):
+            pixel = self.ratio // self.scale_of(steps)         # HR pixels per pixel at this scale
+            reach += 2 * pixel * 2 + 2 * pixel                # spectral and spatial blocks, deconv/pool
+        return reach
+
+    def _spatial_features(self, hr_msi: torch.Tensor) -> list:
+        """Spatial-pathway features, indexed by the number of up-steps of their scale."""
+        n = len(self.factors)
+        features = [None] * (n + 1)
+        x = self.spatial[n - 1](hr_msi)
+        features[n] = x
+        for steps in range(n - 1, 0, -1):
+            x = self.spatial[steps - 1](F.max_pool2d(x, self.factors[steps]))
+            features[steps] = x
+        return features
+
+    def _forward_levels(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> tuple:
+        spatial = self._spatial_features(hr_msi)
+        x = self.spectral[0](lr_hsi)
+        intermediate = {}
+        for step, p in enumerate(self.factors, start=1):
+            x = self.spectral[step](torch.cat([self.deconvs[step - 1](x), spatial[step]], dim=1))
+            if step in self.boundaries:
+                base = bicubic_upsample(lr_hsi, self.scale_of(step))
+                intermediate[step] = base + self.heads[str(step)](x)
+        final = bicubic_upsample(lr_hsi, self.ratio) + self.reconstruct(x)
+        return final, intermediate
+
+    def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
+        return self._forward_levels(lr_hsi, hr_msi)[0]
+
+    def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
+        """Eq. 10: the MSE of the output plus the MSE of every intermediate level against the
+        reference down-sampled to that level's resolution."""
+        final, intermediate = self._forward_levels(lr_hsi, hr_msi)
+        loss = masked_mse(final, target, mask)
+        for step, estimate in intermediate.items():
+            factor = self.ratio // self.scale_of(step)
+            weight = F.avg_pool2d(mask, factor)
+            level_target = F.avg_pool2d(target * mask, factor) / weight.clamp_min(1e-6)
+            loss = loss + masked_mse(estimate, level_target, (weight > 0.999).float())
+        return loss

@@ -1,0 +1,312 @@
+"""SSJCN: spatial-spectral joint correction network for HS/MS fusion.
+
+Paper: T. Wang, Y. Xu, Z. Wu, Z. Wei, "Spatial-Spectral Joint Correction Network for
+Hyperspectral and Multispectral Image Fusion", EasyChair preprint, 2021
+(shared/papers/001_dca8e27797b6892b.txt).
+
+Mapping to the paper
+- §3.2: Z⁰ is the bicubic up-sampling of the LR-HSI (:func:`bicubic_upsample`).
+- §3.2, eqs. 4–7, degradation block (:class:`DegradationBlock`): D_spe, a convolution and
+  an activation, maps Z to X̂ (MS bands, HR grid); D_spa, the same structure with spatial
+  down-sampling by r, maps Z to Ŷ (HS bands, LR grid). The error maps are
+  X_res = X − X̂ and Y_res = Y − Ŷ.
+- §3.3, Fig. 2, error-map fusion block Φ (:class:`ErrorMapFusionBlock`):
+  "feature map size alignment": Y_res is up-sampled by a deconvolution to the HR grid and
+  passed through a down-sampling layer; X_res passes through a convolution + PReLU and a
+  down-sampling layer. "Fusion": the two are concatenated along channels, two convolution
+  layers with activations follow, with channel attention on the first one's output, and
+  the result is down-sampled again. "Error map reconstruction": two sets of (convolution,
+  deconvolution, activation), each followed by a skip connection (concatenation), then
+  two convolutions give Ê.
+- §3.4, reconstruction block (:class:`ReconstructionBlock`): spectral (channel) and
+  spatial attention on Ê, then eq. 9, Z¹ = Z⁰ + Ê¹.
+- eq. 10 and Fig. 3: the three blocks are applied again to Z¹, Z² = Z¹ + Φ(D_spe(Z¹),
+  D_spa(Z¹)); ``iterations`` generalises this (default 2, Table 3).
+- §3.5, eq. 11: L1 loss between Z^(iterations) and the reference.
+
+Choices where the paper is silent (no widths, kernel sizes or attention designs are given)
+- Separate weights for every iteration. Fig. 3 and §4.4 name the blocks of each iteration
+  apart (DB (1), DB (2), RB (1)), and the second pass corrects a much smaller, different
+  error than the first, so sharing would force one block to do two jobs. Weights cost
+  memory only; the compute is the same either way.
+- D_spe is a 1 × 1 convolution: eq. 1 is a per-pixel spectral response P.
+- D_spa is a per-band (depthwise) strided convolution: eq. 2 blurs and decimates every
+  band with the same kind of operator, independently. Its kernel spans r + 2·⌊r/2⌋ HR
+  pixels with stride r, centred on each LR pixel (LR pixel i is centred on HR
+  i·r + (r − 1)/2), which leaves room for a PSF wider than one LR pixel. It starts as a
+  normalised tent (area-weighted) average, so Ŷ begins as a sensible degradation; a full
+  S × S kernel of that size would cost 51 M weights at 224 bands and r = 16.
+- The activations of D_spe and D_spa are PReLUs that start with slope 1 (identity), so
+  the degradation starts linear, as in eqs. 1–2, and learns a non-linearity if it helps.
+- The deconvolution that up-samples Y_res is per band, as §3.3 says the learnable up-
+  sampling improves "each channel"; it has the same kernel footprint as D_spa and starts
+  as the tent kernel, i.e. bilinear interpolation.
+- Down-sampling layers are 3 × 3 convolutions with stride 2 and PReLU, and the two
+  deconvolutions of the reconstruction subnetwork are 4 × 4 with stride 2: Φ works at
+  HR, HR/2 and HR/4 whatever r is. The paper's CAVE experiments use r = 4; stride 2
+  keeps the same two-level encoder for every ratio (odd ones included).
+- Skip connections: after the first deconvolution (HR/2), the concatenated X and Y
+  features; after the second (HR), the X_res features. These are the low-level features
+  at matching sizes; concatenation because §3.3 speaks of "concatenated feature maps".
+- Width 32 everywhere inside Φ, 3 × 3 kernels, PReLU activations (the one activation
+  the paper names); the last of the two final convolutions is 1 × 1: it is the widest
+  layer (it maps to all S bands) and a 3 × 3 kernel there would dominate the cost.
+- Attention is squeeze-and-excitation for channels (hidden width max(4, C/8), Leaky ReLU
+  0.2 in the bottleneck so that no hidden unit dies) and, for space, a sigmoid map from a
+  3 × 3 convolution of the band mean and band maximum (as in CBAM), applied one after the
+  other (channel first). A convolution over all S bands to one map was the slowest layer
+  on CPU.
+- The squeeze is a LOCAL mean (5 × 5 at HR/2 in Φ, 9 × 9 at HR in the reconstruction
+  block) instead of a global one: a global mean would make every output pixel depend on
+  the whole image, so tiled inference could not equal whole-image inference and no
+  receptive field would bound it.
+- Gates are 2·sigmoid, in (0, 2), so the untrained attention is about the identity
+  instead of halving its input. With plain sigmoids the two gates scale Ê by about 1/4
+  at the start, which under Adam makes Ê grow four times slower: after 150 training
+  steps (60 bands, r = 3) SAM was still worse than bicubic (2.91° vs 2.58°); with
+  2·sigmoid it is 1.7°.
+- Φ pads its inputs at the bottom/right to a multiple of lcm(r, 4) HR pixels (edge
+  values) and crops Ê back; :meth:`SSJCN.alignment` returns lcm(r, 4) so the stride-2
+  phases of a block equal those of the whole image.
+- :meth:`SSJCN.receptive_field` adds up, layer by layer, the interval of offsets each
+  layer reads (see :meth:`ErrorMapFusionBlock.offsets`), plus 2r for bicubic.
+- The last convolution of Φ in every iteration starts at zero, so an untrained network
+  returns exactly Z⁰ (bicubic) and a short training can only start from bicubic.
+- The loss is the L1 over valid pixels of standardised bands (see ``FusionModel``), so
+  that bands with large values do not dominate.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .blocks import BICUBIC_LR_RADIUS, bicubic_upsample, masked_l1, pad_to_multiple
+
+PAPER = "Spatial-Spectral Joint Correction Network for Hyperspectral and Multispectral Image Fusion"
+
+# Φ halves the HR grid twice.
+PHI_SCALE = 4
+# Radii of the local squeeze of the channel attentions, in pixels of the grid they run on.
+FUSION_POOL_RADIUS = 2          # on HR/2
+RECONSTRUCTION_POOL_RADIUS = 4  # on HR
+
+
+def _margin(ratio: int) -> int:
+    """Extra HR pixels on each side of an LR pixel that D_spa and the Y deconvolution reach."""
+    return ratio // 2
+
+
+def _tent_kernel(ratio: int) -> torch.Tensor:
+    """2-D tent of half-width r over r + 2·margin taps: bilinear interpolation as a deconvolution."""
+    size = ratio + 2 * _margin(ratio)
+    offsets = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
+    tent = (1 - offsets.abs() / ratio).clamp_min(0)
+    return tent[:, None] * tent[None, :]
+
+
+def _add_offsets(intervals: list) -> tuple:
+    """The offsets reachable through a chain of layers: the sum of their (low, high) intervals."""
+    return sum(low for low, _ in intervals), sum(high for _, high in intervals)
+
+
+def _conv3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1)
+
+
+class ChannelAttention(nn.Module):
+    """Squeeze-and-excitation with a local mean over (2·radius + 1)² pixels as the squeeze.
+
+    The gate is 2·sigmoid, so the block starts as the identity (see the module docstring).
+    """
+
+    def __init__(self, channels: int, radius: int):
+        super().__init__()
+        hidden = max(4, channels // 8)
+        self.radius = radius
+        self.reduce = nn.Conv2d(channels, hidden, 1)
+        # Leaky, without a learnable slope: with only a few hidden units a ReLU can die on all
+        # of them, and a PReLU slope gets no gradient when they are all positive.
+        self.expand = nn.Sequential(nn.LeakyReLU(0.2), nn.Conv2d(hidden, channels, 1), nn.Sigmoid())
+
+    def local_mean(self, x: torch.Tensor) -> torch.Tensor:
+        # count_include_pad=False: at image edges the mean covers only real pixels, the same
+        # in a block clipped at the edge as in the whole image. The window is separable.
+        size, r = 2 * self.radius + 1, self.radius
+        x = F.avg_pool2d(x, (size, 1), stride=1, padding=(r, 0), count_include_pad=False)
+        return F.avg_pool2d(x, (1, size), stride=1, padding=(0, r), count_include_pad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # The mean and the 1 × 1 reduction are both linear, so averaging after the reduction
+        # gives the same squeeze as averaging before it, on far fewer channels.
+        return x * (2 * self.expand(self.local_mean(self.reduce(x))))
+
+
+class DegradationBlock(nn.Module):
+    """§3.2: D_spe (Z → X̂, MS bands on the HR grid) and D_spa (Z → Ŷ, HS bands on the LR grid)."""
+
+    def __init__(self, hs_bands: int, ms_bands: int, ratio: int):
+        super().__init__()
+        margin = _margin(ratio)
+        self.spectral = nn.Sequential(nn.Conv2d(hs_bands, ms_bands, 1), nn.PReLU(ms_bands, init=1.0))
+        self.spatial = nn.Sequential(
+            nn.Conv2d(hs_bands, hs_bands, ratio + 2 * margin, stride=ratio, padding=margin, groups=hs_bands,
+                      padding_mode="replicate"),
+            nn.PReLU(hs_bands, init=1.0))
+        with torch.no_grad():
+            blur = self.spatial[0]
+            blur.weight.copy_((_tent_kernel(ratio) / ratio ** 2).expand_as(blur.weight))
+            blur.bias.zero_()
+
+    def forward(self, z: torch.Tensor) -> tuple:
+        return self.spectral(z), self.spatial(z)
+
+
+class ErrorMapFusionBlock(nn.Module):
+    """§3.3, Fig. 2: Φ(X_res, Y_res) → Ê on the HR grid, with HS bands."""
+
+    def __init__(self, hs_bands: int, ms_bands: int, ratio: int, width: int):
+        super().__init__()
+        self.ratio = ratio
+        margin = _margin(ratio)
+        # Feature map size alignment subnetwork.
+        self.upsample_y = nn.ConvTranspose2d(hs_bands, hs_bands, ratio + 2 * margin, stride=ratio, padding=margin,
+                                             groups=hs_bands)
+        with torch.no_grad():
+            self.upsample_y.weight.copy_(_tent_kernel(ratio).expand_as(self.upsample_y.weight))
+            self.upsample_y.bias.zero_()
+        self.down_y = nn.Sequential(_conv3(hs_bands, width, stride=2), nn.PReLU(width))
+        self.features_x = nn.Sequential(_conv3(ms_bands, width), nn.PReLU(width))
+        self.down_x = nn.Sequential(_conv3(width, width, stride=2), nn.PReLU(width))
+        # Fusion subnetwork (HR/2), then down-sampling to HR/4.
+        self.fuse_first = nn.Sequential(_conv3(2 * width, width), nn.PReLU(width))
+        self.attention = ChannelAttention(width, FUSION_POOL_RADIUS)
+        self.fuse_second = nn.Sequential(_conv3(width, width), nn.PReLU(width))
+        self.down = nn.Sequential(_conv3(width, width, stride=2), nn.PReLU(width))
+        # Error map reconstruction subnetwork: (conv, deconv, activation) twice, skips after each.
+        self.up_first = nn.Sequential(_conv3(width, width), nn.ConvTranspose2d(width, width, 4, stride=2, padding=1),
+                                      nn.PReLU(width))
+        self.up_second = nn.Sequential(_conv3(3 * width, width),
+                                       nn.ConvTranspose2d(width, width, 4, stride=2, padding=1), nn.PReLU(width))
+        self.output = nn.Sequential(_conv3(2 * width, width), nn.PReLU(width), nn.Conv2d(width, hs_bands, 1))
+        # Start with Ê = 0: the untrained network is bicubic up-sampling.
+        nn.init.zeros_(self.output[-1].weight)
+        nn.init.zeros_(self.output[-1].bias)
+
+    @staticmethod
+    def offsets(ratio: int) -> tuple:
+        """(lowest, highest) offset in HR pixels from an Ê pixel to the Y_res and X_res pixels it reads.
+
+        Every layer adds its own interval. An element j of a grid whose cells are f HR pixels
+        wide is anchored at HR pixel f·j (LR pixel i at i·r), and a layer maps an output anchor
+        to input anchors: k × k convolution or pooling of radius ρ on that grid: [−ρf, ρf];
+        3 × 3 stride-2 convolution from f to 2f: [−f, f]; 4 × 4 stride-2 deconvolution from 2f
+        to f: [−2f, f]; the per-band ×r deconvolution: [−(r − 1 + margin), margin].
+        """
+        after_entry = [(-2, 2), (-2 * FUSION_POOL_RADIUS, 2 * FUSION_POOL_RADIUS), (-2, 2),   # fusion on HR/2
+                       (-2, 2),                                                                 # down to HR/4
+                       (-4, 4), (-4, 2),                                                        # conv, deconv to HR/2
+                       (-2, 2), (-2, 1),                                                        # conv, deconv to HR
+                       (-1, 1)]                                                                 # 3 × 3, then 1 × 1
+        entry_x = [(-1, 1), (-1, 1)]
+        entry_y = [(-(ratio - 1 + _margin(ratio)), _margin(ratio)), (-1, 1)]
+        return tuple(_add_offsets(entry + after_entry) for entry in (entry_y, entry_x))
+
+    def forward(self, x_res: torch.Tensor, y_res: torch.Tensor) -> torch.Tensor:
+        # Pad bottom/right so both stride-2 levels divide evenly; the top-left phase, which
+        # tiling aligns to lcm(r, 4), is untouched.
+        step = math.lcm(self.ratio, PHI_SCALE)
+        x_res, rows, cols = pad_to_multiple(x_res, step)
+        y_res, _, _ = pad_to_multiple(y_res, step // self.ratio)
+        features_x = self.features_x(x_res)
+        encoded = torch.cat([self.down_x(features_x), self.down_y(self.upsample_y(y_res))], dim=1)
+        fused = self.fuse_second(self.attention(self.fuse_first(encoded)))
+        decoded = self.up_first(self.down(fused))
+        decoded = self.up_second(torch.cat([decoded, encoded], dim=1))
+        error = self.output(torch.cat([decoded, features_x], dim=1))
+        return error[..., :rows, :cols]
+
+
+class ReconstructionBlock(nn.Module):
+    """§3.4: spectral then spatial attention on Ê."""
+
+    def __init__(self, hs_bands: int):
+        super().__init__()
+        self.spectral = ChannelAttention(hs_bands, RECONSTRUCTION_POOL_RADIUS)
+        # The spatial map is computed from the band mean and band maximum: a 3 × 3 convolution
+        # over all S bands to one output channel was the slowest layer of the network on CPU.
+        self.spatial = nn.Sequential(_conv3(2, 1), nn.Sigmoid())
+
+    @staticmethod
+    def offsets() -> tuple:
+        """The local mean, then the 3 × 3 spatial map, both on the HR grid."""
+        return _add_offsets([(-RECONSTRUCTION_POOL_RADIUS, RECONSTRUCTION_POOL_RADIUS), (-1, 1)])
+
+    def forward(self, error: torch.Tensor) -> torch.Tensor:
+        error = self.spectral(error)
+        summary = torch.cat([error.mean(dim=1, keepdim=True), error.amax(dim=1, keepdim=True)], dim=1)
+        return error * (2 * self.spatial(summary))
+
+
+class CorrectionIteration(nn.Module):
+    """One pass of Fig. 3: Z^(k+1) = Z^k + RB(Φ(X − D_spe(Z^k), Y − D_spa(Z^k)))."""
+
+    def __init__(self, hs_bands: int, ms_bands: int, ratio: int, width: int):
+        super().__init__()
+        self.degradation = DegradationBlock(hs_bands, ms_bands, ratio)
+        self.fusion = ErrorMapFusionBlock(hs_bands, ms_bands, ratio, width)
+        self.reconstruction = ReconstructionBlock(hs_bands)
+
+    @staticmethod
+    def reach(ratio: int) -> int:
+        """HR pixels from an output pixel of Z^(k+1) to the farthest pixel of Z^k, Y or X it reads.
+
+        Z^k reaches Ê through D_spa then Y_res (the longest path; D_spe is 1 × 1 and Y itself
+        enters after D_spa), or through D_spe then X_res.
+        """
+        margin = _margin(ratio)
+        through_y, through_x = ErrorMapFusionBlock.offsets(ratio)
+        spatial_degradation = (-margin, ratio - 1 + margin)
+        attention = ReconstructionBlock.offsets()
+        low, high = _add_offsets([spatial_degradation, through_y, attention])
+        low_x, high_x = _add_offsets([through_x, attention])
+        return max(-low, high, -low_x, high_x)
+
+    def forward(self, z: torch.Tensor, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
+        ms_estimate, hs_estimate = self.degradation(z)
+        error = self.fusion(hr_msi - ms_estimate, lr_hsi - hs_estimate)
+        return z + self.reconstruction(error)
+
+
+class SSJCN(nn.Module):
+    """SSJCN for ``hs_bands`` LR-HSI bands, ``ms_bands`` HR-MSI bands and ratio ``ratio``."""
+
+    def __init__(self, hs_bands: int, ms_bands: int, ratio: int, iterations: int = 2, width: int = 32):
+        super().__init__()
+        if iterations < 1:
+            raise ValueError("SSJCN needs at least one correction iteration.")
+        self.ratio = int(ratio)
+        self.iterations = int(iterations)
+        self.stages = nn.ModuleList(CorrectionIteration(hs_bands, ms_bands, self.ratio, width)
+                                    for _ in range(self.iterations))
+
+    def receptive_field(self, ratio: int | None = None) -> int:
+        """Halo in HR pixels: bicubic up-sampling, then every iteration's reach added up."""
+        r = ratio or self.ratio
+        return BICUBIC_LR_RADIUS * r + self.iterations * CorrectionIteration.reach(r)
+
+    def alignment(self, ratio: int | None = None) -> int:
+        """Block origins on multiples of r (whole LR pixels) and of 4 (Φ's two stride-2 levels)."""
+        return math.lcm(ratio or self.ratio, PHI_SCALE)
+
+    def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
+        z = bicubic_upsample(lr_hsi, self.ratio)
+        for stage in self.stages:
+            z = stage(z, lr_hsi, hr_msi)
+        return z
+
+    def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
+        """Eq. 11: L1 between the last iteration's output and the reference, over valid pixels."""
+        return masked_l1(self(lr_hsi, hr_msi), target, mask)

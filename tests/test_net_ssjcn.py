@@ -1,0 +1,260 @@
+"""SSJCN (nets/ssjcn.py): the paper's structure, its loss, and the tiling contract."""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hyperfuse.core import registry  # noqa: E402
+from hyperfuse.core.feedback import Feedback  # noqa: E402
+from hyperfuse.core.tiling import aligned_halo, run_tiled  # noqa: E402
+from hyperfuse.nets.blocks import bicubic_upsample, masked_l1  # noqa: E402
+from hyperfuse.nets.ssjcn import SSJCN  # noqa: E402
+
+SHARED_CASES = [(31, 3, 8), (224, 4, 3), (21, 3, 5), (103, 4, 4), (72, 4, 2), (50, 13, 16)]
+LR_SIZES = [(3, 3), (4, 5), (5, 3)]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def perturbed(net: SSJCN, std: float = 0.1, seed: int = 0) -> SSJCN:
+    """Give the zero-initialised tensors (the last convolution of Φ, some biases) random values,
+    so the network is no longer plain bicubic and every path carries a signal."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            if not parameter.any():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * std)
+    return net
+
+
+def inputs(hs_bands, ms_bands, ratio, rows, cols, batch=1, seed=0, dtype=torch.float32):
+    generator = torch.Generator().manual_seed(seed)
+    lr = torch.randn(batch, hs_bands, rows, cols, generator=generator).to(dtype)
+    hr = torch.randn(batch, ms_bands, rows * ratio, cols * ratio, generator=generator).to(dtype)
+    return lr, hr
+
+
+def test_untrained_network_is_bicubic():
+    for hs_bands, ms_bands, ratio in SHARED_CASES:
+        torch.manual_seed(0)
+        net = SSJCN(hs_bands, ms_bands, ratio)
+        for rows, cols in LR_SIZES:
+            lr, hr = inputs(hs_bands, ms_bands, ratio, rows, cols, batch=2)
+            with torch.no_grad():
+                difference = (net(lr, hr) - bicubic_upsample(lr, ratio)).abs().max()
+            assert difference < 1e-5, (hs_bands, ms_bands, ratio, rows, cols)
+
+
+@pytest.mark.parametrize("ratio", [2, 3, 5, 8])
+def test_degradation_block_gives_ms_at_hr_and_hs_at_lr(ratio):
+    net = SSJCN(12, 3, ratio, iterations=2)
+    lr, hr = inputs(12, 3, ratio, 5, 3, batch=2)
+    z = bicubic_upsample(lr, ratio)
+    for stage in net.stages:
+        ms_estimate, hs_estimate = stage.degradation(z)
+        assert ms_estimate.shape == hr.shape
+        assert hs_estimate.shape == lr.shape
+    # D_spa starts as a normalised blur (weights sum to 1, edges repeated): it keeps a constant image.
+    constant = torch.full((1, 12, 5 * ratio, 3 * ratio), 0.7)
+    _, hs_estimate = net.stages[0].degradation(constant)
+    assert torch.allclose(hs_estimate, torch.full_like(hs_estimate, 0.7), atol=1e-6)
+
+
+def test_loss_is_masked_l1_on_the_output_of_the_last_iteration():
+    torch.manual_seed(1)
+    net = perturbed(SSJCN(10, 3, 3))
+    lr, hr = inputs(10, 3, 3, 5, 4, batch=2, seed=1)
+    target = torch.randn(2, 10, 15, 12, generator=torch.Generator().manual_seed(2))
+    mask = torch.ones(2, 1, 15, 12)
+    mask[0, :, :4] = 0
+    mask[1, :, :, 7:] = 0
+
+    with torch.no_grad():
+        z = bicubic_upsample(lr, 3)
+        corrected = []
+        for stage in net.stages:
+            z = stage(z, lr, hr)
+            corrected.append(z)
+        output = net(lr, hr)
+        loss = net.training_loss(lr, hr, target, mask)
+        changed_target = target.clone()
+        changed_target[0, :, :4] += 5.0          # only masked-out pixels change
+        changed_target[1, :, :, 7:] -= 5.0
+        loss_changed = net.training_loss(lr, hr, changed_target, mask)
+
+    assert len(corrected) == 2
+    assert torch.equal(output, corrected[-1])                      # forward returns Z²
+    assert not torch.allclose(corrected[0], corrected[1])          # Z² is a further correction of Z¹
+    weight = mask.expand_as(output)
+    expected = ((output - target).abs() * weight).sum() / weight.sum()
+    assert torch.allclose(loss, expected, rtol=1e-6)
+    assert torch.allclose(loss, masked_l1(output, target, mask))
+    assert torch.equal(loss, loss_changed)
+
+
+def test_iterations_change_the_output():
+    torch.manual_seed(3)
+    two = perturbed(SSJCN(8, 3, 2, iterations=2))
+    one = SSJCN(8, 3, 2, iterations=1)
+    one.stages[0].load_state_dict(two.stages[0].state_dict())   # the same first iteration
+    three = SSJCN(8, 3, 2, iterations=3)
+    for k in range(2):
+        three.stages[k].load_state_dict(two.stages[k].state_dict())
+    perturbed(three)                                           # its third iteration starts at zero
+    lr, hr = inputs(8, 3, 2, 5, 5, seed=3)
+    with torch.no_grad():
+        z1, z2, z3 = one(lr, hr), two(lr, hr), three(lr, hr)
+        assert torch.allclose(z2, two.stages[1](z1, lr, hr), atol=1e-6)
+    assert (z1 - z2).abs().max() > 1e-3
+    assert (z2 - z3).abs().max() > 1e-3
+    assert one.receptive_field() < two.receptive_field() < three.receptive_field()
+
+
+def test_every_iteration_is_applied_once_and_receives_gradients():
+    torch.manual_seed(4)
+    iterations = 3
+    net = perturbed(SSJCN(9, 3, 3, iterations=iterations))
+    calls = {}
+
+    def count(name):
+        def hook(module, args, output):
+            calls[name] = calls.get(name, 0) + 1
+        return hook
+
+    for k, stage in enumerate(net.stages):
+        for block in ("degradation", "fusion", "reconstruction"):
+            getattr(stage, block).register_forward_hook(count((k, block)))
+    # Separate weights per iteration: no block object is reused.
+    assert len({id(getattr(stage, block)) for stage in net.stages
+                for block in ("degradation", "fusion", "reconstruction")}) == 3 * iterations
+
+    lr, hr = inputs(9, 3, 3, 4, 5, batch=2, seed=4)
+    target = torch.randn(2, 9, 12, 15)
+    net.training_loss(lr, hr, target, torch.ones(2, 1, 12, 15)).backward()
+
+    assert calls == {(k, block): 1 for k in range(iterations) for block in ("degradation", "fusion", "reconstruction")}
+    for k, stage in enumerate(net.stages):
+        for block in ("degradation", "fusion", "reconstruction"):
+            for name, parameter in getattr(stage, block).named_parameters():
+                assert parameter.grad is not None and parameter.grad.abs().sum() > 0, (k, block, name)
+
+
+@pytest.mark.parametrize("hs_bands,ms_bands,ratio", SHARED_CASES)
+def test_shared_contract(hs_bands, ms_bands, ratio):
+    """Shape, finiteness, gradients to every parameter, eval determinism, tiled == whole."""
+    torch.manual_seed(5)
+    net = perturbed(SSJCN(hs_bands, ms_bands, ratio))
+    for rows, cols in LR_SIZES:
+        lr, hr = inputs(hs_bands, ms_bands, ratio, rows, cols, batch=2, seed=rows * 7 + cols)
+        net.train()
+        net.zero_grad()
+        output = net(lr, hr)
+        assert output.shape == (2, hs_bands, rows * ratio, cols * ratio)
+        assert torch.isfinite(output).all()
+        mask = torch.ones(2, 1, rows * ratio, cols * ratio)
+        net.training_loss(lr, hr, torch.randn_like(output), mask).backward()
+        for name, parameter in net.named_parameters():
+            assert parameter.grad is not None and torch.isfinite(parameter.grad).all(), name
+            assert parameter.grad.abs().sum() > 0, name
+        net.eval()
+        with torch.no_grad():
+            assert torch.equal(net(lr, hr), net(lr, hr))
+    assert net.alignment() == math.lcm(ratio, 4)
+    rows, cols = LR_SIZES[1]
+    lr, hr = inputs(hs_bands, ms_bands, ratio, rows, cols, seed=9)
+    assert tiled_difference(net, lr[0].numpy(), hr[0].numpy(), ratio, block_size=1) < 1e-5
+
+
+def tiled_difference(net, lr, hr, ratio, block_size) -> float:
+    """Largest difference between the tiling engine's result and whole-image inference."""
+    rows, cols = hr.shape[1:]
+    pair = SimpleNamespace(ratio=ratio, hr_shape=(rows, cols))
+
+    class Reader:
+        def __init__(self):
+            self.pair = pair
+
+        def read(self, row0, col0, nrows, ncols):
+            lr_block = lr[:, row0 // ratio:(row0 + nrows) // ratio, col0 // ratio:(col0 + ncols) // ratio]
+            hr_block = hr[:, row0:row0 + nrows, col0:col0 + ncols]
+            return (lr_block, np.ones(lr_block.shape[1:], bool), hr_block, np.ones(hr_block.shape[1:], bool))
+
+    def predict(lr_block, _lr_valid, hr_block, _hr_valid):
+        with torch.no_grad():
+            return net(torch.from_numpy(lr_block)[None], torch.from_numpy(hr_block)[None])[0].numpy()
+
+    tiled = np.full((lr.shape[0], rows, cols), np.nan, lr.dtype)
+
+    def sink(values, _valid, row0, col0):
+        tiled[:, row0:row0 + values.shape[1], col0:col0 + values.shape[2]] = values
+
+    net.eval()
+    run_tiled(Reader(), predict, sink, net.receptive_field(ratio), block_size, Feedback(), net.alignment(ratio))
+    whole = predict(lr, None, hr, None)
+    assert not np.isnan(tiled).any()
+    return float(np.abs(tiled - whole).max())
+
+
+@pytest.mark.parametrize("ratio", [2, 3, 4, 5, 8, 16])
+def test_tiled_inference_equals_whole_image_with_halos_that_are_not_clipped(ratio):
+    """Blocks larger than the halo on an image larger than block + halo, with sizes that are
+    not multiples of 4, so every block reads at least one unclipped halo and Φ pads.
+
+    In float64, so that any difference is a missing halo or a shifted phase, not rounding
+    (float32 convolutions may accumulate in another order on another block size).
+    """
+    torch.manual_seed(6)
+    net = perturbed(SSJCN(7, 3, ratio), std=0.3).double()
+    step = math.lcm(ratio, net.alignment())
+    halo = aligned_halo(net.receptive_field(), step)
+    block = halo + step
+    lr_rows = (block + halo + step) // ratio + 1
+    lr_rows += 1 - (lr_rows * ratio) % 2 if ratio % 2 else 0     # an odd HR size where r allows it
+    lr, hr = inputs(7, 3, ratio, lr_rows, lr_rows - 1, seed=6, dtype=torch.float64)
+    assert (lr_rows * ratio) % 4 or ((lr_rows - 1) * ratio) % 4 or ratio % 4 == 0
+    assert tiled_difference(net, lr[0].numpy(), hr[0].numpy(), ratio, block) < 1e-10
+
+
+@pytest.mark.parametrize("ratio", [2, 3, 5])
+def test_receptive_field_bounds_the_influence_of_one_pixel(ratio):
+    torch.manual_seed(7)
+    net = perturbed(SSJCN(5, 2, ratio), std=0.3).double().eval()
+    field = net.receptive_field()
+    size = (2 * field + 4 * ratio) // ratio + 3
+    lr, hr = inputs(5, 2, ratio, size, size, seed=7, dtype=torch.float64)
+    centre = size // 2
+    with torch.no_grad():
+        base = net(lr, hr)
+        moved_lr = lr.clone()
+        moved_lr[..., centre, centre] += 1.0
+        moved_hr = hr.clone()
+        moved_hr[..., centre * ratio, centre * ratio] += 1.0
+        changes = [(net(moved_lr, hr) - base).abs().amax(dim=1)[0], (net(lr, moved_hr) - base).abs().amax(dim=1)[0]]
+    lr_footprint = (centre * ratio, centre * ratio + ratio - 1)
+    hr_footprint = (centre * ratio, centre * ratio)
+    for change, (first, last) in zip(changes, (lr_footprint, hr_footprint)):
+        rows, cols = torch.nonzero(change > 0, as_tuple=True)
+        assert len(rows) > 0
+        for positions in (rows, cols):
+            assert positions.min() >= first - field and positions.max() <= last + field
+
+
+def test_registry_builds_ssjcn_with_its_defaults():
+    method = registry.method("ssjcn")
+    net = method.build(40, 4, 3)
+    assert isinstance(net, SSJCN)
+    assert net.iterations == 2 and len(net.stages) == 2
+    assert method.network_class() is SSJCN
+    with pytest.raises(ValueError):
+        SSJCN(40, 4, 3, iterations=0)
