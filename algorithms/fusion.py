@@ -38,7 +38,8 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
                  "r and the network learns to restore the LR-HSI, then fuses the full-resolution pair).",
         "WEIGHTS": "A HyperFuse weights file (.pt) for this method, these band counts and this ratio (MODEL 1).",
         "TRAIN_STEPS": "Optimiser steps when training on the inputs. More steps take longer and usually fuse "
-                       "better; 300 takes about a minute on two CPU cores for a small scene.",
+                       "better; the default 300 take one to a few minutes on two CPU cores for a scene a few "
+                       "hundred pixels across.",
         "DEVICE": "0 auto (CUDA when PyTorch sees a GPU, else CPU), 1 cpu, 2 cuda.",
         **{k: v for k, v in OUTPUT_HELP.items() if k == "BLOCK_SIZE"},
         "OUTPUT": OUTPUT_HELP["OUTPUT"],
