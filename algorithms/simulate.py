@@ -1,12 +1,14 @@
 """hyperfuse:simulate_degradation — an LR-HSI / HR-MSI test pair from a reference HR-HSI."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
+from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
 
 from ..core import simulation
 from ..core.degradation import DEFAULT_MTF_GAIN
-from ..core.srf import PRESETS
+from ..core.srf import PRESETS, load_response
 from .base import HyperFuseAlgorithm
 
 
@@ -23,15 +25,26 @@ class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
         "INPUT": "Reference high-resolution hyperspectral raster with per-band 'wavelength' metadata.",
         "RATIO": "Integer resolution ratio r ≥ 2 between the LR and HR pixel sizes.",
         "SRF": "Spectral responses of the simulated MS sensor: " + "; ".join(
-            f"{i} {p.label}" for i, p in enumerate(PRESETS)) + ".",
+            f"{i} {p.label}" for i, p in enumerate(PRESETS)) + ". Each preset names its source in OUTPUT_SRF.",
+        "SRF_FILE": "CSV of spectral responses for SRF = CSV file: a 'wavelength_nm' column, then one column per MS "
+                    "band named in the header; lines starting with # are comments.",
+        "MS_BANDS": "Optional subset of the sensor's bands, by name, e.g. B2,B3,B4,B8. Empty keeps every band.",
+        "PSF": "Point-spread function of the spatial degradation: 0 Gaussian whose response at the LR Nyquist "
+               "frequency is MTF_GAIN, centred on the LR pixel centre; 1 box average over the r × r footprint "
+               "(the MHF-net protocol); 2 a kernel read from PSF_FILE.",
         "MTF_GAIN": "Response of the Gaussian PSF at the LR Nyquist frequency (0 < g < 1); σ = r·sqrt(−2 ln g)/π "
                     "HR pixels. 0.25 is typical of real sensors.",
+        "PSF_FILE": "CSV kernel for PSF = kernel file: a square matrix of non-negative weights in HR pixels, one "
+                    "row per line, with a size of the same parity as RATIO so it centres on the LR pixel centre.",
         "SEED": "Seed of the noise generator: the same seed gives the same output bit for bit.",
         "SNR_HS": "Signal-to-noise ratio of white Gaussian noise added to the LR-HSI, in dB; 0 adds none.",
         "SNR_MS": "Signal-to-noise ratio of white Gaussian noise added to the HR-MSI, in dB; 0 adds none.",
         "OUTPUT_LR_HSI": "Simulated low-resolution hyperspectral raster.",
         "OUTPUT_HR_MSI": "Simulated high-resolution multispectral raster, bands named like 'B4 (665 nm)'.",
+        "WAVELENGTHS": "Band centre wavelengths (nm) for an INPUT without wavelength metadata: a comma-separated "
+                       "list, or the path of a CSV holding one value per band.",
         "OUTPUT_REFERENCE": "The reference cropped to a multiple of RATIO: compare fusions with this one.",
+        "OUTPUT_SRF": "Optional CSV of the s × S spectral response matrix R used (rows MS bands, columns HS bands).",
     }
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -40,27 +53,46 @@ class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
                                               minValue=2))
         self.add(QgsProcessingParameterEnum("SRF", "MS spectral responses", options=[p.label for p in PRESETS],
                                             defaultValue=0))
+        self.add(QgsProcessingParameterFile("SRF_FILE", "Spectral response CSV (SRF = CSV file)", extension="csv",
+                                            optional=True))
+        self.add(QgsProcessingParameterString("MS_BANDS", "MS band subset (e.g. B2,B3,B4,B8)", optional=True))
+        self.add(QgsProcessingParameterEnum("PSF", "Point-spread function", options=simulation.PSF_CHOICES,
+                                            defaultValue=simulation.PSF_GAUSSIAN))
         self.add(QgsProcessingParameterNumber("MTF_GAIN", "MTF gain at Nyquist", QgsProcessingParameterNumber.Double,
                                               DEFAULT_MTF_GAIN, minValue=0.001, maxValue=0.999))
+        self.add(QgsProcessingParameterFile("PSF_FILE", "PSF kernel CSV (PSF = kernel file)", extension="csv",
+                                            optional=True))
         self.add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
                                               minValue=0))
         self.add(QgsProcessingParameterNumber("SNR_HS", "LR-HSI noise SNR (dB, 0 = none)",
                                               QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
         self.add(QgsProcessingParameterNumber("SNR_MS", "HR-MSI noise SNR (dB, 0 = none)",
                                               QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
+        self.add(QgsProcessingParameterString("WAVELENGTHS", "Wavelengths (nm) when INPUT has none", optional=True),
+                 advanced=True)
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_LR_HSI", "Simulated LR-HSI"))
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_HR_MSI", "Simulated HR-MSI"))
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_REFERENCE", "Reference (cropped)"))
+        self.add(QgsProcessingParameterFileDestination("OUTPUT_SRF", "Spectral response matrix (CSV)",
+                                                       fileFilter="CSV (*.csv)", optional=True, createByDefault=False))
 
     def process(self, parameters, context, feedback):
         outputs = {name: self.parameterAsOutputLayer(parameters, name, context)
                    for name in ("OUTPUT_LR_HSI", "OUTPUT_HR_MSI", "OUTPUT_REFERENCE")}
-        srf = PRESETS[self.parameterAsEnum(parameters, "SRF", context)].load()
+        srf = load_response(self.parameterAsEnum(parameters, "SRF", context),
+                            self.parameterAsFile(parameters, "SRF_FILE", context) or None,
+                            self.parameterAsString(parameters, "MS_BANDS", context))
+        out_srf = self.parameterAsFileOutput(parameters, "OUTPUT_SRF", context) or None
         simulation.simulate(
             self.raster_path(parameters, "INPUT", context), self.parameterAsInt(parameters, "RATIO", context), srf,
             outputs["OUTPUT_LR_HSI"], outputs["OUTPUT_HR_MSI"], outputs["OUTPUT_REFERENCE"],
             mtf_gain=self.parameterAsDouble(parameters, "MTF_GAIN", context),
             seed=self.parameterAsInt(parameters, "SEED", context),
             snr_hs=self.parameterAsDouble(parameters, "SNR_HS", context),
-            snr_ms=self.parameterAsDouble(parameters, "SNR_MS", context), feedback=feedback)
+            snr_ms=self.parameterAsDouble(parameters, "SNR_MS", context),
+            psf=self.parameterAsEnum(parameters, "PSF", context),
+            psf_file=self.parameterAsFile(parameters, "PSF_FILE", context) or None,
+            wavelengths_nm=simulation.parse_wavelengths(self.parameterAsString(parameters, "WAVELENGTHS", context)),
+            out_srf=out_srf, feedback=feedback)
+        outputs["OUTPUT_SRF"] = out_srf
         return outputs

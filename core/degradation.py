@@ -50,6 +50,52 @@ class PointSpread:
         return float(abs(np.sum(self.taps * np.exp(-2j * np.pi * frequency * offsets))))
 
 
+@dataclass(frozen=True)
+class KernelPSF:
+    """A non-separable PSF: ``kernel[a, b]`` weighs HR offset (first + a, first + b) from (i·r, j·r)."""
+
+    first: int
+    kernel: np.ndarray
+
+    @staticmethod
+    def from_csv(path: str, ratio: int) -> "KernelPSF":
+        """A square kernel from a CSV of numbers (one kernel row per line), centred on the LR pixel centre."""
+        try:
+            kernel = np.loadtxt(path, delimiter=",", comments="#", ndmin=2, dtype=float)
+        except (OSError, ValueError) as exc:
+            raise UserInputError(f"The PSF kernel file '{path}' cannot be read ({exc}). It must be a CSV of numbers, "
+                                 "one kernel row per line, e.g. 9 rows of 9 comma-separated weights.") from exc
+        size = kernel.shape[0]
+        if kernel.shape != (size, size) or size < 1:
+            raise UserInputError(f"The PSF kernel in '{path}' is {kernel.shape[0]} × {kernel.shape[1]}; it must be square.")
+        if np.any(kernel < 0) or not np.isfinite(kernel).all() or kernel.sum() <= 0:
+            raise UserInputError(f"The PSF kernel in '{path}' must hold finite, non-negative weights with a positive sum.")
+        if (size - ratio) % 2:
+            raise UserInputError(
+                f"A {size} × {size} kernel cannot be centred on the LR pixel centre at ratio {ratio} (the centre lies "
+                f"{'between' if ratio % 2 == 0 else 'on'} HR pixels). Use a kernel size with the same parity as the "
+                f"ratio, e.g. {size + 1} × {size + 1}.")
+        return KernelPSF((ratio - size) // 2, kernel / kernel.sum())
+
+
+def _degrade_2d(values: np.ndarray, psf: KernelPSF, ratio: int) -> np.ndarray:
+    """Filter with a 2-D kernel (reflect borders) and keep one sample per LR pixel."""
+    rows, cols = values.shape[-2:]
+    h, w = rows // ratio, cols // ratio
+    size = psf.kernel.shape[0]
+    pad_low = max(0, -psf.first)
+    pad_high = max(0, psf.first + size - ratio)
+    padded = np.pad(values, [(0, 0)] * (values.ndim - 2) + [(pad_low, pad_high)] * 2, mode="symmetric")
+    out = np.zeros(values.shape[:-2] + (h, w))
+    for a in range(size):
+        for b in range(size):
+            if psf.kernel[a, b] == 0:
+                continue
+            r0, c0 = pad_low + psf.first + a, pad_low + psf.first + b
+            out += psf.kernel[a, b] * padded[..., r0:r0 + (h - 1) * ratio + 1:ratio, c0:c0 + (w - 1) * ratio + 1:ratio]
+    return out
+
+
 def _degrade_axis(values: np.ndarray, axis: int, ratio: int, psf: PointSpread) -> np.ndarray:
     """Filter along ``axis`` with half-sample-symmetric (reflect) borders, one sample per LR pixel."""
     length = values.shape[axis]
@@ -72,7 +118,7 @@ def _degrade_axis(values: np.ndarray, axis: int, ratio: int, psf: PointSpread) -
 
 
 def spatial_degrade(values: np.ndarray, valid: np.ndarray, ratio: int,
-                    psf: PointSpread) -> tuple[np.ndarray, np.ndarray]:
+                    psf: "PointSpread | KernelPSF") -> tuple[np.ndarray, np.ndarray]:
     """Blur with ``psf`` and decimate by ``ratio`` (PROTOCOL.md "Spatial degradation").
 
     Rows and columns beyond a multiple of ``ratio`` are dropped. Invalid pixels do not
@@ -85,8 +131,12 @@ def spatial_degrade(values: np.ndarray, valid: np.ndarray, ratio: int,
                              "Use a larger raster or a smaller ratio.")
     weight = valid.astype(np.float64)
     masked = values * weight
-    blurred_weight = _degrade_axis(_degrade_axis(weight[None], 1, ratio, psf), 2, ratio, psf)[0]
-    blurred = _degrade_axis(_degrade_axis(masked, 1, ratio, psf), 2, ratio, psf)
+    if isinstance(psf, KernelPSF):
+        blurred_weight = _degrade_2d(weight, psf, ratio)
+        blurred = _degrade_2d(masked, psf, ratio)
+    else:
+        blurred_weight = _degrade_axis(_degrade_axis(weight[None], 1, ratio, psf), 2, ratio, psf)[0]
+        blurred = _degrade_axis(_degrade_axis(masked, 1, ratio, psf), 2, ratio, psf)
     h, w = rows // ratio, cols // ratio
     footprint = valid[:h * ratio, :w * ratio].reshape(h, ratio, w, ratio).all(axis=(1, 3))
     out = np.where(blurred_weight > 1e-12, blurred / np.maximum(blurred_weight, 1e-12), 0.0)

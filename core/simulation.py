@@ -6,17 +6,70 @@ the LR grid is the HR grid with the pixel size multiplied by r, from the same or
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from .degradation import DEFAULT_MTF_GAIN, PointSpread, add_noise, spatial_degrade, spectral_degrade
+from .degradation import DEFAULT_MTF_GAIN, KernelPSF, PointSpread, add_noise, spatial_degrade, spectral_degrade
 from .errors import UserInputError
 from .feedback import Feedback
 from .raster_io import OUTPUT_NODATA, RasterInfo, band_metadata, ensure_writable, open_raster, read_raster, write_raster
 from .srf import SpectralResponse, response_matrix
 
-PSF_GAUSSIAN, PSF_BOX = 0, 1
+# The order is public: it is the PSF enum of hyperfuse:simulate_degradation.
+PSF_CHOICES = ["Gaussian (MTF gain at Nyquist)", "Box average over the r × r footprint", "Kernel file (PSF_FILE)"]
+PSF_GAUSSIAN, PSF_BOX, PSF_FILE = range(3)
+
+
+def make_psf(kind: int, ratio: int, mtf_gain: float = DEFAULT_MTF_GAIN, psf_file: str | None = None):
+    if kind == PSF_BOX:
+        return PointSpread.box(ratio)
+    if kind == PSF_FILE:
+        if not psf_file:
+            raise UserInputError("PSF is 'kernel file' but no PSF_FILE was given. Choose a CSV with one kernel row "
+                                 "per line.")
+        return KernelPSF.from_csv(psf_file, ratio)
+    return PointSpread.gaussian(ratio, mtf_gain)
+
+
+def parse_wavelengths(text: str | None) -> list | None:
+    """WAVELENGTHS: a comma-separated list in nm, or the path of a CSV/text file holding them."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if os.path.isfile(text):
+        try:
+            values = np.loadtxt(text, delimiter=",", comments="#", ndmin=1, dtype=float).ravel()
+        except ValueError:
+            try:  # one column with a header line, e.g. "wavelength_nm"
+                values = np.loadtxt(text, delimiter=",", comments="#", ndmin=1, dtype=float, skiprows=1).ravel()
+            except ValueError as exc:
+                raise UserInputError(f"The wavelength file '{text}' holds something other than numbers ({exc}).") from exc
+    else:
+        try:
+            values = np.array([float(v) for v in text.replace(";", ",").split(",") if v.strip()])
+        except ValueError as exc:
+            raise UserInputError(f"WAVELENGTHS must be numbers in nm separated by commas, or a CSV file; got "
+                                 f"'{text[:60]}'.") from exc
+    if values.size and values.max() < 30:      # given in micrometres
+        values = values * 1000.0
+    return values.tolist()
+
+
+def write_response_csv(path: str, srf: SpectralResponse, matrix: np.ndarray, wavelengths_nm) -> None:
+    """The s × S response matrix: one row per MS band, one column per HS band (its wavelength)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise UserInputError(f"Cannot write '{path}': the folder is missing or not writable.")
+    temp = path + ".partial"
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write(f"# Spectral response matrix R of {srf.name}: rows are MS bands, columns HS bands (nm). "
+                     f"Source: {srf.source}\n")
+        handle.write("ms_band," + ",".join(f"{w:.4f}" for w in wavelengths_nm) + "\n")
+        for name, row in zip(srf.band_names, matrix):
+            handle.write(name + "," + ",".join(f"{v:.8g}" for v in row) + "\n")
+    os.replace(temp, path)
 
 
 @dataclass
@@ -36,9 +89,11 @@ def _full_bands(info: RasterInfo, good_values: np.ndarray, valid: np.ndarray) ->
 
 def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, out_ms: str, out_reference: str,
              mtf_gain: float = DEFAULT_MTF_GAIN, psf: int = PSF_GAUSSIAN, seed: int = 0, snr_hs: float = 0.0,
-             snr_ms: float = 0.0, wavelengths_nm=None, feedback: Feedback | None = None) -> SimulationResult:
+             snr_ms: float = 0.0, wavelengths_nm=None, psf_file: str | None = None, out_srf: str | None = None,
+             feedback: Feedback | None = None) -> SimulationResult:
+    """Write the LR-HSI, HR-MSI and cropped reference (and optionally R as CSV) for one scene."""
     feedback = feedback or Feedback()
-    for path in (out_lr, out_ms, out_reference):
+    for path in (out_lr, out_ms, out_reference) + ((out_srf,) if out_srf else ()):
         ensure_writable(path)
     info = open_raster(input_path)
     if wavelengths_nm is not None:
@@ -54,13 +109,14 @@ def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, ou
     if ratio > min(info.width, info.height):
         raise UserInputError(f"RATIO {ratio} is larger than the image ({info.width} × {info.height} pixels): the LR "
                              "image would have no pixel. Use a smaller ratio or a larger image.")
-    matrix = response_matrix(srf, info.wavelengths_nm, info.fwhm_nm, info.good_bands)[:, info.good_bands]
+    kernel = make_psf(psf, ratio, mtf_gain, psf_file)
+    full_matrix = response_matrix(srf, info.wavelengths_nm, info.fwhm_nm, info.good_bands)
+    matrix = full_matrix[:, info.good_bands]
     feedback.info(f"Simulating {len(srf.band_names)} MS bands ({srf.name}) and an LR-HSI at ratio {ratio}.")
     values, valid = read_raster(info)
     feedback.progress(0.2)
     rows, cols = (info.height // ratio) * ratio, (info.width // ratio) * ratio
     values, valid = values[:, :rows, :cols], valid[:rows, :cols]
-    kernel = PointSpread.box(ratio) if psf == PSF_BOX else PointSpread.gaussian(ratio, mtf_gain)
     lr, lr_valid = spatial_degrade(values, valid, ratio, kernel)
     feedback.progress(0.5)
     ms = spectral_degrade(values, matrix)
@@ -83,5 +139,7 @@ def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, ou
     feedback.progress(0.85)
     write_raster(out_ms, np.where(valid[None], ms, OUTPUT_NODATA).astype(np.float32), info.transform, info.crs_wkt,
                  band_names=ms_names, band_tags=ms_tags, dataset_tags=common)
+    if out_srf:
+        write_response_csv(out_srf, srf, full_matrix, info.wavelengths_nm)
     feedback.progress(1.0)
     return SimulationResult(ratio, (rows, cols), lr.shape[1:], list(srf.band_names), matrix)

@@ -75,11 +75,17 @@ def read_srf_csv(path: str, name: str | None = None) -> SpectralResponse:
     return SpectralResponse(name or os.path.basename(path), header[1:], values[:, 0], values[:, 1:].T.copy(), source)
 
 
-def _box_preset(name: str, bands: list) -> SpectralResponse:
+def _box_preset(name: str, bands: list, source: str) -> SpectralResponse:
     grid = np.arange(350.0, 2551.0)
     responses = np.array([((grid >= low) & (grid <= high)).astype(float) for _, low, high in bands])
-    return SpectralResponse(name, [b for b, _, _ in bands], grid, responses,
-                            "box functions: average of the HS bands inside each range")
+    return SpectralResponse(name, [b for b, _, _ in bands], grid, responses, source)
+
+
+def _gaussian_preset(name: str, bands: list, source: str) -> SpectralResponse:
+    grid = np.arange(350.0, 2551.0)
+    sigma = [fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0))) for _, _, fwhm in bands]
+    responses = np.array([np.exp(-0.5 * ((grid - centre) / s) ** 2) for (_, centre, _), s in zip(bands, sigma)])
+    return SpectralResponse(name, [b for b, _, _ in bands], grid, responses, source)
 
 
 @dataclass(frozen=True)
@@ -88,11 +94,25 @@ class Preset:
     label: str
     file: str | None = None
     bands: tuple | None = None
-    boxes: tuple | None = None
+    boxes: tuple | None = None        # (band, low nm, high nm)
+    gaussians: tuple | None = None    # (band, centre nm, FWHM nm)
+    source: str = ""
 
-    def load(self) -> SpectralResponse:
+    @property
+    def from_file(self) -> bool:
+        """The "CSV file" entry: responses come from the user's SRF_FILE."""
+        return not (self.file or self.boxes or self.gaussians)
+
+    def load(self, srf_file: str | None = None) -> SpectralResponse:
+        if self.from_file:
+            if not srf_file:
+                raise UserInputError("SRF is 'CSV file' but no SRF_FILE was given. Choose a CSV with a "
+                                     "'wavelength_nm' column and one column per MS band.")
+            return read_srf_csv(srf_file)
         if self.boxes:
-            return _box_preset(self.label, list(self.boxes))
+            return _box_preset(self.label, list(self.boxes), self.source)
+        if self.gaussians:
+            return _gaussian_preset(self.label, list(self.gaussians), self.source)
         srf = read_srf_csv(os.path.join(DATA_DIR, self.file), self.label)
         if self.bands:
             srf = srf.subset(list(self.bands))
@@ -110,8 +130,34 @@ PRESETS = [
     Preset("l8_oli", "Landsat 8 OLI (B1–B9)", "landsat8_oli.csv"),
     Preset("l9_oli", "Landsat 9 OLI (B1–B9)", "landsat9_oli.csv"),
     Preset("mlpln_4band", "MLPLN 4-band averaging (Blue, Green, Red, NIR)",
-           boxes=(("Blue", 445, 516), ("Green", 506, 595), ("Red", 632, 698), ("NIR", 757, 853))),
+           boxes=(("Blue", 445, 516), ("Green", 506, 595), ("Red", 632, 698), ("NIR", 757, 853)),
+           source="MLPLN paper: average of the HS bands inside each range"),
+    Preset("s3a_olci", "Sentinel-3A OLCI (Oa01–Oa21)", "sentinel3a_olci.csv"),
+    Preset("s3b_olci", "Sentinel-3B OLCI (Oa01–Oa21)", "sentinel3b_olci.csv"),
+    Preset("worldview2", "WorldView-2 (8 bands)",
+           boxes=(("Coastal", 400, 450), ("Blue", 450, 510), ("Green", 510, 580), ("Yellow", 585, 625),
+                  ("Red", 630, 690), ("RedEdge", 705, 745), ("NIR1", 770, 895), ("NIR2", 860, 1040)),
+           source="WorldView-2 band edges of the DigitalGlobe specification, as box responses (the measured "
+                  "curves are not freely redistributable); use SRF_FILE for measured curves"),
+    Preset("rgb_camera", "Generic RGB camera",
+           gaussians=(("Blue", 460, 80), ("Green", 540, 80), ("Red", 610, 70)),
+           source="Gaussian responses typical of a consumer colour sensor (centres 460, 540, 610 nm)"),
+    Preset("csv_file", "CSV file (SRF_FILE)"),
 ]
+
+
+def parse_band_list(text: str | None) -> list:
+    """``'B2,B3, B4'`` → ``['B2', 'B3', 'B4']``; empty text → ``[]`` (all bands)."""
+    return [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
+
+
+def load_response(index: int, srf_file: str | None = None, band_subset: str | None = None) -> SpectralResponse:
+    """The SRF parameter of Simulate degradation: preset ``index`` (or the CSV), optionally a band subset."""
+    if not 0 <= index < len(PRESETS):
+        raise UserInputError(f"SRF must be one of 0–{len(PRESETS) - 1}; got {index}.")
+    response = PRESETS[index].load(srf_file)
+    names = parse_band_list(band_subset)
+    return response.subset(names) if names else response
 
 
 def preset(key_or_index) -> Preset:
