@@ -18,8 +18,9 @@ INPUT_HELP = {
     "HR_MSI": "High-resolution multispectral raster (s < S bands) of the same scene.",
 }
 OUTPUT_HELP = {
-    "BLOCK_SIZE": "Side of the square blocks processed at a time, in HR pixels (rounded to a multiple of r). "
-                  "Smaller blocks need less memory; the result does not depend on it.",
+    "BLOCK_SIZE": "Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to "
+                  "the alignment a network's strided layers need). Smaller blocks need less memory; the result "
+                  "does not depend on it.",
     "OUTPUT": "Fused high-resolution hyperspectral GeoTIFF (float32) on the HR-MSI grid, with the LR-HSI's band "
               "names and wavelengths. Pixels invalid in either input are nodata (-9999).",
 }
@@ -41,7 +42,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
                        "better; the default 300 take one to a few minutes on two CPU cores for a scene a few "
                        "hundred pixels across.",
         "DEVICE": "0 auto (CUDA when PyTorch sees a GPU, else CPU), 1 cpu, 2 cuda.",
-        **{k: v for k, v in OUTPUT_HELP.items() if k == "BLOCK_SIZE"},
+        "BLOCK_SIZE": OUTPUT_HELP["BLOCK_SIZE"],
         "OUTPUT": OUTPUT_HELP["OUTPUT"],
         "OUTPUT_WEIGHTS": "Optional: write the model used (trained or loaded) with its model card, to reuse it "
                           "with MODEL 1.",

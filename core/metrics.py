@@ -16,7 +16,8 @@ SSIM_TRUNCATE = 3.5          # gives the 11 × 11 window
 SSIM_K1, SSIM_K2 = 0.01, 0.03
 SSIM_RADIUS = int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5)
 
-HIGHER_IS_BETTER = {"PSNR": True, "SSIM": True, "CC": True, "SAM": False, "ERGAS": False, "RMSE": False}
+HIGHER_IS_BETTER = {"PSNR": True, "SAM": False, "ERGAS": False, "SSIM": True, "RMSE": False, "CC": True,
+                    "UIQI": True, "Q2n": True, "QNR": True, "D_lambda": False, "D_s": False}
 
 
 def _pixels(array: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -132,6 +133,10 @@ def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio
     def mean_of(values, used):
         return float(np.mean(values[used])) if used.size else float("nan")
 
+    uiqi_b = np.full(bands, np.nan)
+    if varying.size:
+        uiqi_b[varying] = uiqi_per_band(reference[varying], estimate[varying], valid)
+    q2n_value, q2n_bands = q2n(reference, estimate, valid)
     return {
         "PSNR": mean_of(psnr_b, has_peak),
         "SAM": sam_deg,
@@ -139,11 +144,143 @@ def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio
         "SSIM": mean_of(ssim_b, varying),
         "RMSE": rmse(reference, estimate, valid),
         "CC": mean_of(cc_b, varying),
+        "UIQI": float(np.nanmean(uiqi_b[varying])) if varying.size and np.isfinite(uiqi_b[varying]).any()
+        else float("nan"),
+        "Q2n": q2n_value,
+        "q2n_padded_bands": q2n_bands,
         "valid_pixels": int(valid.sum()),
         "sam_zero_norm_pixels": skipped,
         "zero_variance_bands": np.flatnonzero(flat).tolist(),
         "zero_peak_bands": np.flatnonzero(no_peak).tolist(),
         "zero_mean_bands": np.flatnonzero(zero_mean).tolist(),
-        "per_band": {"PSNR": psnr_b.tolist(), "SSIM": ssim_b.tolist(), "CC": cc_b.tolist(),
+        "per_band": {"PSNR": psnr_b.tolist(), "SSIM": ssim_b.tolist(), "CC": cc_b.tolist(), "UIQI": uiqi_b.tolist(),
                      "RMSE": np.sqrt(band_mse(reference, estimate, valid)).tolist()},
     }
+
+
+UIQI_BLOCK = 32
+
+
+def uiqi_band(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, block: int = UIQI_BLOCK) -> float:
+    """Wang–Bovik universal image quality index of one band, averaged over non-overlapping
+    ``block`` × ``block`` tiles that are wholly valid (one tile of the smaller side when the
+    image is smaller than a block). Q = 4 σxy μx μy / ((σx² + σy²)(μx² + μy²)).
+    """
+    rows, cols = reference.shape
+    block = min(block, rows, cols)
+    nh, nw = rows // block, cols // block
+
+    def tiles(a):
+        return a[:nh * block, :nw * block].reshape(nh, block, nw, block).swapaxes(1, 2).reshape(nh * nw, -1)
+
+    x, y = tiles(reference.astype(np.float64)), tiles(estimate.astype(np.float64))
+    usable = tiles(valid).all(axis=1)
+    if not usable.any():
+        return float("nan")
+    x, y = x[usable], y[usable]
+    mx, my = x.mean(axis=1), y.mean(axis=1)
+    vx, vy = x.var(axis=1), y.var(axis=1)
+    cov = ((x - mx[:, None]) * (y - my[:, None])).mean(axis=1)
+    numerator = 4 * cov * mx * my
+    denominator = (vx + vy) * (mx ** 2 + my ** 2)
+    # A flat tile identical in both images is perfect; a flat tile in one only is not.
+    q = np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0),
+                 np.where((vx == vy) & (mx == my), 1.0, 0.0))
+    return float(q.mean())
+
+
+def uiqi_per_band(reference, estimate, valid, block: int = UIQI_BLOCK) -> np.ndarray:
+    return np.array([uiqi_band(reference[b], estimate[b], valid, block) for b in range(reference.shape[0])])
+
+
+def qnr(fused: np.ndarray, fused_valid: np.ndarray, lr_hsi: np.ndarray, lr_valid: np.ndarray,
+        hr_msi: np.ndarray, ratio: int, psf) -> dict:
+    """Quality with No Reference, QNR = (1 − D_λ)(1 − D_s) (Alparone et al., "Multispectral and
+    panchromatic data fusion assessment without reference", PE&RS 74(2), 2008), adapted to
+    HS/MS fusion through Wald's consistency properties:
+
+    - D_λ, spectral distortion: 1 − mean over HS bands of UIQI(F↓, Z), the fused image
+      degraded by the protocol PSF against the LR-HSI (the MTF-based index of Khan et al.,
+      IEEE TGRS 47(11), 2009);
+    - D_s, spatial distortion: 1 − mean over MS bands of UIQI(R̂F, Y), the fused image
+      seen through a spectral response R̂ against the HR-MSI. R̂ is estimated by least
+      squares at the LR scale, where Y↓ ≈ R̂ Z holds for any consistent pair.
+
+    A perfect fusion of a simulated pair gives D_λ = D_s = 0 and QNR = 1; blur raises D_s
+    and spectral errors raise D_λ. ``psf`` must be the one that relates the two scales.
+    """
+    from .degradation import spatial_degrade
+
+    degraded, degraded_valid = spatial_degrade(fused, fused_valid, ratio, psf)
+    h, w = min(degraded.shape[1], lr_hsi.shape[1]), min(degraded.shape[2], lr_hsi.shape[2])
+    low_valid = degraded_valid[:h, :w] & lr_valid[:h, :w]
+    d_lambda = 1.0 - float(np.nanmean(uiqi_per_band(degraded[:, :h, :w], lr_hsi[:, :h, :w], low_valid)))
+    ms_low, ms_low_valid = spatial_degrade(hr_msi, fused_valid, ratio, psf)
+    fit = low_valid & ms_low_valid[:h, :w]
+    z = lr_hsi[:, :h, :w][:, fit].T.astype(np.float64)
+    y = ms_low[:, :h, :w][:, fit].T.astype(np.float64)
+    response = np.linalg.lstsq(z, y, rcond=None)[0].T                       # s × S
+    projected = (response @ fused.reshape(fused.shape[0], -1).astype(np.float64)).reshape(
+        (response.shape[0],) + fused.shape[1:])
+    d_s = 1.0 - float(np.nanmean(uiqi_per_band(projected, hr_msi, fused_valid)))
+    return {"QNR": (1.0 - d_lambda) * (1.0 - d_s), "D_lambda": d_lambda, "D_s": d_s}
+
+
+def sam_map(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per-pixel spectral angle in degrees; NaN where invalid or where a norm is zero."""
+    out = np.full(valid.shape, np.nan)
+    ref, est = _pixels(reference, valid), _pixels(estimate, valid)
+    norms = np.linalg.norm(ref, axis=0) * np.linalg.norm(est, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosine = np.clip((ref * est).sum(axis=0) / norms, -1.0, 1.0)
+    out[valid] = np.where(norms > 0, np.degrees(np.arccos(cosine)), np.nan)
+    return out
+
+
+def _conjugate(a: np.ndarray) -> np.ndarray:
+    out = -a
+    out[0] = a[0]
+    return out
+
+
+def _hypercomplex_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cayley–Dickson product of hypercomplex numbers stored as (2^n components, pixels)."""
+    if a.shape[0] == 1:
+        return a * b
+    half = a.shape[0] // 2
+    a1, a2, b1, b2 = a[:half], a[half:], b[:half], b[half:]
+    return np.concatenate([_hypercomplex_product(a1, b1) - _hypercomplex_product(_conjugate(b2), a2),
+                           _hypercomplex_product(b2, a1) + _hypercomplex_product(a2, _conjugate(b1))])
+
+
+def q2n(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, block: int = UIQI_BLOCK) -> tuple:
+    """Q2n (Garzelli & Nencini, "Hypercomplex quality assessment of multi/hyperspectral images",
+    IEEE GRSL 6(4), 2009): every pixel's spectrum is a hypercomplex number of 2^n components,
+    Q2n = 4 |σ_zẑ| |z̄| |ẑ̄| / ((σ_z² + σ_ẑ²)(|z̄|² + |ẑ̄|²)) per block, averaged over wholly
+    valid ``block`` × ``block`` tiles, with σ_zẑ the hypercomplex covariance E[(z − z̄)(ẑ − ẑ̄)*].
+
+    Band padding rule: with a band count that is not a power of two, both images get bands
+    of zeros up to the next power of two (zeros add nothing to any modulus). Returns
+    (Q2n, padded band count). With one band Q2n is UIQI.
+    """
+    bands, rows, cols = reference.shape
+    size = 1 << max(0, (bands - 1).bit_length())
+    block = min(block, rows, cols)
+    values = []
+    for r0 in range(0, rows - block + 1, block):
+        for c0 in range(0, cols - block + 1, block):
+            if not valid[r0:r0 + block, c0:c0 + block].all():
+                continue
+            z = np.zeros((size, block * block))
+            w = np.zeros((size, block * block))
+            z[:bands] = reference[:, r0:r0 + block, c0:c0 + block].reshape(bands, -1)
+            w[:bands] = estimate[:, r0:r0 + block, c0:c0 + block].reshape(bands, -1)
+            mz, mw = z.mean(axis=1, keepdims=True), w.mean(axis=1, keepdims=True)
+            dz, dw = z - mz, w - mw
+            covariance = _hypercomplex_product(dz, _conjugate(dw)).mean(axis=1)
+            var_z, var_w = (dz ** 2).sum(axis=0).mean(), (dw ** 2).sum(axis=0).mean()
+            norm_z, norm_w = np.sqrt((mz ** 2).sum()), np.sqrt((mw ** 2).sum())
+            denominator = (var_z + var_w) * (norm_z ** 2 + norm_w ** 2)
+            values.append(4 * np.linalg.norm(covariance) * norm_z * norm_w / denominator if denominator > 0
+                          else float(np.array_equal(z, w)))
+    return (float(np.mean(values)) if values else float("nan")), size

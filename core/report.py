@@ -1,0 +1,158 @@
+"""The self-contained HTML quality report: tables, plots and maps as embedded PNG images.
+
+matplotlib (Debian's python3-matplotlib) draws the figures with its non-interactive Agg
+backend; every image is embedded as base64, so the report is one file that opens in any
+browser and can be mailed or archived as is.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+import io
+import os
+
+import numpy as np
+
+from . import metrics
+from .errors import UserInputError
+from .raster_io import open_raster, read_raster
+
+SPECTRA_PIXELS = 3
+
+
+def _figure_png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _img(png: str, alt: str) -> str:
+    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{png}"/><figcaption>{html.escape(alt)}</figcaption></figure>'
+
+
+def _summary_table(assessment: dict) -> str:
+    layers, ranking = assessment["layers"], assessment["ranking"]
+    keys = [k for k in ("PSNR", "SAM", "ERGAS", "SSIM", "RMSE", "CC", "UIQI", "Q2n", "QNR", "D_lambda", "D_s")
+            if all(k in layer for layer in layers)]
+    arrows = {k: ("↑" if metrics.HIGHER_IS_BETTER[k] else "↓") for k in keys}
+    head = "".join(f"<th>{k} {arrows[k]}</th>" for k in keys)
+    if "mean rank" in ranking:
+        head += "<th>mean rank</th>"
+    rows = []
+    for i, layer in enumerate(layers):
+        cells = []
+        for k in keys:
+            value = layer[k]
+            rank = ranking.get(k, [None] * len(layers))[i]
+            text = f"{value:.4f}" if np.isfinite(value) else ("∞" if value == float("inf") else "n/a")
+            text = f"<b>{text}</b>" if rank == 1 and len(layers) > 1 else text
+            cells.append(f"<td>{text}{f' ({rank})' if rank and len(layers) > 1 else ''}</td>")
+        if "mean rank" in ranking:
+            cells.append(f"<td>{ranking['mean rank'][i]:.2f}</td>")
+        rows.append(f"<tr><td>{html.escape(layer['name'])}</td>{''.join(cells)}</tr>")
+    return (f'<table class="summary"><thead><tr><th>fused layer</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _per_band_plot(assessment: dict, key: str, wavelengths) -> str:
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 3))
+    for layer in assessment["layers"]:
+        x = [wavelengths[b - 1] if wavelengths is not None else b for b in layer["bands_used"]]
+        axis.plot(x, layer["per_band"][key], label=layer["name"], linewidth=1)
+    axis.set_xlabel("wavelength (nm)" if wavelengths is not None else "band")
+    axis.set_ylabel(key)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    return _figure_png(figure)
+
+
+def _map_plot(image: np.ndarray, title: str, unit: str) -> str:
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(4.5, 4))
+    finite = image[np.isfinite(image)]
+    top = float(np.percentile(finite, 99)) if finite.size else 1.0
+    shown = axis.imshow(image, cmap="magma", vmin=0, vmax=top or 1.0)
+    axis.set_title(title, fontsize=9)
+    axis.set_axis_off()
+    figure.colorbar(shown, ax=axis, label=unit, fraction=0.046)
+    return _figure_png(figure)
+
+
+def _spectra_plot(reference, fused_layers, valid, sam_first, wavelengths) -> str:
+    """Reference against fused spectra at the pixels of lowest, median and highest SAM of the first layer."""
+    import matplotlib.pyplot as plt
+
+    finite = np.flatnonzero(np.isfinite(sam_first.ravel()) & valid.ravel())
+    order = finite[np.argsort(sam_first.ravel()[finite])]
+    picks = [order[0], order[len(order) // 2], order[-1]][:SPECTRA_PIXELS]
+    labels = ["lowest SAM", "median SAM", "highest SAM"]
+    x = wavelengths if wavelengths is not None else np.arange(1, reference.shape[0] + 1)
+    figure, axes = plt.subplots(1, len(picks), figsize=(11, 3), sharey=False)
+    for axis, pick, label in zip(np.atleast_1d(axes), picks, labels):
+        row, col = divmod(int(pick), valid.shape[1])
+        axis.plot(x, reference[:, row, col], color="black", linewidth=1.5, label="reference")
+        for name, values in fused_layers:
+            axis.plot(x, values[:, row, col], linewidth=1, label=name)
+        axis.set_title(f"pixel ({row}, {col}), {label}", fontsize=9)
+        axis.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    return _figure_png(figure)
+
+
+def write_html(path: str, assessment: dict) -> None:
+    """Write the report for an :func:`assessment.assess_layers` result."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise UserInputError(f"Cannot write '{path}': the folder is missing or not writable.")
+    parts = [f"<h1>HyperFuse quality report</h1><p>{html.escape(datetime.datetime.now().isoformat(timespec='seconds'))}"
+             f" · ratio {assessment['ratio']} · border {assessment['border']} px</p>",
+             "<h2>Summary</h2>", _summary_table(assessment)]
+    reference_path = assessment.get("reference")
+    if reference_path:
+        reference_info = open_raster(reference_path)
+        layers = assessment["layers"]
+        bands = [b - 1 for b in layers[0]["bands_used"]]
+        wavelengths = reference_info.wavelengths_nm
+        if layers[0]["bands_excluded"]:
+            parts.append(f"<p>Bands excluded (nodata everywhere): {layers[0]['bands_excluded']}</p>")
+        parts.append("<h2>Per band</h2>")
+        parts.append(_img(_per_band_plot(assessment, "PSNR", wavelengths), "PSNR per band"))
+        parts.append(_img(_per_band_plot(assessment, "SSIM", wavelengths), "SSIM per band"))
+        reference, ref_valid = read_raster(reference_info, bands)
+        fused_layers, first_sam, first_valid = [], None, None
+        parts.append("<h2>Maps</h2>")
+        for layer in layers:
+            values, valid = read_raster(open_raster(layer["fused"]), bands)
+            valid &= ref_valid
+            angles = metrics.sam_map(reference, values, valid)
+            error = np.sqrt(np.mean((reference - values) ** 2, axis=0))
+            error[~valid] = np.nan
+            parts.append(_img(_map_plot(angles, f"SAM, {layer['name']}", "degrees"), f"SAM map of {layer['name']}"))
+            parts.append(_img(_map_plot(error, f"RMSE over bands, {layer['name']}", "data units"),
+                              f"Error map of {layer['name']}"))
+            fused_layers.append((layer["name"], values))
+            if first_sam is None:
+                first_sam, first_valid = angles, valid
+        parts.append("<h2>Spectra</h2>")
+        band_wavelengths = None if wavelengths is None else [wavelengths[b] for b in bands]
+        parts.append(_img(_spectra_plot(reference, fused_layers, first_valid, first_sam, band_wavelengths),
+                          "Reference and fused spectra"))
+    style = ("body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
+             "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child{text-align:left}"
+             "figure{display:inline-block;margin:0.5em}figcaption{font-size:small;color:#555}")
+    document = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>HyperFuse quality report</title>"
+                f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
+    temp = path + ".partial"
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write(document)
+    os.replace(temp, path)

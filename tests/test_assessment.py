@@ -1,0 +1,142 @@
+"""Quality assessment from files: scales, nodata, grids, ranking, report, QNR."""
+import re
+
+import numpy as np
+import pytest
+import rasterio
+
+from hyperfuse.core import assessment, metrics
+from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.raster_io import open_raster, read_raster, write_raster
+from hyperfuse.core.upsample import bicubic
+
+
+def _copy(src_path, dst_path, transform_values=None, **profile_changes):
+    with rasterio.open(src_path) as src:
+        profile, data = src.profile, src.read()
+        tags = [src.tags(b + 1) for b in range(src.count)]
+    profile.update(profile_changes)
+    if transform_values is not None:
+        data = transform_values(data)
+    with rasterio.open(dst_path, "w", **profile) as dst:
+        dst.write(data.astype(profile["dtype"]))
+        for b, t in enumerate(tags):
+            dst.update_tags(b + 1, **t)
+    return dst_path
+
+
+@pytest.fixture(scope="module")
+def bicubic_fused(small_pair, tmp_path_factory):
+    lr_info, ref_info = open_raster(small_pair["lr"]), open_raster(small_pair["ref"])
+    lr, _ = read_raster(lr_info)
+    path = str(tmp_path_factory.mktemp("fused") / "bicubic.tif")
+    write_raster(path, bicubic(lr, 3), ref_info.transform, ref_info.crs_wkt, band_tags=[{}] * lr.shape[0])
+    return path
+
+
+def test_integer_rasters_with_scale_and_offset_match_float(small_pair, bicubic_fused, tmp_path):
+    reference = assessment.assess_files(small_pair["ref"], bicubic_fused, 3)
+    for dtype, scale, offset in (("uint16", 1e-5, 0.0), ("int16", 2e-5, -0.1)):
+        def to_counts(data, scale=scale, offset=offset):
+            return np.round((data - offset) / scale)
+        ref_int = _copy(small_pair["ref"], str(tmp_path / f"ref_{dtype}.tif"), to_counts, dtype=dtype, nodata=None)
+        fused_int = _copy(bicubic_fused, str(tmp_path / f"fused_{dtype}.tif"), to_counts, dtype=dtype, nodata=None)
+        for path in (ref_int, fused_int):
+            with rasterio.open(path, "r+") as dst:
+                dst.scales = [scale] * dst.count
+                dst.offsets = [offset] * dst.count
+        result = assessment.assess_files(ref_int, fused_int, 3)
+        for key in ("PSNR", "SAM", "ERGAS", "SSIM", "CC"):
+            assert result[key] == pytest.approx(reference[key], rel=2e-3), (dtype, key)
+
+
+def test_all_invalid_band_is_excluded_and_reported(small_pair, bicubic_fused, tmp_path):
+    def blank_band(data):
+        data = data.copy()
+        data[3] = -9999
+        return data
+    fused = _copy(bicubic_fused, str(tmp_path / "blank.tif"), blank_band, nodata=-9999)
+    result = assessment.assess_files(small_pair["ref"], fused, 3)
+    assert result["bands_excluded"] == [4] and 4 not in result["bands_used"]
+    assert np.isfinite(result["PSNR"])
+
+
+def test_different_grids_fail_clearly(small_pair, bicubic_fused, tmp_path):
+    with rasterio.open(bicubic_fused) as src:
+        a, b, c, d, e, f = tuple(src.transform)[:6]
+    shifted = _copy(bicubic_fused, str(tmp_path / "shifted.tif"), transform=rasterio.Affine(a, b, c + a, d, e, f))
+    with pytest.raises(UserInputError, match="is not on the reference grid: geotransform"):
+        assessment.assess_files(small_pair["ref"], shifted, 3)
+
+
+def test_uiqi_against_a_hand_computed_block():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((16, 16)) + 0.5, rng.random((16, 16)) + 0.5
+    q = (4 * np.cov(x.ravel(), y.ravel(), bias=True)[0, 1] * x.mean() * y.mean()
+         / ((x.var() + y.var()) * (x.mean() ** 2 + y.mean() ** 2)))
+    assert metrics.uiqi_band(x, y, np.ones((16, 16), bool)) == pytest.approx(q)
+    assert metrics.uiqi_band(x, x, np.ones((16, 16), bool)) == pytest.approx(1.0)
+
+
+def test_qnr_is_one_for_a_perfect_fusion_and_drops_for_blur(small_pair, bicubic_fused):
+    perfect = assessment.assess_no_reference(small_pair["ref"], small_pair["lr"], small_pair["ms"])
+    assert perfect["QNR"] == pytest.approx(1.0, abs=1e-6)
+    blurred = assessment.assess_no_reference(bicubic_fused, small_pair["lr"], small_pair["ms"])
+    assert blurred["QNR"] < 0.99 and blurred["D_s"] > 0.01
+
+
+def test_three_layers_are_ranked_and_reported(qgis_app, small_pair, bicubic_fused, tmp_path):
+    import processing
+
+    def noisy(data, sigma):
+        return data + np.random.default_rng(1).normal(0, sigma, data.shape)
+    layers = [small_pair["ref"], bicubic_fused,
+              _copy(bicubic_fused, str(tmp_path / "worse.tif"), lambda d: noisy(d, 0.05))]
+    html_path, csv_path = str(tmp_path / "report.html"), str(tmp_path / "bands.csv")
+    result = processing.run("hyperfuse:quality_assessment", {
+        "REFERENCE": small_pair["ref"], "FUSED": layers, "LR_HSI": small_pair["lr"], "HR_MSI": small_pair["ms"],
+        "RATIO": 0, "OUTPUT_JSON": str(tmp_path / "q.json"), "OUTPUT_CSV": csv_path, "OUTPUT_HTML": html_path,
+        "OUTPUT_SAM_MAP": str(tmp_path / "sam.tif")})
+    import json
+
+    with open(result["OUTPUT_JSON"], encoding="utf-8") as handle:
+        content = json.load(handle)
+    assert content["ratio"] == 3 and len(content["layers"]) == 3
+    for key in ("PSNR", "SAM", "SSIM", "QNR"):
+        assert content["ranking"][key] == [1, 2, 3], key
+    assert result["QNR"] == pytest.approx(1.0, abs=1e-6) and result["PSNR"] == float("inf")
+    with open(html_path, encoding="utf-8") as handle:
+        page = handle.read()
+    table = re.search(r'<table class="summary">.*?</table>', page, re.S)
+    assert table and table.group(0).count("<tr>") == 4
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', page)) >= 4
+    with open(csv_path, encoding="utf-8") as handle:
+        rows = handle.read().splitlines()
+    assert rows[0].startswith("band,wavelength_nm,") and len(rows) == 1 + 40
+    sam = open_raster(str(tmp_path / "sam.tif"))
+    assert sam.count == 1 and sam.transform == open_raster(small_pair["ref"]).transform
+
+
+def test_no_reference_needs_the_inputs(small_pair, bicubic_fused):
+    with pytest.raises(UserInputError, match="REFERENCE.*LR_HSI and HR_MSI"):
+        assessment.assess_layers([bicubic_fused])
+    result = assessment.assess_layers([bicubic_fused], lr_path=small_pair["lr"], hr_path=small_pair["ms"])
+    assert result["ratio"] == 3 and "QNR" in result["layers"][0] and "PSNR" not in result["layers"][0]
+
+
+def test_q2n_reduces_to_uiqi_and_to_complex_arithmetic():
+    rng = np.random.default_rng(3)
+    valid = np.ones((16, 16), bool)
+    x, y = rng.random((1, 16, 16)) + 0.5, rng.random((1, 16, 16)) + 0.5
+    assert metrics.q2n(x, y, valid)[0] == pytest.approx(metrics.uiqi_band(x[0], y[0], valid))
+    # Two bands are complex numbers: check against NumPy's complex arithmetic.
+    x2, y2 = rng.random((2, 16, 16)) + 0.2, rng.random((2, 16, 16)) + 0.2
+    z, w = (x2[0] + 1j * x2[1]).ravel(), (y2[0] + 1j * y2[1]).ravel()
+    dz, dw = z - z.mean(), w - w.mean()
+    expected = (4 * abs(np.mean(dz * np.conj(dw))) * abs(z.mean()) * abs(w.mean())
+                / ((np.mean(abs(dz) ** 2) + np.mean(abs(dw) ** 2)) * (abs(z.mean()) ** 2 + abs(w.mean()) ** 2)))
+    assert metrics.q2n(x2, y2, valid)[0] == pytest.approx(expected)
+    five = rng.random((5, 16, 16))
+    value, padded = metrics.q2n(five, five, valid)
+    assert padded == 8 and value == pytest.approx(1.0)
+    assert metrics.q2n(five, five + rng.normal(0, 0.3, five.shape), valid)[0] < 0.9
