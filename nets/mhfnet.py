@@ -223,6 +223,11 @@ class MHFNet(nn.Module):
         a = torch.linalg.lstsq(y, x).solution          # s × S
         self.a.weight.copy_(a.T[:, :, None, None].to(self.a.weight))
         residual = x - y @ a
-        _, _, vh = torch.linalg.svd(residual, full_matrices=False)
-        basis = self.b.weight.shape[1]
-        self.b.weight.copy_(vh[:basis].T[:, :, None, None].to(self.b.weight))
+        _, singular, vh = torch.linalg.svd(residual, full_matrices=False)
+        # Singular vectors have an arbitrary sign; fix it (largest entry positive) so runs repeat.
+        signs = torch.sign(vh.gather(1, vh.abs().argmax(dim=1, keepdim=True)))
+        vh = vh * torch.where(signs == 0, torch.ones_like(signs), signs)
+        # Directions of (numerically) zero residual are arbitrary rounding noise: those bases
+        # keep their seeded initialisation.
+        usable = min(self.b.weight.shape[1], int((singular > 1e-6 * singular[0]).sum()))
+        self.b.weight[:, :usable] = vh[:usable].T[:, :, None, None].to(self.b.weight)
