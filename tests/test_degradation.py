@@ -49,7 +49,7 @@ def test_invalid_pixels_invalidate_their_lr_pixel_only():
 
 def test_response_rows_non_negative_and_sum_to_one():
     wl = np.linspace(400, 2500, 211)
-    for p in srf.PRESETS:
+    for p in (p for p in srf.PRESETS if not p.from_file):
         matrix = srf.response_matrix(p.load(), wl)
         assert (matrix >= 0).all() and np.allclose(matrix.sum(axis=1), 1.0)
     fwhm = np.full(211, 12.0)
