@@ -81,4 +81,5 @@ def qgis_process(plugin_parent, tmp_path_factory):
         if check and completed.returncode != 0:
             raise AssertionError(f"qgis_process {' '.join(args)} failed:\n{completed.stdout[-3000:]}")
         return completed
+    run.env = env  # for tests that start programs which call qgis_process themselves
     return run

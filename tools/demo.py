@@ -1,10 +1,12 @@
 """`make demo`: generate a scene, simulate the inputs, fuse them with qgis_process, print the quality.
 
 Every step but the scene generation runs through `qgis_process.bin run hyperfuse:…`, the
-same command an analyst would use on a server. Outputs go to demo_output/.
+same command an analyst would use on a server. Outputs go to demo_output/ (or --output),
+including the HTML quality report.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -13,12 +15,12 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "demo_output")
 RATIO = 3
 
 
-def qgis_process(algorithm: str, **parameters) -> None:
-    command = ["qgis_process.bin", "run", f"hyperfuse:{algorithm}", "--"] + [f"{k}={v}" for k, v in parameters.items()]
+def qgis_process(algorithm: str, parameters: list) -> None:
+    """Run one algorithm; ``parameters`` is a list of (name, value), names may repeat."""
+    command = ["qgis_process.bin", "run", f"hyperfuse:{algorithm}", "--"] + [f"{k}={v}" for k, v in parameters]
     print(f"\n$ {' '.join(command)}", flush=True)
     started = time.perf_counter()
     completed = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -31,35 +33,42 @@ def qgis_process(algorithm: str, **parameters) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=240, help="scene size in HR pixels")
+    parser.add_argument("--steps", type=int, default=300, help="DeepSen3 training steps")
+    parser.add_argument("--output", default=os.path.join(ROOT, "demo_output"))
+    args = parser.parse_args()
     from hyperfuse.core.synthetic import write_scene
 
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
-    path = lambda name: os.path.join(OUT, name)  # noqa: E731
+    shutil.rmtree(args.output, ignore_errors=True)
+    os.makedirs(args.output)
+    path = lambda name: os.path.join(args.output, name)  # noqa: E731
     started = time.perf_counter()
-    print("Generating a synthetic 240 × 240 scene with 120 bands (400–2500 nm, 10 m, UTM 33N)…")
-    write_scene(path("scene.tif"), 240, 240, seed=7)
-    qgis_process("simulate_degradation", INPUT=path("scene.tif"), RATIO=RATIO, SRF=0, MTF_GAIN=0.25, SEED=0,
-                 OUTPUT_LR_HSI=path("lr_hsi.tif"), OUTPUT_HR_MSI=path("hr_msi.tif"),
-                 OUTPUT_REFERENCE=path("reference.tif"))
-    qgis_process("fuse_deepsen3", LR_HSI=path("lr_hsi.tif"), HR_MSI=path("hr_msi.tif"), MODEL=0, TRAIN_STEPS=300,
-                 DEVICE=0, OUTPUT=path("fused_deepsen3.tif"), OUTPUT_WEIGHTS=path("deepsen3_demo.pt"))
-    qgis_process("fuse_bicubic", LR_HSI=path("lr_hsi.tif"), HR_MSI=path("hr_msi.tif"), OUTPUT=path("fused_bicubic.tif"))
-    rows = []
-    for name in ("deepsen3", "bicubic"):
-        report = path(f"quality_{name}.json")
-        qgis_process("quality_assessment", REFERENCE=path("reference.tif"), FUSED=path(f"fused_{name}.tif"),
-                     RATIO=RATIO, OUTPUT_JSON=report)
-        with open(report, encoding="utf-8") as handle:
-            rows.append((name, json.load(handle)))
+    print(f"Generating a synthetic {args.size} × {args.size} scene with 120 bands (400–2500 nm, 10 m, UTM 33N)…")
+    write_scene(path("scene.tif"), args.size, args.size, seed=7)
+    qgis_process("simulate_degradation", [
+        ("INPUT", path("scene.tif")), ("RATIO", RATIO), ("SRF", 0), ("MTF_GAIN", 0.25), ("SEED", 0),
+        ("OUTPUT_LR_HSI", path("lr_hsi.tif")), ("OUTPUT_HR_MSI", path("hr_msi.tif")),
+        ("OUTPUT_REFERENCE", path("reference.tif"))])
+    qgis_process("fuse_deepsen3", [
+        ("LR_HSI", path("lr_hsi.tif")), ("HR_MSI", path("hr_msi.tif")), ("MODEL", 0), ("TRAIN_STEPS", args.steps),
+        ("DEVICE", 0), ("OUTPUT", path("fused_deepsen3.tif")), ("OUTPUT_WEIGHTS", path("deepsen3_demo.pt"))])
+    qgis_process("fuse_bicubic", [("LR_HSI", path("lr_hsi.tif")), ("HR_MSI", path("hr_msi.tif")),
+                                  ("OUTPUT", path("fused_bicubic.tif"))])
+    qgis_process("quality_assessment", [
+        ("REFERENCE", path("reference.tif")), ("FUSED", path("fused_deepsen3.tif")),
+        ("FUSED", path("fused_bicubic.tif")), ("LR_HSI", path("lr_hsi.tif")), ("HR_MSI", path("hr_msi.tif")),
+        ("RATIO", RATIO), ("OUTPUT_JSON", path("quality.json")), ("OUTPUT_HTML", path("quality_report.html"))])
+    with open(path("quality.json"), encoding="utf-8") as handle:
+        layers = {layer["name"].replace("fused_", ""): layer for layer in json.load(handle)["layers"]}
     print(f"\nQuality against the reference (ratio {RATIO}, Sentinel-2 10 m bands, PROTOCOL.md):\n")
-    print(f"{'method':<10} {'PSNR dB':>8} {'SAM °':>7} {'ERGAS':>7} {'SSIM':>7}")
-    for name, m in rows:
-        print(f"{name:<10} {m['PSNR']:8.2f} {m['SAM']:7.3f} {m['ERGAS']:7.3f} {m['SSIM']:7.4f}")
-    deep, cubic = rows[0][1], rows[1][1]
+    print(f"{'method':<10} {'PSNR dB':>8} {'SAM °':>7} {'ERGAS':>7} {'SSIM':>7} {'QNR':>7}")
+    for name, m in layers.items():
+        print(f"{name:<10} {m['PSNR']:8.2f} {m['SAM']:7.3f} {m['ERGAS']:7.3f} {m['SSIM']:7.4f} {m['QNR']:7.4f}")
+    deep, cubic = layers["deepsen3"], layers["bicubic"]
     verdict = deep["PSNR"] > cubic["PSNR"] and deep["SAM"] < cubic["SAM"]
     print(f"\nDeepSen3 {'beats' if verdict else 'does NOT beat'} bicubic on PSNR and SAM. "
-          f"Total {time.perf_counter() - started:.0f} s. Outputs in {OUT}")
+          f"Total {time.perf_counter() - started:.0f} s. Outputs and quality_report.html in {args.output}")
     if not verdict:
         sys.exit(1)
 
