@@ -17,6 +17,7 @@ import numpy as np
 from . import metrics
 from .degradation import DEFAULT_MTF_GAIN, PointSpread
 from .errors import UserInputError
+from .files import atomic_path, write_text
 from .grids import check_grids, check_same_grid
 from .raster_io import OUTPUT_NODATA, RasterInfo, open_raster, read_block, read_raster, write_raster
 
@@ -116,22 +117,16 @@ def assess_layers(fused_paths: list, reference_path: str | None = None, lr_path:
 
 
 def write_json(path: str, content) -> None:
-    _check_folder(path)
-    temp = path + ".partial"
-    with open(temp, "w", encoding="utf-8") as handle:
-        json.dump(content, handle, indent=2, default=float)
-    os.replace(temp, path)
+    write_text(path, json.dumps(content, indent=2, default=float))
 
 
 def write_band_csv(path: str, assessment: dict, wavelengths) -> None:
     """One row per band of the reference: wavelength, then PSNR, SSIM, CC, UIQI and RMSE of every layer."""
-    _check_folder(path)
     layers = [layer for layer in assessment["layers"] if "per_band" in layer]
     if not layers:
         raise UserInputError("OUTPUT_CSV needs a REFERENCE: per-band metrics compare bands with it.")
     keys = ("PSNR", "SSIM", "CC", "UIQI", "RMSE")
-    temp = path + ".partial"
-    with open(temp, "w", newline="", encoding="utf-8") as handle:
+    with atomic_path(path) as temp, open(temp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["band", "wavelength_nm"] + [f"{layer['name']}:{k}" for layer in layers for k in keys])
         for i, band in enumerate(layers[0]["bands_used"]):
@@ -141,7 +136,6 @@ def write_band_csv(path: str, assessment: dict, wavelengths) -> None:
                 row += ["" if not np.isfinite(layer["per_band"][k][i]) else f"{layer['per_band'][k][i]:.6g}"
                         for k in keys]
             writer.writerow(row)
-    os.replace(temp, path)
 
 
 def write_sam_map(path: str, reference_path: str, fused_path: str) -> np.ndarray:
@@ -155,9 +149,3 @@ def write_sam_map(path: str, reference_path: str, fused_path: str) -> np.ndarray
     write_raster(path, values, reference.transform, reference.crs_wkt, band_names=["SAM (degrees)"],
                  dataset_tags={"hyperfuse_fused": fused_path, "hyperfuse_reference": reference_path})
     return angles
-
-
-def _check_folder(path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise UserInputError(f"Cannot write '{path}': the folder is missing or not writable.")

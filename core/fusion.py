@@ -16,9 +16,10 @@ import numpy as np
 
 from . import weights as weights_io
 from .errors import UserInputError
+from .files import ensure_writable
 from .feedback import Feedback
 from .grids import GridPair, check_grids
-from .raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata, ensure_writable, open_raster, read_block
+from .raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata, open_raster, read_block
 from .registry import Method
 from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
 from .torch_support import require_torch, select_device

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import uuid
 import warnings
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 
 from .errors import UserInputError
+from .files import ensure_writable, temporary_path
 
 OUTPUT_NODATA = -9999.0
 _UNIT_TO_NM = {
@@ -202,19 +202,6 @@ def band_metadata(info: RasterInfo) -> list:
     return tags
 
 
-def ensure_writable(path: str) -> None:
-    """Fail early, before any work, when ``path`` cannot be written."""
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(folder):
-        raise UserInputError(f"The output folder '{folder}' does not exist. Create it or choose another output path.")
-    if not os.access(folder, os.W_OK):
-        raise UserInputError(f"The output folder '{folder}' is not writable. Choose a folder you can write to.")
-    if os.path.isdir(path):
-        raise UserInputError(f"The output path '{path}' is a folder. Give a file name such as fused.tif.")
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        raise UserInputError(f"The output file '{path}' exists and is read-only. Remove it or choose another name.")
-
-
 class RasterWriter:
     """A float32 GeoTIFF written block by block into a temporary file, renamed on success.
 
@@ -226,8 +213,7 @@ class RasterWriter:
                  band_names=None, band_tags=None, dataset_tags=None, nodata: float = OUTPUT_NODATA):
         ensure_writable(path)
         self.path = path
-        folder, name = os.path.split(os.path.abspath(path))
-        self.temp_path = os.path.join(folder, f".{name}.partial-{uuid.uuid4().hex[:8]}.tif")
+        self.temp_path = temporary_path(path)
         self.nodata = nodata
         block = 256 if min(width, height) >= 256 else 16 * max(1, min(width, height) // 16)
         profile = dict(driver="GTiff", width=width, height=height, count=count, dtype="float32",

@@ -10,12 +10,11 @@ import base64
 import datetime
 import html
 import io
-import os
 
 import numpy as np
 
 from . import metrics
-from .errors import UserInputError
+from .files import ensure_writable, write_text
 from .raster_io import open_raster, read_raster
 
 SPECTRA_PIXELS = 3
@@ -111,9 +110,7 @@ def write_html(path: str, assessment: dict) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise UserInputError(f"Cannot write '{path}': the folder is missing or not writable.")
+    ensure_writable(path)
     parts = [f"<h1>HyperFuse quality report</h1><p>{html.escape(datetime.datetime.now().isoformat(timespec='seconds'))}"
              f" · ratio {assessment['ratio']} · border {assessment['border']} px</p>",
              "<h2>Summary</h2>", _summary_table(assessment)]
@@ -152,7 +149,4 @@ def write_html(path: str, assessment: dict) -> None:
              "figure{display:inline-block;margin:0.5em}figcaption{font-size:small;color:#555}")
     document = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>HyperFuse quality report</title>"
                 f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
-    temp = path + ".partial"
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(document)
-    os.replace(temp, path)
+    write_text(path, document)

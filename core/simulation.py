@@ -13,8 +13,9 @@ import numpy as np
 
 from .degradation import DEFAULT_MTF_GAIN, KernelPSF, PointSpread, add_noise, spatial_degrade, spectral_degrade
 from .errors import UserInputError
+from .files import ensure_writable, write_text
 from .feedback import Feedback
-from .raster_io import OUTPUT_NODATA, RasterInfo, band_metadata, ensure_writable, open_raster, read_raster, write_raster
+from .raster_io import OUTPUT_NODATA, RasterInfo, band_metadata, open_raster, read_raster, write_raster
 from .srf import SpectralResponse, response_matrix
 
 # The order is public: it is the PSF enum of hyperfuse:simulate_degradation.
@@ -59,17 +60,11 @@ def parse_wavelengths(text: str | None) -> list | None:
 
 def write_response_csv(path: str, srf: SpectralResponse, matrix: np.ndarray, wavelengths_nm) -> None:
     """The s × S response matrix: one row per MS band, one column per HS band (its wavelength)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise UserInputError(f"Cannot write '{path}': the folder is missing or not writable.")
-    temp = path + ".partial"
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(f"# Spectral response matrix R of {srf.name}: rows are MS bands, columns HS bands (nm). "
-                     f"Source: {srf.source}\n")
-        handle.write("ms_band," + ",".join(f"{w:.4f}" for w in wavelengths_nm) + "\n")
-        for name, row in zip(srf.band_names, matrix):
-            handle.write(name + "," + ",".join(f"{v:.8g}" for v in row) + "\n")
-    os.replace(temp, path)
+    lines = [f"# Spectral response matrix R of {srf.name}: rows are MS bands, columns HS bands (nm). "
+             f"Source: {srf.source}",
+             "ms_band," + ",".join(f"{w:.4f}" for w in wavelengths_nm)]
+    lines += [name + "," + ",".join(f"{v:.8g}" for v in row) for name, row in zip(srf.band_names, matrix)]
+    write_text(path, "\n".join(lines) + "\n")
 
 
 @dataclass

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime
 import os
 import pickle
-import uuid
 import zipfile
 
 from .errors import UserInputError
+from .files import atomic_path
 from .torch_support import require_torch
 
 FORMAT = "hyperfuse-weights/1"
@@ -55,17 +55,9 @@ def make_card(method_id: str, hyperparameters: dict, hs_bands: int, hs_wavelengt
 def save_weights(path: str, model, card: dict) -> None:
     """Write atomically: a temporary file next to ``path`` renamed when complete."""
     torch = require_torch()
-    folder, name = os.path.split(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise UserInputError(f"Cannot write the weights file '{path}': the folder is missing or not writable.")
-    temp = os.path.join(folder, f".{name}.partial-{uuid.uuid4().hex[:8]}")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    try:
+    with atomic_path(path) as temp:
         torch.save({"format": FORMAT, "card": card, "state_dict": state}, temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
 
 
 def load_weights(path: str) -> tuple[dict, dict]:
