@@ -77,7 +77,7 @@ class QualityAssessmentAlgorithm(HyperFuseAlgorithm):
         return self.raster_path(parameters, name, context) if parameters.get(name) else None
 
     def process(self, parameters, context, feedback):
-        fused = [layer.source().split("|")[0] for layer in self.parameterAsLayerList(parameters, "FUSED", context)]
+        fused = [self.layer_path(layer, "FUSED") for layer in self.parameterAsLayerList(parameters, "FUSED", context)]
         reference = self._optional_path(parameters, "REFERENCE", context)
         result = assessment.assess_layers(
             fused, reference, self._optional_path(parameters, "LR_HSI", context),

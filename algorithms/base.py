@@ -77,7 +77,11 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
         return parameter
 
     def raster_path(self, parameters, name: str, context) -> str:
-        layer = self.parameterAsRasterLayer(parameters, name, context)
+        return self.layer_path(self.parameterAsRasterLayer(parameters, name, context), name)
+
+    @staticmethod
+    def layer_path(layer, name: str) -> str:
+        """The file behind a raster layer, which the core reads with GDAL."""
         if layer is None:
             raise QgsProcessingException(tr(f"{name}: no raster layer was given."))
         if layer.providerType() != "gdal":

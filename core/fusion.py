@@ -16,8 +16,8 @@ import numpy as np
 
 from . import weights as weights_io
 from .errors import UserInputError
-from .files import ensure_writable
 from .feedback import Feedback
+from .files import ensure_writable
 from .grids import GridPair, check_grids
 from .raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata, open_raster, read_block
 from .registry import Method

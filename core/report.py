@@ -1,7 +1,8 @@
 """The self-contained HTML quality report: tables, plots and maps as embedded PNG images.
 
-matplotlib (Debian's python3-matplotlib) draws the figures with its non-interactive Agg
-backend; every image is embedded as base64, so the report is one file that opens in any
+matplotlib (Debian's python3-matplotlib) draws the figures as plain ``Figure`` objects
+rendered by Agg, without pyplot, so the report never changes the backend or state of a
+QGIS session that also uses matplotlib; every image is embedded as base64, so the report is one file that opens in any
 browser and can be mailed or archived as is.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import html
 import io
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from . import metrics
 from .files import ensure_writable, write_text
@@ -23,9 +25,6 @@ SPECTRA_PIXELS = 3
 def _figure_png(figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -58,9 +57,8 @@ def _summary_table(assessment: dict) -> str:
 
 
 def _per_band_plot(assessment: dict, key: str, wavelengths) -> str:
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 3))
+    figure = Figure(figsize=(7, 3))
+    axis = figure.subplots()
     for layer in assessment["layers"]:
         x = [wavelengths[b - 1] if wavelengths is not None else b for b in layer["bands_used"]]
         axis.plot(x, layer["per_band"][key], label=layer["name"], linewidth=1)
@@ -72,9 +70,8 @@ def _per_band_plot(assessment: dict, key: str, wavelengths) -> str:
 
 
 def _map_plot(image: np.ndarray, title: str, unit: str) -> str:
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(4.5, 4))
+    figure = Figure(figsize=(4.5, 4))
+    axis = figure.subplots()
     finite = image[np.isfinite(image)]
     top = float(np.percentile(finite, 99)) if finite.size else 1.0
     shown = axis.imshow(image, cmap="magma", vmin=0, vmax=top or 1.0)
@@ -86,14 +83,13 @@ def _map_plot(image: np.ndarray, title: str, unit: str) -> str:
 
 def _spectra_plot(reference, fused_layers, valid, sam_first, wavelengths) -> str:
     """Reference against fused spectra at the pixels of lowest, median and highest SAM of the first layer."""
-    import matplotlib.pyplot as plt
-
     finite = np.flatnonzero(np.isfinite(sam_first.ravel()) & valid.ravel())
     order = finite[np.argsort(sam_first.ravel()[finite])]
     picks = [order[0], order[len(order) // 2], order[-1]][:SPECTRA_PIXELS]
     labels = ["lowest SAM", "median SAM", "highest SAM"]
     x = wavelengths if wavelengths is not None else np.arange(1, reference.shape[0] + 1)
-    figure, axes = plt.subplots(1, len(picks), figsize=(11, 3), sharey=False)
+    figure = Figure(figsize=(11, 3))
+    axes = figure.subplots(1, len(picks))
     for axis, pick, label in zip(np.atleast_1d(axes), picks, labels):
         row, col = divmod(int(pick), valid.shape[1])
         axis.plot(x, reference[:, row, col], color="black", linewidth=1.5, label="reference")
@@ -107,9 +103,6 @@ def _spectra_plot(reference, fused_layers, valid, sam_first, wavelengths) -> str
 
 def write_html(path: str, assessment: dict) -> None:
     """Write the report for an :func:`assessment.assess_layers` result."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     ensure_writable(path)
     parts = [f"<h1>HyperFuse quality report</h1><p>{html.escape(datetime.datetime.now().isoformat(timespec='seconds'))}"
              f" · ratio {assessment['ratio']} · border {assessment['border']} px</p>",

@@ -73,7 +73,7 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     step = math.lcm(ratio, alignment or ratio)
     rows, cols = reader.pair.hr_shape
     halo = aligned_halo(receptive_field, step)
-    blocks = list(aligned_blocks(rows, cols, max(block_size, step), step))
+    blocks = list(aligned_blocks(rows, cols, block_size, step))
     for index, (row0, col0, nrows, ncols) in enumerate(blocks):
         feedback.check_cancelled()
         top, left = max(0, row0 - halo), max(0, col0 - halo)
