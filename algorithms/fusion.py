@@ -26,6 +26,23 @@ OUTPUT_HELP = {
 }
 
 
+def add_hyperparameters(algorithm: HyperFuseAlgorithm, hyperparameters) -> None:
+    """Declare a method's settings (registry ``HyperParameter``) as advanced parameters."""
+    for hp in hyperparameters:
+        kind = QgsProcessingParameterNumber.Integer if hp.kind == "int" else QgsProcessingParameterNumber.Double
+        bounds = {"minValue": hp.minimum} if hp.maximum is None else {"minValue": hp.minimum, "maxValue": hp.maximum}
+        algorithm.add(QgsProcessingParameterNumber(hp.name, hp.label, kind, hp.default, **bounds), advanced=True)
+
+
+def read_hyperparameters(algorithm: HyperFuseAlgorithm, method: Method, parameters, context) -> dict:
+    """The constructor keywords of ``method`` from its declared parameters."""
+    values = {}
+    for hp in method.parameters:
+        read = algorithm.parameterAsInt if hp.kind == "int" else algorithm.parameterAsDouble
+        values[hp.key] = read(parameters, hp.name, context)
+    return values
+
+
 class NetworkFusionAlgorithm(HyperFuseAlgorithm):
     """Shared by every deep-network fusion algorithm; subclasses only set ``METHOD``."""
 
@@ -81,10 +98,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
                  advanced=True)
         self.add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
                                               minValue=0), advanced=True)
-        for hp in self.METHOD.parameters:
-            kind = QgsProcessingParameterNumber.Integer if hp.kind == "int" else QgsProcessingParameterNumber.Double
-            bounds = {"minValue": hp.minimum} if hp.maximum is None else {"minValue": hp.minimum, "maxValue": hp.maximum}
-            self.add(QgsProcessingParameterNumber(hp.name, hp.label, kind, hp.default, **bounds), advanced=True)
+        add_hyperparameters(self, self.METHOD.parameters)
         self.add(QgsProcessingParameterRasterDestination("OUTPUT", "Fused HR-HSI"))
         self.add(QgsProcessingParameterFileDestination("OUTPUT_WEIGHTS", "Weights of the model used",
                                                        fileFilter="HyperFuse weights (*.pt)", optional=True,
@@ -106,20 +120,13 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
             block_size=self.parameterAsInt(parameters, "BLOCK_SIZE", context),
             output_weights=output_weights,
             seed=self.parameterAsInt(parameters, "SEED", context),
-            hyperparameters=self._hyperparameters(parameters, context),
+            hyperparameters=read_hyperparameters(self, self.METHOD, parameters, context),
             feedback=feedback,
         )
         feedback.info(f"Model: {result.model_source}; {result.blocks} block(s); training {result.seconds_training:.1f} s, "
                       f"inference {result.seconds_inference:.1f} s.")
         return {"OUTPUT": output, "OUTPUT_WEIGHTS": output_weights, "MODEL_USED": result.model_source}
 
-
-    def _hyperparameters(self, parameters, context) -> dict:
-        values = {}
-        for hp in self.METHOD.parameters:
-            read = self.parameterAsInt if hp.kind == "int" else self.parameterAsDouble
-            values[hp.key] = read(parameters, hp.name, context)
-        return values
 
 
 def network_fusion_algorithms() -> list:

@@ -1,4 +1,8 @@
-"""hyperfuse:simulate_degradation — an LR-HSI / HR-MSI test pair from a reference HR-HSI."""
+"""hyperfuse:simulate_degradation — an LR-HSI / HR-MSI test pair from a reference HR-HSI.
+
+The simulation parameters are declared and read here once; ``hyperfuse:train_model``
+uses the same functions for its supervised mode, so both define inputs identically.
+"""
 from __future__ import annotations
 
 from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
@@ -9,7 +13,70 @@ from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
 from ..core import simulation
 from ..core.degradation import DEFAULT_MTF_GAIN
 from ..core.srf import PRESETS, load_response
+from ..core.training_run import SimulationSettings
 from .base import HyperFuseAlgorithm
+
+SIMULATION_HELP = {
+    "RATIO": "Integer resolution ratio r ≥ 2 between the LR and HR pixel sizes.",
+    "SRF": "Spectral responses of the simulated MS sensor: " + "; ".join(
+        f"{i} {p.label}" for i, p in enumerate(PRESETS)) + ". Each preset names its source in OUTPUT_SRF.",
+    "SRF_FILE": "CSV of spectral responses for SRF = CSV file: a 'wavelength_nm' column, then one column per MS "
+                "band named in the header; lines starting with # are comments.",
+    "MS_BANDS": "Optional subset of the sensor's bands, by name, e.g. B2,B3,B4,B8. Empty keeps every band.",
+    "PSF": "Point-spread function of the spatial degradation: 0 Gaussian whose response at the LR Nyquist "
+           "frequency is MTF_GAIN, centred on the LR pixel centre; 1 box average over the r × r footprint "
+           "(the MHF-net protocol); 2 a kernel read from PSF_FILE.",
+    "MTF_GAIN": "Response of the Gaussian PSF at the LR Nyquist frequency (0 < g < 1); σ = r·sqrt(−2 ln g)/π "
+                "HR pixels. 0.25 is typical of real sensors.",
+    "PSF_FILE": "CSV kernel for PSF = kernel file: a square matrix of non-negative weights in HR pixels, one "
+                "row per line, with a size of the same parity as RATIO so it centres on the LR pixel centre.",
+    "SNR_HS": "Signal-to-noise ratio of white Gaussian noise added to the LR-HSI, in dB; 0 adds none.",
+    "SNR_MS": "Signal-to-noise ratio of white Gaussian noise added to the HR-MSI, in dB; 0 adds none.",
+    "WAVELENGTHS": "Band centre wavelengths (nm) for an input without wavelength metadata: a comma-separated "
+                   "list, or the path of a CSV holding one value per band.",
+}
+
+
+def add_simulation_parameters(algorithm: HyperFuseAlgorithm, with_seed: bool = True) -> None:
+    """Declare RATIO … WAVELENGTHS (and SEED when ``with_seed``) on ``algorithm``."""
+    add = algorithm.add
+    add(QgsProcessingParameterNumber("RATIO", "Resolution ratio", QgsProcessingParameterNumber.Integer, 3,
+                                     minValue=2))
+    add(QgsProcessingParameterEnum("SRF", "MS spectral responses", options=[p.label for p in PRESETS],
+                                   defaultValue=0))
+    add(QgsProcessingParameterFile("SRF_FILE", "Spectral response CSV (SRF = CSV file)", extension="csv",
+                                   optional=True))
+    add(QgsProcessingParameterString("MS_BANDS", "MS band subset (e.g. B2,B3,B4,B8)", optional=True))
+    add(QgsProcessingParameterEnum("PSF", "Point-spread function", options=simulation.PSF_CHOICES,
+                                   defaultValue=simulation.PSF_GAUSSIAN))
+    add(QgsProcessingParameterNumber("MTF_GAIN", "MTF gain at Nyquist", QgsProcessingParameterNumber.Double,
+                                     DEFAULT_MTF_GAIN, minValue=0.001, maxValue=0.999))
+    add(QgsProcessingParameterFile("PSF_FILE", "PSF kernel CSV (PSF = kernel file)", extension="csv",
+                                   optional=True))
+    if with_seed:
+        add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
+                                         minValue=0))
+    add(QgsProcessingParameterNumber("SNR_HS", "LR-HSI noise SNR (dB, 0 = none)",
+                                     QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
+    add(QgsProcessingParameterNumber("SNR_MS", "HR-MSI noise SNR (dB, 0 = none)",
+                                     QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
+    add(QgsProcessingParameterString("WAVELENGTHS", "Wavelengths (nm) when the reference has none",
+                                     optional=True), advanced=True)
+
+
+def read_simulation_settings(algorithm: HyperFuseAlgorithm, parameters, context) -> SimulationSettings:
+    srf = load_response(algorithm.parameterAsEnum(parameters, "SRF", context),
+                        algorithm.parameterAsFile(parameters, "SRF_FILE", context) or None,
+                        algorithm.parameterAsString(parameters, "MS_BANDS", context))
+    return SimulationSettings(
+        ratio=algorithm.parameterAsInt(parameters, "RATIO", context), srf=srf,
+        mtf_gain=algorithm.parameterAsDouble(parameters, "MTF_GAIN", context),
+        psf=algorithm.parameterAsEnum(parameters, "PSF", context),
+        psf_file=algorithm.parameterAsFile(parameters, "PSF_FILE", context) or None,
+        snr_hs=algorithm.parameterAsDouble(parameters, "SNR_HS", context),
+        snr_ms=algorithm.parameterAsDouble(parameters, "SNR_MS", context),
+        wavelengths_nm=simulation.parse_wavelengths(algorithm.parameterAsString(parameters, "WAVELENGTHS", context)),
+        seed=algorithm.parameterAsInt(parameters, "SEED", context))
 
 
 class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
@@ -23,53 +90,17 @@ class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
                "same origin, so the outputs feed any fusion algorithm and then Quality assessment.")
     PARAMETER_HELP = {
         "INPUT": "Reference high-resolution hyperspectral raster with per-band 'wavelength' metadata.",
-        "RATIO": "Integer resolution ratio r ≥ 2 between the LR and HR pixel sizes.",
-        "SRF": "Spectral responses of the simulated MS sensor: " + "; ".join(
-            f"{i} {p.label}" for i, p in enumerate(PRESETS)) + ". Each preset names its source in OUTPUT_SRF.",
-        "SRF_FILE": "CSV of spectral responses for SRF = CSV file: a 'wavelength_nm' column, then one column per MS "
-                    "band named in the header; lines starting with # are comments.",
-        "MS_BANDS": "Optional subset of the sensor's bands, by name, e.g. B2,B3,B4,B8. Empty keeps every band.",
-        "PSF": "Point-spread function of the spatial degradation: 0 Gaussian whose response at the LR Nyquist "
-               "frequency is MTF_GAIN, centred on the LR pixel centre; 1 box average over the r × r footprint "
-               "(the MHF-net protocol); 2 a kernel read from PSF_FILE.",
-        "MTF_GAIN": "Response of the Gaussian PSF at the LR Nyquist frequency (0 < g < 1); σ = r·sqrt(−2 ln g)/π "
-                    "HR pixels. 0.25 is typical of real sensors.",
-        "PSF_FILE": "CSV kernel for PSF = kernel file: a square matrix of non-negative weights in HR pixels, one "
-                    "row per line, with a size of the same parity as RATIO so it centres on the LR pixel centre.",
+        **SIMULATION_HELP,
         "SEED": "Seed of the noise generator: the same seed gives the same output bit for bit.",
-        "SNR_HS": "Signal-to-noise ratio of white Gaussian noise added to the LR-HSI, in dB; 0 adds none.",
-        "SNR_MS": "Signal-to-noise ratio of white Gaussian noise added to the HR-MSI, in dB; 0 adds none.",
         "OUTPUT_LR_HSI": "Simulated low-resolution hyperspectral raster.",
         "OUTPUT_HR_MSI": "Simulated high-resolution multispectral raster, bands named like 'B4 (665 nm)'.",
-        "WAVELENGTHS": "Band centre wavelengths (nm) for an INPUT without wavelength metadata: a comma-separated "
-                       "list, or the path of a CSV holding one value per band.",
         "OUTPUT_REFERENCE": "The reference cropped to a multiple of RATIO: compare fusions with this one.",
         "OUTPUT_SRF": "Optional CSV of the s × S spectral response matrix R used (rows MS bands, columns HS bands).",
     }
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add(QgsProcessingParameterRasterLayer("INPUT", "Reference HR-HSI"))
-        self.add(QgsProcessingParameterNumber("RATIO", "Resolution ratio", QgsProcessingParameterNumber.Integer, 3,
-                                              minValue=2))
-        self.add(QgsProcessingParameterEnum("SRF", "MS spectral responses", options=[p.label for p in PRESETS],
-                                            defaultValue=0))
-        self.add(QgsProcessingParameterFile("SRF_FILE", "Spectral response CSV (SRF = CSV file)", extension="csv",
-                                            optional=True))
-        self.add(QgsProcessingParameterString("MS_BANDS", "MS band subset (e.g. B2,B3,B4,B8)", optional=True))
-        self.add(QgsProcessingParameterEnum("PSF", "Point-spread function", options=simulation.PSF_CHOICES,
-                                            defaultValue=simulation.PSF_GAUSSIAN))
-        self.add(QgsProcessingParameterNumber("MTF_GAIN", "MTF gain at Nyquist", QgsProcessingParameterNumber.Double,
-                                              DEFAULT_MTF_GAIN, minValue=0.001, maxValue=0.999))
-        self.add(QgsProcessingParameterFile("PSF_FILE", "PSF kernel CSV (PSF = kernel file)", extension="csv",
-                                            optional=True))
-        self.add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
-                                              minValue=0))
-        self.add(QgsProcessingParameterNumber("SNR_HS", "LR-HSI noise SNR (dB, 0 = none)",
-                                              QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
-        self.add(QgsProcessingParameterNumber("SNR_MS", "HR-MSI noise SNR (dB, 0 = none)",
-                                              QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
-        self.add(QgsProcessingParameterString("WAVELENGTHS", "Wavelengths (nm) when INPUT has none", optional=True),
-                 advanced=True)
+        add_simulation_parameters(self)
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_LR_HSI", "Simulated LR-HSI"))
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_HR_MSI", "Simulated HR-MSI"))
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_REFERENCE", "Reference (cropped)"))
@@ -79,20 +110,13 @@ class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
     def process(self, parameters, context, feedback):
         outputs = {name: self.parameterAsOutputLayer(parameters, name, context)
                    for name in ("OUTPUT_LR_HSI", "OUTPUT_HR_MSI", "OUTPUT_REFERENCE")}
-        srf = load_response(self.parameterAsEnum(parameters, "SRF", context),
-                            self.parameterAsFile(parameters, "SRF_FILE", context) or None,
-                            self.parameterAsString(parameters, "MS_BANDS", context))
+        settings = read_simulation_settings(self, parameters, context)
         out_srf = self.parameterAsFileOutput(parameters, "OUTPUT_SRF", context) or None
         simulation.simulate(
-            self.raster_path(parameters, "INPUT", context), self.parameterAsInt(parameters, "RATIO", context), srf,
+            self.raster_path(parameters, "INPUT", context), settings.ratio, settings.srf,
             outputs["OUTPUT_LR_HSI"], outputs["OUTPUT_HR_MSI"], outputs["OUTPUT_REFERENCE"],
-            mtf_gain=self.parameterAsDouble(parameters, "MTF_GAIN", context),
-            seed=self.parameterAsInt(parameters, "SEED", context),
-            snr_hs=self.parameterAsDouble(parameters, "SNR_HS", context),
-            snr_ms=self.parameterAsDouble(parameters, "SNR_MS", context),
-            psf=self.parameterAsEnum(parameters, "PSF", context),
-            psf_file=self.parameterAsFile(parameters, "PSF_FILE", context) or None,
-            wavelengths_nm=simulation.parse_wavelengths(self.parameterAsString(parameters, "WAVELENGTHS", context)),
+            mtf_gain=settings.mtf_gain, seed=settings.seed, snr_hs=settings.snr_hs, snr_ms=settings.snr_ms,
+            psf=settings.psf, psf_file=settings.psf_file, wavelengths_nm=settings.wavelengths_nm,
             out_srf=out_srf, feedback=feedback)
         outputs["OUTPUT_SRF"] = out_srf
         return outputs

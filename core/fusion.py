@@ -18,12 +18,13 @@ from . import weights as weights_io
 from .errors import UserInputError
 from .feedback import Feedback
 from .files import ensure_writable
-from .grids import GridPair, check_grids
-from .raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata, open_raster, read_block
+from .grids import GridPair, open_pair
+from .raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata
 from .registry import Method
 from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
 from .torch_support import require_torch, select_device
-from .training import TrainingConfig, fill_invalid, train_on_inputs
+from .training import TrainingConfig, fill_invalid, train
+from .training_run import data_from_inputs, training_card
 
 DEFAULT_TRAIN_STEPS = 300
 MODEL_CHOICES = ["auto", "weights file", "train on the inputs"]
@@ -41,17 +42,6 @@ class FusionResult:
     seconds_training: float = 0.0
     seconds_inference: float = 0.0
     training: dict = field(default_factory=dict)
-
-
-def open_pair(lr_path: str, hr_path: str) -> tuple[RasterInfo, RasterInfo, GridPair]:
-    """Open an LR-HSI/HR-MSI pair and check that the grids line up."""
-    lr, hr = open_raster(lr_path), open_raster(hr_path)
-    pair = check_grids(lr, hr)
-    if len(lr.good_bands) <= len(hr.good_bands):
-        raise UserInputError(
-            f"The LR-HSI has {len(lr.good_bands)} usable bands and the HR-MSI {len(hr.good_bands)}: the hyperspectral "
-            "input must have more bands than the multispectral one. Check that the layers are not swapped.")
-    return lr, hr, pair
 
 
 def _output_writer(output: str, lr: RasterInfo, pair: GridPair, tags: dict) -> RasterWriter:
@@ -96,12 +86,6 @@ def find_bundled_model(method: Method, hs_bands: int, ms_bands: int, ratio: int,
     return None
 
 
-def _read_common_area(lr: RasterInfo, hr: RasterInfo, pair: GridPair):
-    lr_values, lr_valid = read_block(lr, *pair.lr_window)
-    hr_values, hr_valid = read_block(hr, *pair.hr_window)
-    return lr_values, lr_valid, hr_values, hr_valid
-
-
 def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, model_choice: int = MODEL_AUTO,
                       weights_path: str | None = None, train_steps: int = DEFAULT_TRAIN_STEPS, device_name: str = "auto",
                       block_size: int = DEFAULT_BLOCK_SIZE, output_weights: str | None = None,
@@ -135,26 +119,20 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
     training_info, seconds_training = {}, 0.0
     inference_span = feedback
     if weights_path and model_choice != MODEL_TRAIN:
-        model, card = build_from_weights(method, weights_path, hs_bands, ms_bands, pair.ratio, good_wavelengths)
+        model, card = weights_io.build_model(method, weights_path, hs_bands, ms_bands, pair.ratio, good_wavelengths)
         source = os.path.basename(weights_path)
     else:
         if train_steps < 1:
             raise UserInputError("TRAIN_STEPS must be at least 1 to train on the inputs.")
         config = TrainingConfig.for_method(method, steps=train_steps, seed=seed, **(training_overrides or {}))
-        lr_values, lr_valid, hr_values, hr_valid = _read_common_area(lr, hr, pair)
-        model, report = train_on_inputs(method, lr_values, lr_valid, hr_values, hr_valid, pair.ratio, config,
-                                        device, feedback.span(0.0, 0.8), hyperparameters)
+        data = data_from_inputs(lr_path, hr_path, config.mtf_gain)
+        model, report = train(method, data.pairs, pair.ratio, config, device, feedback.span(0.0, 0.8),
+                              hyperparameters)
         seconds_training = report.seconds
         source = "trained on the inputs"
         training_info = {"steps": report.steps, "seconds": report.seconds, "final_loss": report.losses[-1],
-                         "reduced_resolution": report.reduced_resolution}
-        card = weights_io.make_card(
-            method.id, {**method.hyperparameters, **(hyperparameters or {})}, hs_bands, good_wavelengths, ms_bands,
-            ", ".join(hr.band_names[b] for b in hr.good_bands), pair.ratio,
-            training={"mode": "self-supervised (Wald protocol) on the inputs", "data": [lr_path, hr_path],
-                      "steps": report.steps, "batch_size": config.batch_size, "patch_size": config.patch_size,
-                      "learning_rate": config.learning_rate, "seconds": round(report.seconds, 1)},
-            validation={"reduced_resolution_on_training_scene": report.reduced_resolution}, seed=seed)
+                         "stopped_because": report.stopped_because, "validation": report.validation}
+        card = training_card(method, hyperparameters, data, config, report)
         inference_span = feedback.span(0.8, 1.0)
     if output_weights:
         weights_io.save_weights(output_weights, model, card)
@@ -177,19 +155,3 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
                            alignment=model.alignment(pair.ratio))
     return FusionResult(output, method.name, source, pair.ratio, blocks, seconds_training,
                         time.perf_counter() - started, training_info)
-
-
-def build_from_weights(method: Method, path: str, hs_bands: int, ms_bands: int, ratio: int, wavelengths=None):
-    """A ready model from a weights file whose card has been checked against the inputs."""
-    from ..nets.blocks import FusionModel
-
-    state, card = weights_io.load_weights(path)
-    weights_io.check_card(card, method.id, hs_bands, ms_bands, ratio, wavelengths)
-    net = method.build(hs_bands, ms_bands, ratio, **card.get("hyperparameters", {}))
-    model = FusionModel(net, hs_bands, ms_bands)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise UserInputError(f"The weights in '{path}' do not fit the {method.name} network they claim to be for "
-                             f"({str(exc).splitlines()[0]}). The file may be damaged; write it again.") from exc
-    return model, card

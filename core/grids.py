@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rasterio.crs import CRS
 
 from .errors import UserInputError
-from .raster_io import RasterInfo
+from .raster_io import RasterInfo, open_raster, read_block
 
 RATIO_TOLERANCE = 1e-6      # relative, on the pixel-size ratio (PROTOCOL.md)
 OFFSET_TOLERANCE = 1e-3     # in HR pixels, on the origin offset
@@ -157,3 +157,21 @@ def check_same_grid(reference: RasterInfo, other: RasterInfo, what: str = "fused
             f"The {what} '{other.path}' is not on the reference grid: " + "; ".join(problems) +
             ". Compare rasters on the same grid, e.g. the reference written by Simulate degradation and a fusion "
             "of its simulated inputs, or warp one onto the other with gdalwarp.")
+
+
+def open_pair(lr_path: str, hr_path: str) -> tuple[RasterInfo, RasterInfo, GridPair]:
+    """Open an LR-HSI/HR-MSI pair and check that the grids line up."""
+    lr, hr = open_raster(lr_path), open_raster(hr_path)
+    pair = check_grids(lr, hr)
+    if len(lr.good_bands) <= len(hr.good_bands):
+        raise UserInputError(
+            f"The LR-HSI has {len(lr.good_bands)} usable bands and the HR-MSI {len(hr.good_bands)}: the hyperspectral "
+            "input must have more bands than the multispectral one. Check that the layers are not swapped.")
+    return lr, hr, pair
+
+
+def read_common_area(lr: RasterInfo, hr: RasterInfo, pair: GridPair):
+    """(lr values, lr valid, hr values, hr valid) of the good bands over the pair's common area."""
+    lr_values, lr_valid = read_block(lr, *pair.lr_window)
+    hr_values, hr_valid = read_block(hr, *pair.hr_window)
+    return lr_values, lr_valid, hr_values, hr_valid

@@ -99,8 +99,11 @@ def ssim_per_band(reference, estimate, valid) -> np.ndarray:
 
 
 def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio: int,
-           border: int = 0) -> dict:
+           border: int = 0, extended: bool = True) -> dict:
     """All reference-based metrics of PROTOCOL.md for one estimate, with per-band tables.
+
+    ``extended=False`` leaves out UIQI and Q2n (NaN), the slow block-wise indices, for
+    checks that run often such as validation during training.
 
     Bands on which a metric is undefined are left out of that metric and listed: zero
     variance for SSIM and CC (PROTOCOL.md), a peak ≤ 0 for PSNR and a zero mean for ERGAS
@@ -134,9 +137,11 @@ def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio
         return float(np.mean(values[used])) if used.size else float("nan")
 
     uiqi_b = np.full(bands, np.nan)
-    if varying.size:
-        uiqi_b[varying] = uiqi_per_band(reference[varying], estimate[varying], valid)
-    q2n_value, q2n_bands = q2n(reference, estimate, valid)
+    q2n_value, q2n_bands = float("nan"), 0
+    if extended:
+        if varying.size:
+            uiqi_b[varying] = uiqi_per_band(reference[varying], estimate[varying], valid)
+        q2n_value, q2n_bands = q2n(reference, estimate, valid)
     return {
         "PSNR": mean_of(psnr_b, has_peak),
         "SAM": sam_deg,

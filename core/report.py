@@ -22,13 +22,13 @@ from .raster_io import open_raster, read_raster
 SPECTRA_PIXELS = 3
 
 
-def _figure_png(figure) -> str:
+def figure_png(figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _img(png: str, alt: str) -> str:
+def image_tag(png: str, alt: str) -> str:
     return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{png}"/><figcaption>{html.escape(alt)}</figcaption></figure>'
 
 
@@ -66,7 +66,7 @@ def _per_band_plot(assessment: dict, key: str, wavelengths) -> str:
     axis.set_ylabel(key)
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
-    return _figure_png(figure)
+    return figure_png(figure)
 
 
 def _map_plot(image: np.ndarray, title: str, unit: str) -> str:
@@ -78,7 +78,7 @@ def _map_plot(image: np.ndarray, title: str, unit: str) -> str:
     axis.set_title(title, fontsize=9)
     axis.set_axis_off()
     figure.colorbar(shown, ax=axis, label=unit, fraction=0.046)
-    return _figure_png(figure)
+    return figure_png(figure)
 
 
 def _spectra_plot(reference, fused_layers, valid, sam_first, wavelengths) -> str:
@@ -98,7 +98,7 @@ def _spectra_plot(reference, fused_layers, valid, sam_first, wavelengths) -> str
         axis.set_title(f"pixel ({row}, {col}), {label}", fontsize=9)
         axis.grid(alpha=0.3)
     np.atleast_1d(axes)[0].legend(fontsize=7)
-    return _figure_png(figure)
+    return figure_png(figure)
 
 
 def write_html(path: str, assessment: dict) -> None:
@@ -116,8 +116,8 @@ def write_html(path: str, assessment: dict) -> None:
         if layers[0]["bands_excluded"]:
             parts.append(f"<p>Bands excluded (nodata everywhere): {layers[0]['bands_excluded']}</p>")
         parts.append("<h2>Per band</h2>")
-        parts.append(_img(_per_band_plot(assessment, "PSNR", wavelengths), "PSNR per band"))
-        parts.append(_img(_per_band_plot(assessment, "SSIM", wavelengths), "SSIM per band"))
+        parts.append(image_tag(_per_band_plot(assessment, "PSNR", wavelengths), "PSNR per band"))
+        parts.append(image_tag(_per_band_plot(assessment, "SSIM", wavelengths), "SSIM per band"))
         reference, ref_valid = read_raster(reference_info, bands)
         fused_layers, first_sam, first_valid = [], None, None
         parts.append("<h2>Maps</h2>")
@@ -127,19 +127,25 @@ def write_html(path: str, assessment: dict) -> None:
             angles = metrics.sam_map(reference, values, valid)
             error = np.sqrt(np.mean((reference - values) ** 2, axis=0))
             error[~valid] = np.nan
-            parts.append(_img(_map_plot(angles, f"SAM, {layer['name']}", "degrees"), f"SAM map of {layer['name']}"))
-            parts.append(_img(_map_plot(error, f"RMSE over bands, {layer['name']}", "data units"),
+            parts.append(image_tag(_map_plot(angles, f"SAM, {layer['name']}", "degrees"), f"SAM map of {layer['name']}"))
+            parts.append(image_tag(_map_plot(error, f"RMSE over bands, {layer['name']}", "data units"),
                               f"Error map of {layer['name']}"))
             fused_layers.append((layer["name"], values))
             if first_sam is None:
                 first_sam, first_valid = angles, valid
         parts.append("<h2>Spectra</h2>")
         band_wavelengths = None if wavelengths is None else [wavelengths[b] for b in bands]
-        parts.append(_img(_spectra_plot(reference, fused_layers, first_valid, first_sam, band_wavelengths),
+        parts.append(image_tag(_spectra_plot(reference, fused_layers, first_valid, first_sam, band_wavelengths),
                           "Reference and fused spectra"))
-    style = ("body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
-             "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child{text-align:left}"
-             "figure{display:inline-block;margin:0.5em}figcaption{font-size:small;color:#555}")
-    document = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>HyperFuse quality report</title>"
-                f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
-    write_text(path, document)
+    write_text(path, html_document("HyperFuse quality report", parts))
+
+
+STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
+         "td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}td:first-child{text-align:left}"
+         "figure{display:inline-block;margin:0.5em}figcaption{font-size:small;color:#555}")
+
+
+def html_document(title: str, parts: list) -> str:
+    """One self-contained HTML page from body fragments, in the style of every HyperFuse report."""
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")

@@ -82,14 +82,31 @@ def _full_bands(info: RasterInfo, good_values: np.ndarray, valid: np.ndarray) ->
     return out
 
 
-def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, out_ms: str, out_reference: str,
-             mtf_gain: float = DEFAULT_MTF_GAIN, psf: int = PSF_GAUSSIAN, seed: int = 0, snr_hs: float = 0.0,
-             snr_ms: float = 0.0, wavelengths_nm=None, psf_file: str | None = None, out_srf: str | None = None,
-             feedback: Feedback | None = None) -> SimulationResult:
-    """Write the LR-HSI, HR-MSI and cropped reference (and optionally R as CSV) for one scene."""
+@dataclass
+class SimulatedPair:
+    """A reference cropped to a multiple of r and the inputs simulated from it, in memory."""
+
+    info: RasterInfo          # the reference raster (wavelengths filled in where given)
+    reference: np.ndarray     # good bands, cropped
+    reference_valid: np.ndarray
+    lr: np.ndarray
+    lr_valid: np.ndarray
+    ms: np.ndarray
+    ms_valid: np.ndarray
+    full_matrix: np.ndarray   # s × all bands of the reference (zero columns for bad bands)
+    matrix: np.ndarray        # s × good bands
+
+    @property
+    def ratio(self) -> int:
+        return self.reference.shape[1] // self.lr.shape[1]
+
+
+def simulate_arrays(input_path: str, ratio: int, srf: SpectralResponse, mtf_gain: float = DEFAULT_MTF_GAIN,
+                    psf: int = PSF_GAUSSIAN, seed: int = 0, snr_hs: float = 0.0, snr_ms: float = 0.0,
+                    wavelengths_nm=None, psf_file: str | None = None,
+                    feedback: Feedback | None = None) -> SimulatedPair:
+    """The protocol's degradation of one reference raster, without writing files."""
     feedback = feedback or Feedback()
-    for path in (out_lr, out_ms, out_reference) + ((out_srf,) if out_srf else ()):
-        ensure_writable(path)
     info = open_raster(input_path)
     if wavelengths_nm is not None:
         if len(wavelengths_nm) != info.count:
@@ -119,6 +136,20 @@ def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, ou
     lr = add_noise(lr, lr_valid, snr_hs, rng)
     ms = add_noise(ms, valid, snr_ms, rng)
     feedback.check_cancelled()
+    return SimulatedPair(info, values, valid, lr, lr_valid, ms, valid.copy(), full_matrix, matrix)
+
+
+def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, out_ms: str, out_reference: str,
+             mtf_gain: float = DEFAULT_MTF_GAIN, psf: int = PSF_GAUSSIAN, seed: int = 0, snr_hs: float = 0.0,
+             snr_ms: float = 0.0, wavelengths_nm=None, psf_file: str | None = None, out_srf: str | None = None,
+             feedback: Feedback | None = None) -> SimulationResult:
+    """Write the LR-HSI, HR-MSI and cropped reference (and optionally R as CSV) for one scene."""
+    feedback = feedback or Feedback()
+    for path in (out_lr, out_ms, out_reference) + ((out_srf,) if out_srf else ()):
+        ensure_writable(path)
+    sim = simulate_arrays(input_path, ratio, srf, mtf_gain, psf, seed, snr_hs, snr_ms, wavelengths_nm, psf_file,
+                          feedback)
+    info, values, valid = sim.info, sim.reference, sim.reference_valid
     a, b, c, d, e, f = info.transform
     lr_transform = (a * ratio, b * ratio, c, d * ratio, e * ratio, f)
     hs_tags, hs_names = band_metadata(info), info.band_names
@@ -129,12 +160,12 @@ def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, ou
     write_raster(out_reference, _full_bands(info, values, valid), info.transform, info.crs_wkt,
                  band_names=hs_names, band_tags=hs_tags, dataset_tags=common)
     feedback.progress(0.7)
-    write_raster(out_lr, _full_bands(info, lr, lr_valid), lr_transform, info.crs_wkt,
+    write_raster(out_lr, _full_bands(info, sim.lr, sim.lr_valid), lr_transform, info.crs_wkt,
                  band_names=hs_names, band_tags=hs_tags, dataset_tags=common)
     feedback.progress(0.85)
-    write_raster(out_ms, np.where(valid[None], ms, OUTPUT_NODATA).astype(np.float32), info.transform, info.crs_wkt,
-                 band_names=ms_names, band_tags=ms_tags, dataset_tags=common)
+    write_raster(out_ms, np.where(valid[None], sim.ms, OUTPUT_NODATA).astype(np.float32), info.transform,
+                 info.crs_wkt, band_names=ms_names, band_tags=ms_tags, dataset_tags=common)
     if out_srf:
-        write_response_csv(out_srf, srf, full_matrix, info.wavelengths_nm)
+        write_response_csv(out_srf, srf, sim.full_matrix, info.wavelengths_nm)
     feedback.progress(1.0)
-    return SimulationResult(ratio, (rows, cols), lr.shape[1:], list(srf.band_names), matrix)
+    return SimulationResult(ratio, values.shape[1:], sim.lr.shape[1:], list(srf.band_names), sim.matrix)

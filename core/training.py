@@ -1,11 +1,23 @@
-"""Training a fusion network on the inputs themselves (Wald protocol, PROTOCOL.md).
+"""The one trainer every network uses, and the training data it learns from.
 
-With only a real LR-HSI Z and HR-MSI Y, the LR-HSI is the reference: Y and Z are both
-degraded by r with the protocol's Gaussian PSF, the network learns to fuse those back
-into Z, and the trained network is then applied to the full-resolution pair.
+Training data are :class:`TrainingPair` objects: network inputs (LR-HSI, HR-MSI) and the
+HR-HSI target they should fuse to, each with its validity mask. They come from
+
+- :func:`wald_pair`: a real LR-HSI Z and HR-MSI Y alone (self-supervised, PROTOCOL.md
+  "Reduced-resolution protocol"): both are degraded by r and the target is Z itself;
+- :func:`simulated_pair`: a reference HR-HSI X with inputs simulated from it by the
+  protocol (supervised), exactly as ``hyperfuse:simulate_degradation`` would write them.
+
+:func:`train` holds out the last part of every pair (along its longer side, whole LR
+pixels) for validation, draws random aligned patches from the rest, optimises the
+network's own loss (``training_loss`` of each module: the paper's loss), checks the
+validation part every few steps, keeps the weights that scored best, stops early when
+validation stops improving or the time budget is spent, and can be cancelled between any
+two steps. The same seed and inputs give the same weights on the CPU.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
@@ -21,27 +33,41 @@ from .torch_support import require_torch
 from .upsample import bicubic
 
 MIN_VALID_FRACTION = 0.5      # patches with fewer valid target pixels are drawn again
+VALIDATION_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM")
+MIN_TRAIN_LR_PIXELS = 2       # along the split axis, after the validation part is taken
 
 
 @dataclass
 class TrainingConfig:
     steps: int = 300
     batch_size: int = 16
-    patch_size: int = 32
+    patch_size: int = 32              # HR pixels of the training grid
     learning_rate: float = 3e-4
     betas: tuple = (0.92, 0.95)
     seed: int = 0
     mtf_gain: float = DEFAULT_MTF_GAIN
+    validation_fraction: float = 0.2  # of each pair, held out; 0 validates on the training data
+    validate_every: int = 0           # steps; 0 = about twenty checks per run
+    patience: int = 5                 # checks without improvement before stopping; 0 never stops early
+    time_budget_minutes: float = 0.0  # 0 = no limit
 
     @classmethod
     def for_method(cls, method: Method, **overrides) -> "TrainingConfig":
         paper = {k: v for k, v in method.training.items() if k in cls.__dataclass_fields__}
         return cls(**{**paper, **{k: v for k, v in overrides.items() if v is not None}})
 
+    @property
+    def check_interval(self) -> int:
+        return self.validate_every or max(5, math.ceil(self.steps / 20))
+
 
 @dataclass
-class WaldPair:
-    """Reduced-resolution training data: inputs (lr, hr) and the target, with masks."""
+class TrainingPair:
+    """Network inputs (lr, hr) and the target they should fuse to, with validity masks.
+
+    ``origin`` is where the pair's HR grid starts in the ``name``d source (target pixels),
+    so a validation part can be located again in the files it came from.
+    """
 
     lr: np.ndarray
     lr_valid: np.ndarray
@@ -49,9 +75,28 @@ class WaldPair:
     hr_valid: np.ndarray
     target: np.ndarray
     target_valid: np.ndarray
+    name: str = "inputs"
+    origin: tuple = (0, 0)
+
+    def crop_lr(self, row0: int, col0: int, rows: int, cols: int, ratio: int) -> "TrainingPair":
+        """The part under an LR window; HR arrays follow it at ``ratio``."""
+        lr_win = (slice(row0, row0 + rows), slice(col0, col0 + cols))
+        hr_win = (slice(row0 * ratio, (row0 + rows) * ratio), slice(col0 * ratio, (col0 + cols) * ratio))
+        return TrainingPair(self.lr[(slice(None),) + lr_win], self.lr_valid[lr_win],
+                            self.hr[(slice(None),) + hr_win], self.hr_valid[hr_win],
+                            self.target[(slice(None),) + hr_win], self.target_valid[hr_win], self.name,
+                            (self.origin[0] + row0 * ratio, self.origin[1] + col0 * ratio))
+
+    @property
+    def scored(self) -> np.ndarray:
+        """Pixels a fusion of this pair is judged on: valid target, HR-MSI and covering LR pixel."""
+        ratio = self.target.shape[1] // self.lr.shape[1]
+        lr_on_hr = np.repeat(np.repeat(self.lr_valid, ratio, axis=0), ratio, axis=1)
+        return self.target_valid & self.hr_valid & lr_on_hr
 
 
-def wald_pair(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_MTF_GAIN) -> WaldPair:
+def wald_pair(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_MTF_GAIN,
+              name: str = "inputs") -> TrainingPair:
     """Degrade both inputs by ``ratio``; the LR-HSI (cropped to a multiple of r) is the target."""
     h, w = lr.shape[1] // ratio, lr.shape[2] // ratio
     if h < 2 or w < 2:
@@ -65,11 +110,22 @@ def wald_pair(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_
     hr2, hr2_valid = hr2[:, :h * ratio, :w * ratio], hr2_valid[:h * ratio, :w * ratio]
     target = lr[:, :h * ratio, :w * ratio]
     target_valid = lr_valid[:h * ratio, :w * ratio] & hr2_valid
-    return WaldPair(lr2, lr2_valid, hr2, hr2_valid, target, target_valid)
+    return TrainingPair(lr2, lr2_valid, hr2, hr2_valid, target, target_valid, name)
+
+
+def simulated_pair(simulation, name: str = "reference") -> TrainingPair:
+    """A :class:`~.simulation.SimulatedPair` as training data: the reference is the target."""
+    return TrainingPair(simulation.lr, simulation.lr_valid, simulation.ms, simulation.ms_valid,
+                        simulation.reference, simulation.reference_valid, name)
 
 
 def band_statistics(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pixels = values[:, valid].astype(np.float64)
+    return pooled_statistics([(values, valid)])
+
+
+def pooled_statistics(parts) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band mean and standard deviation over the valid pixels of several (values, valid) arrays."""
+    pixels = np.concatenate([values[:, valid].astype(np.float64) for values, valid in parts], axis=1)
     if pixels.shape[1] == 0:
         raise UserInputError("The inputs have no valid pixel to train on. Check their nodata values.")
     std = pixels.std(axis=1)
@@ -83,28 +139,58 @@ def fill_invalid(values: np.ndarray, valid: np.ndarray, fill: np.ndarray) -> np.
     return out
 
 
+def split_for_validation(pair: TrainingPair, ratio: int, fraction: float):
+    """(training part, validation part or None): the last ``fraction`` of the longer side."""
+    rows, cols = pair.lr.shape[1:]
+    along_cols = cols >= rows
+    length = cols if along_cols else rows
+    held = int(round(length * fraction))
+    if fraction <= 0 or held < 1 or length - held < MIN_TRAIN_LR_PIXELS:
+        return pair, None
+    cut = length - held
+    if along_cols:
+        train, validation = pair.crop_lr(0, 0, rows, cut, ratio), pair.crop_lr(0, cut, rows, held, ratio)
+    else:
+        train, validation = pair.crop_lr(0, 0, cut, cols, ratio), pair.crop_lr(cut, 0, held, cols, ratio)
+    if not validation.scored.any() or not train.target_valid.any():
+        return pair, None
+    return train, validation
+
+
 @dataclass
 class TrainingReport:
-    steps: int
+    steps: int                                   # steps run
     seconds: float
-    losses: list = field(default_factory=list)
-    reduced_resolution: dict = field(default_factory=dict)
+    stopped_because: str = "all steps run"
+    losses: list = field(default_factory=list)   # one per step
+    curve: list = field(default_factory=list)    # one dict per validation check
+    best_step: int = 0
+    validated_on: str = "held-out part"          # or "training data" when nothing could be held out
+    validation: dict = field(default_factory=dict)         # mean over the validation parts
+    validation_parts: list = field(default_factory=list)   # per part: name, window, metrics
+
+    @property
+    def reduced_resolution(self) -> dict:
+        return self.validation
 
 
 class _PatchSampler:
-    """Random aligned patches (LR, HR, target, mask) with flips and quarter turns."""
+    """Random aligned patches (LR, HR, target, mask) from several pairs, with flips and quarter turns."""
 
-    def __init__(self, pair: WaldPair, ratio: int, patch_size: int, rng: np.random.Generator):
-        self.pair, self.ratio, self.rng = pair, ratio, rng
-        h, w = pair.lr.shape[1:]
-        patch_lr = max(1, math.ceil(patch_size / ratio))
-        self.patch_lr = min(patch_lr, h, w)
+    def __init__(self, pairs: list, ratio: int, patch_size: int, rng: np.random.Generator):
+        self.pairs, self.ratio, self.rng = pairs, ratio, rng
+        smallest = min(min(p.lr.shape[1:]) for p in pairs)
+        self.patch_lr = min(max(1, math.ceil(patch_size / ratio)), smallest)
+        weights = np.array([p.target_valid.sum() for p in pairs], dtype=np.float64)
+        self.weights = weights / weights.sum()
 
     def sample(self, batch: int):
-        p, r, pair = self.patch_lr, self.ratio, self.pair
-        h, w = pair.lr.shape[1:]
+        p, r = self.patch_lr, self.ratio
         lrs, hrs, targets, masks = [], [], [], []
         for _ in range(batch):
+            pair = self.pairs[int(self.rng.choice(len(self.pairs), p=self.weights))] if len(self.pairs) > 1 \
+                else self.pairs[0]
+            h, w = pair.lr.shape[1:]
             for _attempt in range(20):
                 i, j = self.rng.integers(0, h - p + 1), self.rng.integers(0, w - p + 1)
                 mask = pair.target_valid[i * r:(i + p) * r, j * r:(j + p) * r]
@@ -123,36 +209,116 @@ class _PatchSampler:
         return [np.stack(a) for a in (lrs, hrs, targets, masks)]
 
 
-def train_on_inputs(method: Method, lr, lr_valid, hr, hr_valid, ratio: int, config: TrainingConfig,
-                    device, feedback: Feedback, hyperparameters: dict | None = None):
-    """Train ``method`` on an LR-HSI/HR-MSI pair by the Wald protocol; returns (model, report)."""
+def predict_pair(model, pair: TrainingPair, device) -> np.ndarray:
+    """One forward pass over a whole (filled) pair, as a fusion algorithm runs one block."""
     torch = require_torch()
+    with torch.inference_mode():
+        fused = model(torch.from_numpy(pair.lr)[None].to(device), torch.from_numpy(pair.hr)[None].to(device))
+    return fused[0].float().cpu().numpy()
+
+
+def score_pair(model, pair: TrainingPair, ratio: int, device, with_bicubic: bool = False) -> dict:
+    """PROTOCOL metrics of the model (and of bicubic) on a pair's scored pixels."""
+    estimates = [("", predict_pair(model, pair, device))]
+    if with_bicubic:
+        estimates.append(("bicubic_", bicubic(pair.lr, ratio)))
+    result = {}
+    for prefix, estimate in estimates:
+        scores = metrics.assess(pair.target, estimate, pair.scored, ratio, extended=False)
+        result.update({prefix + key: scores[key] for key in VALIDATION_KEYS})
+    return result
+
+
+def _mean_scores(parts: list) -> dict:
+    return {key: float(np.mean([p[key] for p in parts])) for key in parts[0]}
+
+
+def _build_model(method: Method, hs_bands: int, ms_bands: int, ratio: int, hyperparameters: dict | None):
     from ..nets.blocks import FusionModel
 
+    return FusionModel(method.build(hs_bands, ms_bands, ratio, **(hyperparameters or {})), hs_bands, ms_bands)
+
+
+def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, device, feedback: Feedback,
+          hyperparameters: dict | None = None, initial_model=None):
+    """Train ``method`` on ``pairs``; returns (model holding the best validated weights, report).
+
+    ``initial_model`` fine-tunes: training starts from its weights and keeps the band
+    statistics it was trained with, instead of building and initialising a new network.
+    """
+    torch = require_torch()
+    if not pairs:
+        raise UserInputError("There is no training data.")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    hs_mean, hs_std = band_statistics(lr, lr_valid)
-    ms_mean, ms_std = band_statistics(hr, hr_valid)
-    pair = wald_pair(lr, lr_valid, hr, hr_valid, ratio, config.mtf_gain)
-    if pair.target_valid.sum() == 0:
+    hs_bands, ms_bands = pairs[0].lr.shape[0], pairs[0].hr.shape[0]
+
+    if initial_model is None:
+        hs_mean, hs_std = pooled_statistics([(p.lr, p.lr_valid) for p in pairs])
+        ms_mean, ms_std = pooled_statistics([(p.hr, p.hr_valid) for p in pairs])
+    else:
+        hs_mean, ms_mean = initial_model.hs_mean.cpu().numpy(), initial_model.ms_mean.cpu().numpy()
+    train_parts, validation_parts = [], []
+    for pair in pairs:
+        if not pair.target_valid.any():
+            continue
+        pair = TrainingPair(fill_invalid(pair.lr, pair.lr_valid, hs_mean), pair.lr_valid,
+                            fill_invalid(pair.hr, pair.hr_valid, ms_mean), pair.hr_valid,
+                            pair.target, pair.target_valid, pair.name, pair.origin)
+        train_part, validation_part = split_for_validation(pair, ratio, config.validation_fraction)
+        train_parts.append(train_part)
+        if validation_part is not None:
+            validation_parts.append(validation_part)
+    if not train_parts:
         raise UserInputError("No pixel of the inputs is valid in both rasters after degradation, so there is "
                              "nothing to train on. Check the nodata values and that the layers overlap.")
-    pair.lr = fill_invalid(pair.lr, pair.lr_valid, hs_mean)
-    pair.hr = fill_invalid(pair.hr, pair.hr_valid, ms_mean)
+    validated_on = "held-out part"
+    if not validation_parts:
+        validation_parts, validated_on = train_parts, "training data"
+        if config.validation_fraction > 0:
+            feedback.info("The training data are too small to hold a part out for validation; validation uses "
+                          "the training data, so it cannot detect over-fitting.")
 
-    net = method.build(lr.shape[0], hr.shape[0], ratio, **(hyperparameters or {}))
-    model = FusionModel(net, lr.shape[0], hr.shape[0])
-    model.set_statistics(hs_mean, hs_std, ms_mean, ms_std)
-    model.to(device)
-    model.initialise_from_data(pair.lr, pair.hr, pair.target, pair.target_valid)
-    model.train()
+    if initial_model is None:
+        model = _build_model(method, hs_bands, ms_bands, ratio, hyperparameters)
+        model.set_statistics(hs_mean, hs_std, ms_mean, ms_std)
+        model.to(device)
+        largest = max(train_parts, key=lambda p: p.target_valid.sum())
+        model.initialise_from_data(largest.lr, largest.hr, largest.target, largest.target_valid)
+    else:
+        model = initial_model.to(device)
+
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=tuple(config.betas))
-    sampler = _PatchSampler(pair, ratio, config.patch_size, rng)
-    report = TrainingReport(steps=config.steps, seconds=0.0)
+    sampler = _PatchSampler(train_parts, ratio, config.patch_size, rng)
+    report = TrainingReport(steps=0, seconds=0.0, validated_on=validated_on)
+    budget = config.time_budget_minutes * 60.0
+    interval = config.check_interval
+    best_score, best_state, checks_without_gain = -math.inf, None, 0
+    feedback.info(f"Training {method.name} at ratio {ratio}: up to {config.steps} steps, batch {config.batch_size}, "
+                  f"patches of {sampler.patch_lr * ratio} px, learning rate {config.learning_rate:g}, "
+                  f"device {device}; validation every {interval} steps on the {validated_on} "
+                  f"({len(validation_parts)} part(s)).")
     started = time.perf_counter()
-    feedback.info(f"Training {method.name} on the inputs (Wald protocol, ratio {ratio}): {config.steps} steps, "
-                  f"batch {config.batch_size}, patches of {sampler.patch_lr * ratio} px, device {device}.")
-    for step in range(config.steps):
+
+    def check(step: int) -> None:
+        nonlocal best_score, best_state, checks_without_gain
+        model.eval()
+        scores = _mean_scores([score_pair(model, part, ratio, device) for part in validation_parts])
+        model.train()
+        recent = report.losses[-interval:]
+        report.curve.append({"step": step, "loss": float(np.mean(recent)) if recent else float("nan"), **scores})
+        if scores["PSNR"] > best_score:
+            best_score, best_state, checks_without_gain = scores["PSNR"], copy.deepcopy(model.state_dict()), 0
+            report.best_step = step
+        else:
+            checks_without_gain += 1
+        loss_text = f"loss {report.curve[-1]['loss']:.4f}, " if recent else ""
+        feedback.info(f"  step {step}/{config.steps}: {loss_text}validation PSNR {scores['PSNR']:.2f} dB, "
+                      f"SAM {scores['SAM']:.3f}°")
+
+    check(0)
+    model.train()
+    for step in range(1, config.steps + 1):
         feedback.check_cancelled()
         lr_b, hr_b, target_b, mask_b = (torch.from_numpy(a).to(device) for a in sampler.sample(config.batch_size))
         loss = model.training_loss(lr_b, hr_b, target_b, mask_b)
@@ -160,28 +326,37 @@ def train_on_inputs(method: Method, lr, lr_valid, hr, hr_valid, ratio: int, conf
         loss.backward()
         optimiser.step()
         report.losses.append(float(loss.detach()))
-        feedback.progress((step + 1) / config.steps)
-        if (step + 1) % max(1, config.steps // 10) == 0:
-            feedback.info(f"  step {step + 1}/{config.steps}: loss {np.mean(report.losses[-10:]):.4f}")
+        report.steps = step
+        feedback.progress(step / config.steps)
+        out_of_time = budget > 0 and time.perf_counter() - started >= budget
+        if step % interval == 0 or step == config.steps or out_of_time:
+            check(step)
+            if config.patience and checks_without_gain >= config.patience:
+                report.stopped_because = (f"early stopping: validation PSNR did not improve in {config.patience} "
+                                          f"checks after step {report.best_step}")
+                break
+        if out_of_time:
+            report.stopped_because = f"time budget of {config.time_budget_minutes:g} min spent"
+            break
     report.seconds = time.perf_counter() - started
+    model.load_state_dict(best_state)
     model.eval()
-    report.reduced_resolution = reduced_resolution_quality(model, pair, ratio, device)
-    feedback.info("Reduced-resolution check on the inputs: " + ", ".join(
-        f"{k} {report.reduced_resolution[k]:.3f} (bicubic {report.reduced_resolution['bicubic_' + k]:.3f})"
+    feedback.info(f"Training stopped after {report.steps} steps ({report.stopped_because}); keeping the weights of "
+                  f"step {report.best_step}, the best on validation.")
+    for part in validation_parts:
+        scores = score_pair(model, part, ratio, device, with_bicubic=True)
+        rows, cols = part.target.shape[1:]
+        report.validation_parts.append({"name": part.name, "window": [*part.origin, rows, cols], **scores})
+    report.validation = _mean_scores([{k: v for k, v in p.items() if k not in ("name", "window")}
+                                      for p in report.validation_parts])
+    feedback.info("Validation (" + report.validated_on + "): " + ", ".join(
+        f"{k} {report.validation[k]:.3f} (bicubic {report.validation['bicubic_' + k]:.3f})"
         for k in ("PSNR", "SAM")))
     return model, report
 
 
-def reduced_resolution_quality(model, pair: WaldPair, ratio: int, device) -> dict:
-    """PSNR/SAM/ERGAS/SSIM of the model and of bicubic on the Wald pair it was trained on."""
-    torch = require_torch()
-    with torch.inference_mode():
-        fused = model(torch.from_numpy(pair.lr)[None].to(device), torch.from_numpy(pair.hr)[None].to(device))
-    fused = fused[0].cpu().numpy()
-    valid = pair.target_valid
-    result = {}
-    for prefix, estimate in (("", fused), ("bicubic_", bicubic(pair.lr, ratio))):
-        scores = metrics.assess(pair.target, estimate, valid, ratio)
-        for key in ("PSNR", "SAM", "ERGAS", "SSIM"):
-            result[prefix + key] = scores[key]
-    return result
+def train_on_inputs(method: Method, lr, lr_valid, hr, hr_valid, ratio: int, config: TrainingConfig,
+                    device, feedback: Feedback, hyperparameters: dict | None = None, initial_model=None):
+    """Self-supervised training on an LR-HSI/HR-MSI pair by the Wald protocol; returns (model, report)."""
+    pair = wald_pair(lr, lr_valid, hr, hr_valid, ratio, config.mtf_gain)
+    return train(method, [pair], ratio, config, device, feedback, hyperparameters, initial_model)

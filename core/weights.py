@@ -35,7 +35,9 @@ def plugin_version() -> str:
 
 
 def make_card(method_id: str, hyperparameters: dict, hs_bands: int, hs_wavelengths, ms_bands: int,
-              ms_description: str, ratio: int, training: dict, validation: dict, seed: int) -> dict:
+              ms_description: str, ratio: int, training: dict, validation: dict, seed: int,
+              ms_wavelengths=None) -> dict:
+    """The model card: what the weights are for and how they were obtained (DESIGN.md "Weights")."""
     return {
         "method": method_id,
         "hyperparameters": dict(hyperparameters),
@@ -43,6 +45,7 @@ def make_card(method_id: str, hyperparameters: dict, hs_bands: int, hs_wavelengt
         "hs_wavelengths_nm": None if hs_wavelengths is None else [float(w) for w in hs_wavelengths],
         "ms_bands": int(ms_bands),
         "ms_description": ms_description,
+        "ms_wavelengths_nm": None if ms_wavelengths is None else [float(w) for w in ms_wavelengths],
         "ratio": int(ratio),
         "training": training,
         "validation": validation,
@@ -99,3 +102,19 @@ def check_card(card: dict, method_id: str, hs_bands: int, ms_bands: int, ratio: 
     if problems:
         raise UserInputError("The weights file does not fit the inputs: " + "; ".join(problems) +
                              ". Use weights trained for these inputs, or choose MODEL = train on the inputs.")
+
+
+def build_model(method, path: str, hs_bands: int, ms_bands: int, ratio: int, wavelengths=None):
+    """(model, card) from a weights file whose card has been checked against the inputs."""
+    from ..nets.blocks import FusionModel
+
+    state, card = load_weights(path)
+    check_card(card, method.id, hs_bands, ms_bands, ratio, wavelengths)
+    net = method.build(hs_bands, ms_bands, ratio, **card.get("hyperparameters", {}))
+    model = FusionModel(net, hs_bands, ms_bands)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise UserInputError(f"The weights in '{path}' do not fit the {method.name} network they claim to be for "
+                             f"({str(exc).splitlines()[0]}). The file may be damaged; write it again.") from exc
+    return model, card

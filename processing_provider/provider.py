@@ -7,6 +7,7 @@ from qgis.PyQt.QtGui import QIcon
 from ..algorithms.assess import QualityAssessmentAlgorithm
 from ..algorithms.fusion import BicubicFusionAlgorithm, network_fusion_algorithms
 from ..algorithms.simulate import SimulateDegradationAlgorithm
+from ..algorithms.train import TrainModelAlgorithm
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
 
@@ -33,5 +34,6 @@ class HyperFuseProvider(QgsProcessingProvider):
     def loadAlgorithms(self):  # noqa: N802
         algorithms = [SimulateDegradationAlgorithm(), QualityAssessmentAlgorithm(), BicubicFusionAlgorithm()]
         algorithms += [cls() for cls in network_fusion_algorithms()]
+        algorithms.append(TrainModelAlgorithm())
         for algorithm in algorithms:
             self.addAlgorithm(algorithm)

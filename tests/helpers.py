@@ -4,6 +4,8 @@ import os
 import pytest
 import torch
 
+from hyperfuse.core import registry
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.abspath(os.path.join(ROOT, "..", "shared", "data"))
 
@@ -30,3 +32,8 @@ def inputs(hs, ms, ratio, h=3, w=4, batch=1, seed=0):
     lr = torch.randn(batch, hs, h, w, generator=generator)
     hr = torch.randn(batch, ms, h * ratio, w * ratio, generator=generator)
     return lr, hr
+
+
+# Every algorithm the provider lists (ids are public interface).
+PROVIDER_ALGORITHMS = ["hyperfuse:simulate_degradation", "hyperfuse:quality_assessment", "hyperfuse:fuse_bicubic",
+                       "hyperfuse:train_model"] + [f"hyperfuse:fuse_{m}" for m in registry.METHODS]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from hyperfuse.core import registry
+from helpers import PROVIDER_ALGORITHMS
 
-ALGORITHMS = ["hyperfuse:simulate_degradation", "hyperfuse:quality_assessment", "hyperfuse:fuse_bicubic"] + [
-    f"hyperfuse:fuse_{m}" for m in registry.METHODS]
+ALGORITHMS = PROVIDER_ALGORITHMS
 
 
 def test_list_shows_the_algorithms(qgis_process):

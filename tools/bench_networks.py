@@ -64,6 +64,7 @@ def main() -> None:
     import torch
 
     from hyperfuse.core import assessment, fusion, registry, simulation, srf
+    from hyperfuse.core import weights as weights_io
     from hyperfuse.core.raster_io import open_raster
     from hyperfuse.core.upsample import BICUBIC_LR_RADIUS, bicubic
 
@@ -87,7 +88,7 @@ def main() -> None:
         result = fusion.fuse_with_network(method, lr, ms, out, fusion.MODEL_TRAIN, output_weights=weights,
                                           seed=SEED, device_name="cpu")
         scores = assessment.assess_files(ref, out, RATIO)
-        model, _ = fusion.build_from_weights(method, weights, hs_bands, ms_bands, RATIO)
+        model, _ = weights_io.build_model(method, weights, hs_bands, ms_bands, RATIO)
         model.eval()
         params = sum(p.numel() for p in model.net.parameters())
         rows.append((method.name, scores, params, result.seconds_training,

@@ -1,0 +1,125 @@
+"""The trainer (core/training.py) and training runs from files (core/training_run.py)."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from hyperfuse.core import registry, srf, training_run
+from hyperfuse.core import weights as weights_io
+from hyperfuse.core.errors import Cancelled, UserInputError
+from hyperfuse.core.feedback import CancelAfter, Feedback
+from hyperfuse.core.training import TrainingConfig, TrainingPair, split_for_validation, train
+
+DEEPSEN3 = registry.method("deepsen3")
+TINY = {"width": 8}
+
+
+@pytest.fixture(scope="module")
+def reference_data(small_pair):
+    settings = training_run.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load())
+    return training_run.data_from_reference(small_pair["scene"], settings)
+
+
+def _config(**overrides):
+    return TrainingConfig.for_method(DEEPSEN3, **{"steps": 12, "batch_size": 4, **overrides})
+
+
+def _train(data, **overrides):
+    return train(DEEPSEN3, data.pairs, data.ratio, _config(**overrides), "cpu", Feedback(), TINY)
+
+
+def test_same_seed_gives_identical_weights_and_another_seed_does_not(reference_data):
+    first, _ = _train(reference_data, seed=7)
+    second, _ = _train(reference_data, seed=7)
+    third, _ = _train(reference_data, seed=8)
+    a, b, c = first.state_dict(), second.state_dict(), third.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_validation_part_is_the_end_of_the_longer_side_and_disjoint_from_training():
+    rows, cols, ratio = 6, 10, 3
+    target = np.arange(rows * ratio * cols * ratio, dtype=np.float32).reshape(1, rows * ratio, cols * ratio)
+    pair = TrainingPair(np.zeros((2, rows, cols), np.float32), np.ones((rows, cols), bool),
+                        np.zeros((1, rows * ratio, cols * ratio), np.float32), np.ones(target.shape[1:], bool),
+                        target, np.ones(target.shape[1:], bool))
+    train_part, validation = split_for_validation(pair, ratio, 0.2)
+    assert train_part.lr.shape[1:] == (6, 8) and validation.lr.shape[1:] == (6, 2)
+    assert validation.origin == (0, 24) and validation.target.shape[1:] == (18, 6)
+    assert np.array_equal(validation.target, target[:, :, 24:])
+    assert np.array_equal(train_part.target, target[:, :, :24])
+    assert split_for_validation(pair, ratio, 0.0)[1] is None
+
+
+def test_kept_weights_are_the_best_validated_and_early_stopping_ends_the_run(reference_data):
+    # A learning rate this large ruins the network at once: validation never beats step 0,
+    # so the run stops after PATIENCE checks and keeps the untrained network (= bicubic).
+    model, report = _train(reference_data, steps=200, learning_rate=0.5, validate_every=2, patience=2)
+    assert report.stopped_because.startswith("early stopping")
+    assert report.steps == 4 and report.best_step == 0
+    assert report.validation["PSNR"] == pytest.approx(report.validation["bicubic_PSNR"], abs=1e-3)
+    assert [c["step"] for c in report.curve] == [0, 2, 4]
+
+
+def test_time_budget_stops_training(reference_data):
+    _, report = _train(reference_data, steps=500, time_budget_minutes=1e-6)
+    assert report.steps == 1 and report.stopped_because.startswith("time budget")
+
+
+def test_cancel_stops_within_one_step_and_writes_no_weights(reference_data, tmp_path):
+    feedback = CancelAfter(3)
+    out = tmp_path / "w.pt"
+    with pytest.raises(Cancelled):
+        training_run.run_training(DEEPSEN3, reference_data, _config(steps=50), str(out), str(tmp_path / "log.html"),
+                                  hyperparameters=TINY, feedback=feedback)
+    # Three steps passed their cancel check; the fourth check stopped the run before its update.
+    assert feedback.last_progress == pytest.approx(3 / 50)
+    assert os.listdir(tmp_path) == []
+
+
+def test_fine_tuning_starts_from_the_weights_it_was_given(reference_data, tmp_path):
+    path = str(tmp_path / "pre.pt")
+    _, card, report = training_run.run_training(DEEPSEN3, reference_data, _config(steps=10), path,
+                                                hyperparameters=TINY)
+    _, tuned_card, tuned = training_run.run_training(DEEPSEN3, reference_data, _config(steps=4, learning_rate=1e-5),
+                                                     str(tmp_path / "tuned.pt"), initial_weights=path)
+    assert tuned.curve[0]["PSNR"] == pytest.approx(report.validation["PSNR"], abs=1e-4)
+    assert tuned_card["training"]["fine_tuned_from"] == "pre.pt"
+    assert tuned_card["hyperparameters"]["width"] == 8
+
+
+def test_fine_tuning_weights_for_other_bands_are_refused(reference_data, tmp_path):
+    path = str(tmp_path / "pre.pt")
+    training_run.run_training(DEEPSEN3, reference_data, _config(steps=2), path, hyperparameters=TINY)
+    other = training_run.TrainingData(
+        [TrainingPair(p.lr[:30], p.lr_valid, p.hr, p.hr_valid, p.target[:30], p.target_valid)
+         for p in reference_data.pairs], 3, None, "", None, "test", [])
+    with pytest.raises(UserInputError, match="HS bands: the file expects 40, the LR-HSI has 30"):
+        training_run.run_training(DEEPSEN3, other, _config(steps=2), str(tmp_path / "x.pt"), initial_weights=path)
+
+
+def test_model_card_holds_every_field(reference_data, tmp_path):
+    path = str(tmp_path / "w.pt")
+    training_run.run_training(DEEPSEN3, reference_data, _config(steps=3, seed=5), path, hyperparameters=TINY)
+    _, card = weights_io.load_weights(path)
+    assert card["method"] == "deepsen3" and card["hyperparameters"] == {"width": 8, "modules": 3}
+    assert card["hs_bands"] == 40 and len(card["hs_wavelengths_nm"]) == 40
+    assert card["hs_wavelengths_nm"][0] == pytest.approx(420.0)
+    assert card["ms_bands"] == 4 and card["ms_description"].startswith("B2 (492 nm)")
+    assert card["ms_wavelengths_nm"] == pytest.approx([492.4, 559.8, 664.6, 832.8], abs=0.1)
+    assert card["ratio"] == 3 and card["seed"] == 5
+    assert card["training"]["mode"].startswith("supervised") and card["training"]["data"] == ["scene.tif"]
+    assert card["training"]["simulation"]["srf"].startswith("Sentinel-2A")
+    assert set(card["validation"]["mean"]) >= {"PSNR", "SAM", "ERGAS", "SSIM", "bicubic_PSNR"}
+    assert card["validation"]["parts"][0]["window"] == [0, 57, 72, 15]
+    assert card["plugin_version"] not in ("", "unknown") and card["created"].startswith("20")
+
+
+def test_self_supervised_data_come_from_the_inputs_degraded_once_more(small_pair):
+    data = training_run.data_from_inputs(small_pair["lr"], small_pair["ms"])
+    pair = data.pairs[0]
+    assert data.ratio == 3 and pair.lr.shape == (40, 8, 8) and pair.hr.shape == (4, 24, 24)
+    assert pair.target.shape == (40, 24, 24) and data.mode.startswith("self-supervised")
