@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/$(PLUGINS):/usr/share/qgis/python/plugins
 export XDG_RUNTIME_DIR := $(CURDIR)/$(BUILD)/runtime
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench weights clean
 
 $(BUILD)/system-packages.stamp: tools/install_system_packages.sh
 	bash tools/install_system_packages.sh
@@ -41,9 +41,13 @@ demo: setup
 test: setup
 	$(PYTHON) -m pytest tests
 
-# Long jobs (not part of the tests): benchmark tables written into docs/.
+# Long jobs (not part of the tests): the bundled weights, and the benchmark tables in docs/.
+weights: setup
+	$(PYTHON) tools/make_weights.py
+
 bench: setup
-	$(PYTHON) tools/bench_networks.py
+	$(PYTHON) tools/bench.py
+	$(PYTHON) tools/bench_training.py
 
 clean:
 	rm -rf $(BUILD) demo_output

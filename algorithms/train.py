@@ -50,7 +50,7 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
         "PATCH_SIZE": "Side of the training patches in HR pixels; 0 uses the method's default (" +
                       _paper_defaults("patch_size", " px") + ").",
         "LEARNING_RATE": "Adam learning rate; 0 uses the method's default (" + _paper_defaults("learning_rate") +
-                         "). Use a lower rate to fine-tune (INIT_WEIGHTS).",
+                         "), or a tenth of it when fine-tuning INIT_WEIGHTS.",
         "TIME_BUDGET_MINUTES": "Stop after this many minutes and keep the best weights so far; 0 sets no limit.",
         "SEED": "Seed of patch sampling, initialisation and simulated noise: the same seed and inputs give the same "
                 "weights on the CPU.",
@@ -119,8 +119,10 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
         method = METHODS[METHOD_IDS[self.parameterAsEnum(parameters, "METHOD", context)]]
         mode = self.parameterAsEnum(parameters, "MODE", context)
         seed = self.parameterAsInt(parameters, "SEED", context)
+        initial_weights = self.parameterAsFile(parameters, "INIT_WEIGHTS", context) or None
         config = TrainingConfig.for_method(
-            method, steps=self.parameterAsInt(parameters, "STEPS", context), seed=seed,
+            method, fine_tuning=initial_weights is not None,
+            steps=self.parameterAsInt(parameters, "STEPS", context), seed=seed,
             batch_size=self.parameterAsInt(parameters, "BATCH_SIZE", context) or None,
             patch_size=self.parameterAsInt(parameters, "PATCH_SIZE", context) or None,
             learning_rate=self.parameterAsDouble(parameters, "LEARNING_RATE", context) or None,
@@ -147,7 +149,7 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
             data = training_run.data_from_inputs(lr_path, hr_path, config.mtf_gain)
         _, card, report = training_run.run_training(
             method, data, config, output_weights, output_log,
-            initial_weights=self.parameterAsFile(parameters, "INIT_WEIGHTS", context) or None,
+            initial_weights=initial_weights,
             device_name=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
             hyperparameters=read_hyperparameters(self, method, parameters, context), feedback=feedback)
         return {"OUTPUT_WEIGHTS": output_weights, "OUTPUT_LOG": output_log, "STEPS_RUN": report.steps,

@@ -7,7 +7,6 @@ decides how a fusion is run.
 """
 from __future__ import annotations
 
-import glob
 import os
 import time
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import weights as weights_io
+from .bundled import find_bundled_model
 from .errors import UserInputError
 from .feedback import Feedback
 from .files import ensure_writable
@@ -29,7 +29,6 @@ from .training_run import data_from_inputs, training_card
 DEFAULT_TRAIN_STEPS = 300
 MODEL_CHOICES = ["auto", "weights file", "train on the inputs"]
 MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN = range(3)
-BUNDLED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
 
 
 @dataclass
@@ -74,18 +73,6 @@ def fuse_with_function(name: str, lr_path: str, hr_path: str, output: str, predi
     return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started)
 
 
-def find_bundled_model(method: Method, hs_bands: int, ms_bands: int, ratio: int, wavelengths) -> str | None:
-    """The first bundled weights file whose card fits the inputs, if any."""
-    for path in sorted(glob.glob(os.path.join(BUNDLED_DIR, f"{method.id}_*.pt"))):
-        try:
-            _, card = weights_io.load_weights(path)
-            weights_io.check_card(card, method.id, hs_bands, ms_bands, ratio, wavelengths)
-        except UserInputError:
-            continue
-        return path
-    return None
-
-
 def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, model_choice: int = MODEL_AUTO,
                       weights_path: str | None = None, train_steps: int = DEFAULT_TRAIN_STEPS, device_name: str = "auto",
                       block_size: int = DEFAULT_BLOCK_SIZE, output_weights: str | None = None,
@@ -101,17 +88,25 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
     device = select_device(device_name)
     hs_bands, ms_bands = len(lr.good_bands), len(hr.good_bands)
     good_wavelengths = None if lr.wavelengths_nm is None else [lr.wavelengths_nm[b] for b in lr.good_bands]
+    ms_wavelengths = None if hr.wavelengths_nm is None else [hr.wavelengths_nm[b] for b in hr.good_bands]
     if lr.bad_bands:
         feedback.info(f"{len(lr.bad_bands)} LR-HSI band(s) are nodata everywhere (bad bands {', '.join(str(b + 1) for b in lr.bad_bands)}); "
                       "they stay in place in the output as nodata.")
 
     if model_choice == MODEL_AUTO:
-        weights_path = find_bundled_model(method, hs_bands, ms_bands, pair.ratio, good_wavelengths)
-        if weights_path:
-            feedback.info(f"Using the bundled model {os.path.basename(weights_path)}.")
+        weights_path = None
+        if good_wavelengths is None:
+            feedback.info("The LR-HSI has no wavelength metadata, so no bundled model can be matched to it; "
+                          "training on the inputs.")
         else:
-            feedback.info(f"No bundled {method.name} model matches {hs_bands} HS bands, {ms_bands} MS bands and "
-                          f"ratio {pair.ratio}; training on the inputs.")
+            weights_path = find_bundled_model(method, hs_bands, ms_bands, pair.ratio, good_wavelengths,
+                                              ms_wavelengths)
+            if weights_path:
+                feedback.info(f"Using the bundled model {os.path.basename(weights_path)}.")
+            else:
+                feedback.info(f"No bundled {method.name} model matches {hs_bands} HS bands at "
+                              f"{min(good_wavelengths):.0f}–{max(good_wavelengths):.0f} nm, {ms_bands} MS bands and "
+                              f"ratio {pair.ratio}; training on the inputs.")
     elif model_choice == MODEL_WEIGHTS and not weights_path:
         raise UserInputError("MODEL is 'weights file' but no WEIGHTS file was given. Choose a weights file, or set "
                              "MODEL to auto or train on the inputs.")
@@ -119,7 +114,8 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
     training_info, seconds_training = {}, 0.0
     inference_span = feedback
     if weights_path and model_choice != MODEL_TRAIN:
-        model, card = weights_io.build_model(method, weights_path, hs_bands, ms_bands, pair.ratio, good_wavelengths)
+        model, card = weights_io.build_model(method, weights_path, hs_bands, ms_bands, pair.ratio, good_wavelengths,
+                                             ms_wavelengths)
         source = os.path.basename(weights_path)
     else:
         if train_steps < 1:
@@ -132,7 +128,7 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
         source = "trained on the inputs"
         training_info = {"steps": report.steps, "seconds": report.seconds, "final_loss": report.losses[-1],
                          "stopped_because": report.stopped_because, "validation": report.validation}
-        card = training_card(method, hyperparameters, data, config, report)
+        card = training_card(method, hyperparameters, data, config, report, device)
         inference_span = feedback.span(0.8, 1.0)
     if output_weights:
         weights_io.save_weights(output_weights, model, card)
@@ -148,7 +144,10 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
             return model(lr_t, hr_t)[0].float().cpu().numpy()
 
     started = time.perf_counter()
-    tags = {"hyperfuse_method": method.name, "hyperfuse_model": source, "hyperfuse_ratio": pair.ratio}
+    training = card.get("training", {})
+    tags = {"hyperfuse_method": method.name, "hyperfuse_model": source, "hyperfuse_ratio": pair.ratio,
+            "hyperfuse_model_training": f"{training.get('mode', 'unknown')}; data: "
+                                        f"{', '.join(training.get('data', [])) or 'unknown'}"}
     with _output_writer(output, lr, pair, tags) as writer:
         blocks = run_tiled(PairReader(lr, hr, pair), predict, _sink_for(writer, lr),
                            model.receptive_field(pair.ratio), block_size, inference_span,

@@ -7,7 +7,7 @@ the LR grid is the HR grid with the pixel size multiplied by r, from the same or
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -95,6 +95,7 @@ class SimulatedPair:
     ms_valid: np.ndarray
     full_matrix: np.ndarray   # s × all bands of the reference (zero columns for bad bands)
     matrix: np.ndarray        # s × good bands
+    reference_wavelengths_nm: list   # of the reference's (good or resampled) bands
 
     @property
     def ratio(self) -> int:
@@ -103,9 +104,14 @@ class SimulatedPair:
 
 def simulate_arrays(input_path: str, ratio: int, srf: SpectralResponse, mtf_gain: float = DEFAULT_MTF_GAIN,
                     psf: int = PSF_GAUSSIAN, seed: int = 0, snr_hs: float = 0.0, snr_ms: float = 0.0,
-                    wavelengths_nm=None, psf_file: str | None = None,
-                    feedback: Feedback | None = None) -> SimulatedPair:
-    """The protocol's degradation of one reference raster, without writing files."""
+                    wavelengths_nm=None, psf_file: str | None = None, feedback: Feedback | None = None,
+                    hs_response: SpectralResponse | None = None) -> SimulatedPair:
+    """The protocol's degradation of one reference raster, without writing files.
+
+    ``hs_response`` resamples the reference to another hyperspectral sensor's bands first
+    (Y = R_hs X, e.g. Sentinel-3 OLCI from an airborne scene); the MS bands are still
+    simulated from the original spectra.
+    """
     feedback = feedback or Feedback()
     info = open_raster(input_path)
     if wavelengths_nm is not None:
@@ -129,30 +135,43 @@ def simulate_arrays(input_path: str, ratio: int, srf: SpectralResponse, mtf_gain
     feedback.progress(0.2)
     rows, cols = (info.height // ratio) * ratio, (info.width // ratio) * ratio
     values, valid = values[:, :rows, :cols], valid[:rows, :cols]
+    ms = spectral_degrade(values, matrix)
+    if hs_response is not None:
+        values = spectral_degrade(values, response_matrix(hs_response, info.wavelengths_nm, info.fwhm_nm,
+                                                          info.good_bands)[:, info.good_bands])
     lr, lr_valid = spatial_degrade(values, valid, ratio, kernel)
     feedback.progress(0.5)
-    ms = spectral_degrade(values, matrix)
     rng = np.random.default_rng(seed)
     lr = add_noise(lr, lr_valid, snr_hs, rng)
     ms = add_noise(ms, valid, snr_ms, rng)
     feedback.check_cancelled()
-    return SimulatedPair(info, values, valid, lr, lr_valid, ms, valid.copy(), full_matrix, matrix)
+    wavelengths = ([float(c) for c in hs_response.centres_nm()] if hs_response is not None
+                   else [info.wavelengths_nm[b] for b in info.good_bands])
+    return SimulatedPair(info, values, valid, lr, lr_valid, ms, valid.copy(), full_matrix, matrix, wavelengths)
 
 
 def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, out_ms: str, out_reference: str,
              mtf_gain: float = DEFAULT_MTF_GAIN, psf: int = PSF_GAUSSIAN, seed: int = 0, snr_hs: float = 0.0,
              snr_ms: float = 0.0, wavelengths_nm=None, psf_file: str | None = None, out_srf: str | None = None,
-             feedback: Feedback | None = None) -> SimulationResult:
-    """Write the LR-HSI, HR-MSI and cropped reference (and optionally R as CSV) for one scene."""
+             feedback: Feedback | None = None, hs_response: SpectralResponse | None = None) -> SimulationResult:
+    """Write the LR-HSI, HR-MSI and cropped reference (and optionally R as CSV) for one scene.
+
+    With ``hs_response`` the reference and the LR-HSI have that sensor's bands (see
+    :func:`simulate_arrays`), named and with wavelengths from the response.
+    """
     feedback = feedback or Feedback()
     for path in (out_lr, out_ms, out_reference) + ((out_srf,) if out_srf else ()):
         ensure_writable(path)
     sim = simulate_arrays(input_path, ratio, srf, mtf_gain, psf, seed, snr_hs, snr_ms, wavelengths_nm, psf_file,
-                          feedback)
+                          feedback, hs_response)
     info, values, valid = sim.info, sim.reference, sim.reference_valid
     a, b, c, d, e, f = info.transform
     lr_transform = (a * ratio, b * ratio, c, d * ratio, e * ratio, f)
     hs_tags, hs_names = band_metadata(info), info.band_names
+    if hs_response is not None:
+        info = replace(info, count=len(hs_response.band_names), bad_bands=[])
+        hs_names = hs_response.band_names
+        hs_tags = [{"wavelength": f"{w:.4f}", "wavelength_units": "Nanometers"} for w in sim.reference_wavelengths_nm]
     ms_names = srf.labelled_band_names()
     centres = srf.centres_nm()
     ms_tags = [{"wavelength": f"{c:.4f}", "wavelength_units": "Nanometers"} for c in centres]
@@ -166,6 +185,6 @@ def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, ou
     write_raster(out_ms, np.where(valid[None], sim.ms, OUTPUT_NODATA).astype(np.float32), info.transform,
                  info.crs_wkt, band_names=ms_names, band_tags=ms_tags, dataset_tags=common)
     if out_srf:
-        write_response_csv(out_srf, srf, sim.full_matrix, info.wavelengths_nm)
+        write_response_csv(out_srf, srf, sim.full_matrix, sim.info.wavelengths_nm)
     feedback.progress(1.0)
     return SimulationResult(ratio, values.shape[1:], sim.lr.shape[1:], list(srf.band_names), sim.matrix)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import UserInputError
+from .files import write_text
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "srf_data")
 # Share of a band's response that must fall inside the HS coverage (PROTOCOL.md).
@@ -75,6 +76,16 @@ def read_srf_csv(path: str, name: str | None = None) -> SpectralResponse:
     return SpectralResponse(name or os.path.basename(path), header[1:], values[:, 0], values[:, 1:].T.copy(), source)
 
 
+def write_srf_csv(path: str, response: SpectralResponse) -> None:
+    """Write ``response`` in the form :func:`read_srf_csv` reads; its source becomes the ``#`` comment."""
+    names = [n.replace(",", " ").strip() or f"band {k + 1}" for k, n in enumerate(response.band_names)]
+    lines = [f"# {line}" for line in (response.source or response.name).splitlines()]
+    lines.append(",".join(["wavelength_nm"] + names))
+    lines += [f"{w:.4f}," + ",".join(f"{v:.8g}" for v in column)
+              for w, column in zip(response.wavelengths_nm, response.responses.T)]
+    write_text(path, "\n".join(lines) + "\n")
+
+
 def _box_preset(name: str, bands: list, source: str) -> SpectralResponse:
     grid = np.arange(350.0, 2551.0)
     responses = np.array([((grid >= low) & (grid <= high)).astype(float) for _, low, high in bands])
@@ -82,10 +93,15 @@ def _box_preset(name: str, bands: list, source: str) -> SpectralResponse:
 
 
 def _gaussian_preset(name: str, bands: list, source: str) -> SpectralResponse:
-    grid = np.arange(350.0, 2551.0)
-    sigma = [fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0))) for _, _, fwhm in bands]
-    responses = np.array([np.exp(-0.5 * ((grid - centre) / s) ** 2) for (_, centre, _), s in zip(bands, sigma)])
-    return SpectralResponse(name, [b for b, _, _ in bands], grid, responses, source)
+    return gaussian_response(name, [b for b, _, _ in bands], [c for _, c, _ in bands], [f for _, _, f in bands], source)
+
+
+def gaussian_response(name: str, band_names: list, centres_nm, fwhm_nm, source: str) -> SpectralResponse:
+    """Gaussian responses of given centres and FWHMs, e.g. a hyperspectral sensor's bands."""
+    grid = np.arange(350.0, 2551.0, 0.5)
+    sigma = np.asarray(fwhm_nm, dtype=float)[:, None] / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    responses = np.exp(-0.5 * ((grid[None, :] - np.asarray(centres_nm, dtype=float)[:, None]) / sigma) ** 2)
+    return SpectralResponse(name, list(band_names), grid, responses, source)
 
 
 @dataclass(frozen=True)

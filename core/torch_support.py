@@ -45,3 +45,15 @@ def select_device(name: str = "auto", threads: int | None = None):
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(name)
+
+
+def numeric_platform(device) -> str:
+    """What decides bit-level results of training: torch version, device and CPU instruction set.
+
+    The same seed and inputs give identical weights on the same platform; other CPU kernels
+    (AVX2 against AVX-512, say) round differently, and the differences grow over a run.
+    """
+    torch = require_torch()
+    if getattr(device, "type", str(device)) == "cuda":
+        return f"torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name(0)}"
+    return f"torch {torch.__version__}, CPU {torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads"

@@ -35,6 +35,9 @@ from .upsample import bicubic
 MIN_VALID_FRACTION = 0.5      # patches with fewer valid target pixels are drawn again
 VALIDATION_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM")
 MIN_TRAIN_LR_PIXELS = 2       # along the split axis, after the validation part is taken
+# Weights that already fit are disturbed by the full rate: on EnMAP, fine-tuning at the
+# paper's rate never beat its starting point (docs/benchmark_training.md).
+FINE_TUNING_RATE_FACTOR = 0.1
 
 
 @dataclass
@@ -52,8 +55,11 @@ class TrainingConfig:
     time_budget_minutes: float = 0.0  # 0 = no limit
 
     @classmethod
-    def for_method(cls, method: Method, **overrides) -> "TrainingConfig":
+    def for_method(cls, method: Method, fine_tuning: bool = False, **overrides) -> "TrainingConfig":
+        """The method's (paper) settings; fine-tuning starts from a tenth of its learning rate."""
         paper = {k: v for k, v in method.training.items() if k in cls.__dataclass_fields__}
+        if fine_tuning:
+            paper["learning_rate"] = paper.get("learning_rate", cls.learning_rate) * FINE_TUNING_RATE_FACTOR
         return cls(**{**paper, **{k: v for k, v in overrides.items() if v is not None}})
 
     @property

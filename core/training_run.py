@@ -19,7 +19,7 @@ from .grids import open_pair, read_common_area
 from .registry import Method
 from .simulation import PSF_CHOICES, PSF_GAUSSIAN, simulate_arrays
 from .srf import SpectralResponse
-from .torch_support import select_device
+from .torch_support import numeric_platform, select_device
 from .training import TrainingConfig, TrainingReport, simulated_pair, train, wald_pair
 from .training_log import write_training_log
 
@@ -42,9 +42,11 @@ class SimulationSettings:
     snr_ms: float = 0.0
     wavelengths_nm: list | None = None
     seed: int = 0
+    hs_response: SpectralResponse | None = None   # resample the reference to another HS sensor first
 
     def describe(self) -> dict:
         return {"ratio": self.ratio, "srf": self.srf.name, "ms_bands": list(self.srf.band_names),
+                "hs_resampled_to": None if self.hs_response is None else self.hs_response.name,
                 "psf": PSF_CHOICES[self.psf], "mtf_gain": self.mtf_gain, "psf_file": self.psf_file,
                 "snr_hs_db": self.snr_hs, "snr_ms_db": self.snr_ms, "seed": self.seed}
 
@@ -80,13 +82,13 @@ def data_from_reference(reference_path: str, settings: SimulationSettings,
     """A reference HR-HSI and the inputs simulated from it: the reference is the target."""
     sim = simulate_arrays(reference_path, settings.ratio, settings.srf, settings.mtf_gain, settings.psf,
                           settings.seed, settings.snr_hs, settings.snr_ms, settings.wavelengths_nm,
-                          settings.psf_file, feedback)
+                          settings.psf_file, feedback, settings.hs_response)
     if sim.reference.shape[0] <= sim.ms.shape[0]:
         raise UserInputError(f"The reference has {sim.reference.shape[0]} usable bands and the simulated MS "
                              f"{sim.ms.shape[0]}: the reference must have more bands than the MS sensor.")
     return TrainingData(
         [simulated_pair(sim, os.path.basename(reference_path))], settings.ratio,
-        _good(sim.info.wavelengths_nm, sim.info.good_bands), ", ".join(settings.srf.labelled_band_names()),
+        sim.reference_wavelengths_nm, ", ".join(settings.srf.labelled_band_names()),
         [float(c) for c in settings.srf.centres_nm()],
         "supervised: inputs simulated from the reference by the PROTOCOL degradation",
         [os.path.basename(reference_path)], settings.describe())
@@ -97,10 +99,10 @@ def _good(values, good_bands):
 
 
 def training_card(method: Method, hyperparameters: dict | None, data: TrainingData, config: TrainingConfig,
-                  report: TrainingReport, initial_weights: str | None = None) -> dict:
+                  report: TrainingReport, device, initial_weights: str | None = None) -> dict:
     first = data.pairs[0]
-    training = {"mode": data.mode, "data": data.sources, "steps_run": report.steps,
-                "stopped_because": report.stopped_because, "best_step": report.best_step,
+    training = {"mode": data.mode, "data": data.sources, "platform": numeric_platform(device),
+                "steps_run": report.steps, "stopped_because": report.stopped_because, "best_step": report.best_step,
                 "seconds": round(report.seconds, 1), "config": {k: (list(v) if isinstance(v, tuple) else v)
                                                                for k, v in asdict(config).items()}}
     if data.simulation:
@@ -132,7 +134,7 @@ def run_training(method: Method, data: TrainingData, config: TrainingConfig, out
         hyperparameters = initial_card.get("hyperparameters", {})
         feedback.info(f"Fine-tuning {os.path.basename(initial_weights)}.")
     model, report = train(method, data.pairs, data.ratio, config, device, feedback, hyperparameters, initial_model)
-    card = training_card(method, hyperparameters, data, config, report, initial_weights)
+    card = training_card(method, hyperparameters, data, config, report, device, initial_weights)
     if output_weights:
         weights_io.save_weights(output_weights, model, card)
         feedback.info(f"Weights written to {output_weights}.")

@@ -19,7 +19,12 @@ from .files import atomic_path
 from .torch_support import require_torch
 
 FORMAT = "hyperfuse-weights/1"
-WAVELENGTH_TOLERANCE_NM = 5.0
+WAVELENGTH_TOLERANCE_NM = 5.0      # HS band centres: the same sensor, different processing versions
+MS_WAVELENGTH_TOLERANCE_NM = 15.0  # MS band centres: Sentinel-2A against 2B; not Landsat's NIR, 32 nm off B8
+
+
+def _wavelength_range(values) -> str:
+    return f"{len(values)} bands at {min(values):.0f}–{max(values):.0f} nm"
 
 
 def plugin_version() -> str:
@@ -83,7 +88,8 @@ def load_weights(path: str) -> tuple[dict, dict]:
     return content["state_dict"], content["card"]
 
 
-def check_card(card: dict, method_id: str, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths=None) -> None:
+def check_card(card: dict, method_id: str, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths=None,
+               ms_wavelengths=None) -> None:
     """Refuse weights that were trained for something else, naming expected against actual."""
     problems = []
     if card.get("method") != method_id:
@@ -94,22 +100,29 @@ def check_card(card: dict, method_id: str, hs_bands: int, ms_bands: int, ratio: 
         problems.append(f"MS bands: the file expects {card.get('ms_bands')}, the HR-MSI has {ms_bands}")
     if card.get("ratio") != ratio:
         problems.append(f"ratio: the file expects {card.get('ratio')}, the inputs have ratio {ratio}")
-    expected_wl = card.get("hs_wavelengths_nm")
-    if not problems and expected_wl and hs_wavelengths is not None:
-        worst = max(abs(a - b) for a, b in zip(expected_wl, hs_wavelengths))
-        if worst > WAVELENGTH_TOLERANCE_NM:
-            problems.append(f"HS wavelengths differ by up to {worst:.1f} nm (tolerance {WAVELENGTH_TOLERANCE_NM} nm)")
+    for kind, expected, actual, tolerance in (("HS", card.get("hs_wavelengths_nm"), hs_wavelengths,
+                                               WAVELENGTH_TOLERANCE_NM),
+                                              ("MS", card.get("ms_wavelengths_nm"), ms_wavelengths,
+                                               MS_WAVELENGTH_TOLERANCE_NM)):
+        if problems or not expected or actual is None:
+            continue
+        worst = max(abs(a - b) for a, b in zip(expected, actual))
+        if worst > tolerance:
+            problems.append(f"{kind} wavelengths differ by up to {worst:.1f} nm (the file expects "
+                            f"{_wavelength_range(expected)}, the inputs have {_wavelength_range(actual)}; "
+                            f"tolerance {tolerance:g} nm)")
     if problems:
         raise UserInputError("The weights file does not fit the inputs: " + "; ".join(problems) +
                              ". Use weights trained for these inputs, or choose MODEL = train on the inputs.")
 
 
-def build_model(method, path: str, hs_bands: int, ms_bands: int, ratio: int, wavelengths=None):
+def build_model(method, path: str, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths=None,
+                ms_wavelengths=None):
     """(model, card) from a weights file whose card has been checked against the inputs."""
     from ..nets.blocks import FusionModel
 
     state, card = load_weights(path)
-    check_card(card, method.id, hs_bands, ms_bands, ratio, wavelengths)
+    check_card(card, method.id, hs_bands, ms_bands, ratio, hs_wavelengths, ms_wavelengths)
     net = method.build(hs_bands, ms_bands, ratio, **card.get("hyperparameters", {}))
     model = FusionModel(net, hs_bands, ms_bands)
     try:

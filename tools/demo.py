@@ -1,8 +1,12 @@
 """`make demo`: generate a scene, simulate the inputs, fuse them with qgis_process, print the quality.
 
-Every step but the scene generation runs through `qgis_process.bin run hyperfuse:…`, the
-same command an analyst would use on a server. Outputs go to demo_output/ (or --output),
-including the HTML quality report.
+The scene has the bands of the bundled EnMAP model (weights/*_enmap_s2_r3.pt) and the
+inputs are simulated as EnMAP and Sentinel-2 10 m at ratio 3, so DeepSen3 with MODEL =
+auto uses the bundled model and needs no training. Without the bundled file the scene has
+120 bands and DeepSen3 trains on the inputs (--steps). Every step but the scene
+generation runs through `qgis_process.bin run hyperfuse:…`, the same command an analyst
+would use on a server. Outputs go to demo_output/ (or --output), including the HTML
+quality report.
 """
 from __future__ import annotations
 
@@ -32,10 +36,19 @@ def qgis_process(algorithm: str, parameters: list) -> None:
     print(f"({time.perf_counter() - started:.1f} s)", flush=True)
 
 
+def bundled_wavelengths():
+    """Band centres of the bundled EnMAP DeepSen3 model, or None when it is not installed."""
+    from hyperfuse.core import bundled, registry, weights
+
+    path = bundled.weights_path(registry.method("deepsen3"), bundled.PRESETS[0])
+    return weights.load_weights(path)[1]["hs_wavelengths_nm"] if os.path.exists(path) else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=240, help="scene size in HR pixels")
-    parser.add_argument("--steps", type=int, default=300, help="DeepSen3 training steps")
+    parser.add_argument("--steps", type=int, default=300,
+                        help="DeepSen3 training steps, when no bundled model matches")
     parser.add_argument("--output", default=os.path.join(ROOT, "demo_output"))
     args = parser.parse_args()
     from hyperfuse.core.synthetic import write_scene
@@ -44,8 +57,10 @@ def main() -> None:
     os.makedirs(args.output)
     path = lambda name: os.path.join(args.output, name)  # noqa: E731
     started = time.perf_counter()
-    print(f"Generating a synthetic {args.size} × {args.size} scene with 120 bands (400–2500 nm, 10 m, UTM 33N)…")
-    write_scene(path("scene.tif"), args.size, args.size, seed=7)
+    wavelengths = bundled_wavelengths()
+    bands = f"the {len(wavelengths)} EnMAP bands of the bundled model" if wavelengths else "120 bands (400–2500 nm)"
+    print(f"Generating a synthetic {args.size} × {args.size} scene with {bands}, 10 m, UTM 33N…")
+    write_scene(path("scene.tif"), args.size, args.size, wavelengths_nm=wavelengths, seed=7)
     qgis_process("simulate_degradation", [
         ("INPUT", path("scene.tif")), ("RATIO", RATIO), ("SRF", 0), ("MTF_GAIN", 0.25), ("SEED", 0),
         ("OUTPUT_LR_HSI", path("lr_hsi.tif")), ("OUTPUT_HR_MSI", path("hr_msi.tif")),

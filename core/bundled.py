@@ -1,0 +1,113 @@
+"""Bundled models: the sensor pairs that weights/ covers, and the recipe that trains them.
+
+Every file ``weights/<method>_<preset>.pt`` is reproduced by ``make weights`` with
+:func:`train_preset`: supervised training on every development scene
+(``../shared/data``) whose wavelengths cover the preset. The inputs are simulated from each
+scene exactly as "Simulate degradation" does (PROTOCOL.md: Gaussian PSF with MTF gain
+0.25, spectral responses of the presets). The preset's hyperspectral bands are the EnMAP
+bands (the EnMAP scene as it is; the AVIRIS scene resampled to them with Gaussian
+responses of the EnMAP centres and FWHMs) or the Sentinel-3 OLCI bands (simulated with
+the OLCI responses). The trainer holds out the last fifth of every scene for validation
+(core/training.py) and the card records the metrics there.
+
+MODEL = auto in the fusion algorithms finds these files by their cards
+(:func:`find_bundled_model`): the HS band count and wavelengths, the MS band count and
+wavelengths, and the ratio must all match.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+
+from . import weights as weights_io
+from .errors import UserInputError
+from .raster_io import open_raster
+from .registry import Method
+from .srf import SpectralResponse, gaussian_response, preset as srf_preset
+from .training import TrainingConfig
+from .training_run import SimulationSettings, TrainingData, data_from_reference, run_training
+
+BUNDLED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
+SHARED_DATA = os.path.join(os.path.dirname(BUNDLED_DIR), "..", "shared", "data")
+ENMAP_SCENE = "enmap_potsdam.tif"
+SEED = 0
+
+
+@dataclass(frozen=True)
+class BundledPreset:
+    id: str                 # weights/<method>_<id>.pt
+    label: str
+    ratio: int
+    ms_preset: str          # key of a spectral response preset (core/srf.py)
+    ms_bands: tuple         # subset of its bands; empty keeps all
+    hs_sensor: str          # "enmap" (the bands of the EnMAP scene) or a response preset key
+    scenes: tuple           # development scenes whose wavelengths cover both sensors
+    steps: int = 400
+
+    def ms_response(self) -> SpectralResponse:
+        response = srf_preset(self.ms_preset).load()
+        return response.subset(list(self.ms_bands)) if self.ms_bands else response
+
+
+PRESETS = (
+    BundledPreset("enmap_s2_r3", "EnMAP + Sentinel-2 10 m (B2, B3, B4, B8), ratio 3", 3, "s2a_10m", (), "enmap",
+                  (ENMAP_SCENE, "aviris_santa_barbara.tif")),
+    BundledPreset("olci_s2_r5", "Sentinel-3 OLCI 21 bands + Sentinel-2 (B2, B3, B4), ratio 5", 5, "s2a_all",
+                  ("B2", "B3", "B4"), "s3a_olci", ("aviris_santa_barbara.tif", "muufl_gulfport.tif")),
+)
+
+
+def weights_path(method: Method, preset: BundledPreset) -> str:
+    return os.path.join(BUNDLED_DIR, f"{method.id}_{preset.id}.pt")
+
+
+def _hs_response(preset: BundledPreset, scene: str, data_dir: str) -> SpectralResponse | None:
+    """How a scene becomes the preset's HS sensor; None when it already is that sensor."""
+    if preset.hs_sensor != "enmap":
+        return srf_preset(preset.hs_sensor).load()
+    if scene == ENMAP_SCENE:
+        return None
+    enmap = open_raster(os.path.join(data_dir, ENMAP_SCENE))
+    good = enmap.good_bands
+    return gaussian_response("EnMAP bands (Gaussian, centres and FWHM of enmap_potsdam.tif)",
+                             [enmap.band_names[b] for b in good], [enmap.wavelengths_nm[b] for b in good],
+                             [enmap.fwhm_nm[b] for b in good], "EnMAP L2A band centres and FWHM")
+
+
+def training_data(preset: BundledPreset, data_dir: str = SHARED_DATA) -> TrainingData:
+    """The preset's training pairs from every scene it lists."""
+    missing = [s for s in preset.scenes if not os.path.exists(os.path.join(data_dir, s))]
+    if missing:
+        raise UserInputError(f"The development scenes {', '.join(missing)} are missing from {data_dir}; the bundled "
+                             "models are trained on them.")
+    pairs, first = [], None
+    for scene in preset.scenes:
+        settings = SimulationSettings(ratio=preset.ratio, srf=preset.ms_response(), seed=SEED,
+                                      hs_response=_hs_response(preset, scene, data_dir))
+        data = data_from_reference(os.path.join(data_dir, scene), settings)
+        first = first or data
+        pairs += data.pairs
+    return TrainingData(pairs, preset.ratio, first.hs_wavelengths, first.ms_description, first.ms_wavelengths,
+                        f"{first.mode}; bundled preset '{preset.label}'", list(preset.scenes), first.simulation)
+
+
+def train_preset(method: Method, preset: BundledPreset, output: str | None, data_dir: str = SHARED_DATA,
+                 data: TrainingData | None = None, feedback=None):
+    """Train ``method`` for ``preset`` by the bundled recipe; returns (model, card, report)."""
+    config = TrainingConfig.for_method(method, steps=preset.steps, seed=SEED)
+    data = data or training_data(preset, data_dir)
+    return run_training(method, data, config, output, device_name="cpu", feedback=feedback)
+
+
+def find_bundled_model(method: Method, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths,
+                       ms_wavelengths=None, folder: str = BUNDLED_DIR) -> str | None:
+    """The first bundled weights file whose card fits the inputs, if any."""
+    for path in sorted(glob.glob(os.path.join(folder, f"{method.id}_*.pt"))):
+        try:
+            _, card = weights_io.load_weights(path)
+            weights_io.check_card(card, method.id, hs_bands, ms_bands, ratio, hs_wavelengths, ms_wavelengths)
+        except UserInputError:
+            continue
+        return path
+    return None
