@@ -1,4 +1,4 @@
-"""Fusion algorithms: one shared base for the networks (one class per registry entry) and bicubic."""
+"""Network fusion algorithms: one shared base, one class per entry of the method registry."""
 from __future__ import annotations
 
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterEnum, QgsProcessingParameterFile,
@@ -9,7 +9,6 @@ from ..core import fusion
 from ..core.registry import METHODS, Method
 from ..core.tiling import DEFAULT_BLOCK_SIZE
 from ..core.torch_support import DEVICES
-from ..core.upsample import BICUBIC_LR_RADIUS, bicubic
 from .base import HyperFuseAlgorithm
 
 INPUT_HELP = {
@@ -133,28 +132,3 @@ def network_fusion_algorithms() -> list:
     """One algorithm class per method in the registry."""
     return [type(f"Fuse{m.name.replace('-', '')}Algorithm", (NetworkFusionAlgorithm,), {"METHOD": m})
             for m in METHODS.values()]
-
-
-class BicubicFusionAlgorithm(HyperFuseAlgorithm):
-    ALGORITHM_ID = "fuse_bicubic"
-    DISPLAY_NAME = "Bicubic upsampling (baseline)"
-    GROUP, GROUP_ID = "Fusion", "fusion"
-    SUMMARY = ("Up-samples the LR-HSI onto the HR-MSI grid by bicubic interpolation (cubic convolution, a = −0.75). "
-               "It ignores the HR-MSI's detail and is the baseline every fusion method must beat.")
-    PARAMETER_HELP = {**INPUT_HELP, **OUTPUT_HELP}
-
-    def initAlgorithm(self, config=None):  # noqa: N802
-        self.add(QgsProcessingParameterRasterLayer("LR_HSI", "Low-resolution hyperspectral image (LR-HSI)"))
-        self.add(QgsProcessingParameterRasterLayer("HR_MSI", "High-resolution multispectral image (HR-MSI)"))
-        self.add(QgsProcessingParameterNumber("BLOCK_SIZE", "Block size (HR pixels)",
-                                              QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE, minValue=16),
-                 advanced=True)
-        self.add(QgsProcessingParameterRasterDestination("OUTPUT", "Upsampled HR-HSI"))
-
-    def process(self, parameters, context, feedback):
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        fusion.fuse_with_function(
-            "bicubic", self.raster_path(parameters, "LR_HSI", context), self.raster_path(parameters, "HR_MSI", context),
-            output, lambda lr, lr_valid, hr, hr_valid, ratio: bicubic(lr, ratio),
-            lambda ratio: BICUBIC_LR_RADIUS * ratio, self.parameterAsInt(parameters, "BLOCK_SIZE", context), feedback)
-        return {"OUTPUT": output}

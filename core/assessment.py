@@ -25,8 +25,12 @@ SUMMARY_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM", "RMSE", "CC", "UIQI", "Q2n")
 NO_REFERENCE_KEYS = ("QNR", "D_lambda", "D_s")
 
 
-def assess_files(reference_path: str, fused_path: str, ratio: int, border: int = 0) -> dict:
-    """Reference-based metrics of one fused raster; bands bad in either raster are excluded and listed."""
+def assess_files(reference_path: str, fused_path: str, ratio: int, border: int = 0, window=None) -> dict:
+    """Reference-based metrics of one fused raster; bands bad in either raster are excluded and listed.
+
+    ``window`` (first row, first column, rows, columns) limits the comparison to part of the
+    grid, such as the part of a scene held out from training.
+    """
     if ratio < 2:
         raise UserInputError(f"RATIO must be the integer resolution ratio of the fusion, at least 2 (got {ratio}).")
     reference, fused = open_raster(reference_path), open_raster(fused_path)
@@ -34,10 +38,16 @@ def assess_files(reference_path: str, fused_path: str, ratio: int, border: int =
     ref_values, ref_valid = read_raster(reference, bands)
     fused_values, fused_valid = read_raster(fused, bands)
     valid = ref_valid & fused_valid
+    if window is not None:
+        row0, col0, rows, cols = window
+        part = (slice(row0, row0 + rows), slice(col0, col0 + cols))
+        ref_values, fused_values, valid = ref_values[(slice(None),) + part], fused_values[(slice(None),) + part], \
+            valid[part]
     if not valid.any():
         raise UserInputError("The reference and the fused raster have no valid pixel in common.")
     result = metrics.assess(ref_values, fused_values, valid, ratio, border)
     result.update({"reference": reference_path, "fused": fused_path, "ratio": ratio, "border": border,
+                   "window": window,
                    "bands_used": [b + 1 for b in bands], "bands_excluded": [b + 1 for b in excluded],
                    "invalid_pixels": int(valid.size - valid.sum())})
     return result

@@ -5,9 +5,8 @@ Every file ``weights/<method>_<preset>.pt`` is reproduced by ``make weights`` wi
 (``../shared/data``) whose wavelengths cover the preset. The inputs are simulated from each
 scene exactly as "Simulate degradation" does (PROTOCOL.md: Gaussian PSF with MTF gain
 0.25, spectral responses of the presets). The preset's hyperspectral bands are the EnMAP
-bands (the EnMAP scene as it is; the AVIRIS scene resampled to them with Gaussian
-responses of the EnMAP centres and FWHMs) or the Sentinel-3 OLCI bands (simulated with
-the OLCI responses). The trainer holds out the last fifth of every scene for validation
+scene's own bands, or the Sentinel-3 OLCI bands simulated from each scene with the OLCI
+responses. The trainer holds out the last fifth of every scene for validation
 (core/training.py) and the card records the metrics there.
 
 MODEL = auto in the fusion algorithms finds these files by their cards
@@ -22,15 +21,13 @@ from dataclasses import dataclass
 
 from . import weights as weights_io
 from .errors import UserInputError
-from .raster_io import open_raster
 from .registry import Method
-from .srf import SpectralResponse, gaussian_response, preset as srf_preset
+from .srf import SpectralResponse, preset as srf_preset
 from .training import TrainingConfig
 from .training_run import SimulationSettings, TrainingData, data_from_reference, run_training
 
 BUNDLED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
 SHARED_DATA = os.path.join(os.path.dirname(BUNDLED_DIR), "..", "shared", "data")
-ENMAP_SCENE = "enmap_potsdam.tif"
 SEED = 0
 
 
@@ -41,7 +38,7 @@ class BundledPreset:
     ratio: int
     ms_preset: str          # key of a spectral response preset (core/srf.py)
     ms_bands: tuple         # subset of its bands; empty keeps all
-    hs_sensor: str          # "enmap" (the bands of the EnMAP scene) or a response preset key
+    hs_sensor: str | None   # a response preset key, or None: the scenes' own bands
     scenes: tuple           # development scenes whose wavelengths cover both sensors
     steps: int = 400
 
@@ -51,8 +48,10 @@ class BundledPreset:
 
 
 PRESETS = (
-    BundledPreset("enmap_s2_r3", "EnMAP + Sentinel-2 10 m (B2, B3, B4, B8), ratio 3", 3, "s2a_10m", (), "enmap",
-                  (ENMAP_SCENE, "aviris_santa_barbara.tif")),
+    # The AVIRIS scene spans EnMAP's range but its 43 water-vapour bands are zeroed, which
+    # leaves EnMAP bands near 1260–1320 and 1940–1970 nm without signal: EnMAP's own scene only.
+    BundledPreset("enmap_s2_r3", "EnMAP + Sentinel-2 10 m (B2, B3, B4, B8), ratio 3", 3, "s2a_10m", (), None,
+                  ("enmap_potsdam.tif",)),
     BundledPreset("olci_s2_r5", "Sentinel-3 OLCI 21 bands + Sentinel-2 (B2, B3, B4), ratio 5", 5, "s2a_all",
                   ("B2", "B3", "B4"), "s3a_olci", ("aviris_santa_barbara.tif", "muufl_gulfport.tif")),
 )
@@ -62,17 +61,9 @@ def weights_path(method: Method, preset: BundledPreset) -> str:
     return os.path.join(BUNDLED_DIR, f"{method.id}_{preset.id}.pt")
 
 
-def _hs_response(preset: BundledPreset, scene: str, data_dir: str) -> SpectralResponse | None:
-    """How a scene becomes the preset's HS sensor; None when it already is that sensor."""
-    if preset.hs_sensor != "enmap":
-        return srf_preset(preset.hs_sensor).load()
-    if scene == ENMAP_SCENE:
-        return None
-    enmap = open_raster(os.path.join(data_dir, ENMAP_SCENE))
-    good = enmap.good_bands
-    return gaussian_response("EnMAP bands (Gaussian, centres and FWHM of enmap_potsdam.tif)",
-                             [enmap.band_names[b] for b in good], [enmap.wavelengths_nm[b] for b in good],
-                             [enmap.fwhm_nm[b] for b in good], "EnMAP L2A band centres and FWHM")
+def _hs_response(preset: BundledPreset) -> SpectralResponse | None:
+    """The preset's HS sensor as responses to simulate, or None when the scenes are that sensor."""
+    return None if preset.hs_sensor is None else srf_preset(preset.hs_sensor).load()
 
 
 def training_data(preset: BundledPreset, data_dir: str = SHARED_DATA) -> TrainingData:
@@ -84,7 +75,7 @@ def training_data(preset: BundledPreset, data_dir: str = SHARED_DATA) -> Trainin
     pairs, first = [], None
     for scene in preset.scenes:
         settings = SimulationSettings(ratio=preset.ratio, srf=preset.ms_response(), seed=SEED,
-                                      hs_response=_hs_response(preset, scene, data_dir))
+                                      hs_response=_hs_response(preset))
         data = data_from_reference(os.path.join(data_dir, scene), settings)
         first = first or data
         pairs += data.pairs

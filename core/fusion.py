@@ -43,13 +43,13 @@ class FusionResult:
     training: dict = field(default_factory=dict)
 
 
-def _output_writer(output: str, lr: RasterInfo, pair: GridPair, tags: dict) -> RasterWriter:
+def output_writer(output: str, lr: RasterInfo, pair: GridPair, tags: dict) -> RasterWriter:
     rows, cols = pair.hr_shape
     return RasterWriter(output, cols, rows, lr.count, pair.transform, pair.crs_wkt,
                         band_names=lr.band_names, band_tags=band_metadata(lr), dataset_tags=tags)
 
 
-def _sink_for(writer: RasterWriter, lr: RasterInfo):
+def block_sink(writer: RasterWriter, lr: RasterInfo):
     good = lr.good_bands
 
     def sink(values: np.ndarray, valid: np.ndarray, row0: int, col0: int) -> None:
@@ -67,8 +67,8 @@ def fuse_with_function(name: str, lr_path: str, hr_path: str, output: str, predi
     lr, hr, pair = open_pair(lr_path, hr_path)
     started = time.perf_counter()
     tags = {"hyperfuse_method": name, "hyperfuse_ratio": pair.ratio}
-    with _output_writer(output, lr, pair, tags) as writer:
-        blocks = run_tiled(PairReader(lr, hr, pair), lambda *a: predict(*a, pair.ratio), _sink_for(writer, lr),
+    with output_writer(output, lr, pair, tags) as writer:
+        blocks = run_tiled(PairReader(lr, hr, pair), lambda *a: predict(*a, pair.ratio), block_sink(writer, lr),
                            receptive_field(pair.ratio), block_size, feedback)
     return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started)
 
@@ -148,8 +148,8 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
     tags = {"hyperfuse_method": method.name, "hyperfuse_model": source, "hyperfuse_ratio": pair.ratio,
             "hyperfuse_model_training": f"{training.get('mode', 'unknown')}; data: "
                                         f"{', '.join(training.get('data', [])) or 'unknown'}"}
-    with _output_writer(output, lr, pair, tags) as writer:
-        blocks = run_tiled(PairReader(lr, hr, pair), predict, _sink_for(writer, lr),
+    with output_writer(output, lr, pair, tags) as writer:
+        blocks = run_tiled(PairReader(lr, hr, pair), predict, block_sink(writer, lr),
                            model.receptive_field(pair.ratio), block_size, inference_span,
                            alignment=model.alignment(pair.ratio))
     return FusionResult(output, method.name, source, pair.ratio, blocks, seconds_training,

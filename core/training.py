@@ -38,6 +38,9 @@ MIN_TRAIN_LR_PIXELS = 2       # along the split axis, after the validation part 
 # Weights that already fit are disturbed by the full rate: on EnMAP, fine-tuning at the
 # paper's rate never beat its starting point (docs/benchmark_training.md).
 FINE_TUNING_RATE_FACTOR = 0.1
+# Early stopping waits for this share of the steps: a network that starts at bicubic often
+# gets worse for a while before it gets better.
+WARM_UP = 1 / 3
 
 
 @dataclass
@@ -51,7 +54,7 @@ class TrainingConfig:
     mtf_gain: float = DEFAULT_MTF_GAIN
     validation_fraction: float = 0.2  # of each pair, held out; 0 validates on the training data
     validate_every: int = 0           # steps; 0 = about twenty checks per run
-    patience: int = 5                 # checks without improvement before stopping; 0 never stops early
+    patience: int = 5                 # checks without improvement before stopping (after WARM_UP); 0 never
     time_budget_minutes: float = 0.0  # 0 = no limit
 
     @classmethod
@@ -145,19 +148,27 @@ def fill_invalid(values: np.ndarray, valid: np.ndarray, fill: np.ndarray) -> np.
     return out
 
 
-def split_for_validation(pair: TrainingPair, ratio: int, fraction: float):
-    """(training part, validation part or None): the last ``fraction`` of the longer side."""
-    rows, cols = pair.lr.shape[1:]
-    along_cols = cols >= rows
-    length = cols if along_cols else rows
+def validation_window(lr_rows: int, lr_cols: int, fraction: float):
+    """LR window (row0, col0, rows, cols) held out for validation, or None: the last ``fraction``
+    of the longer side, in whole LR pixels, leaving at least MIN_TRAIN_LR_PIXELS to train on."""
+    along_cols = lr_cols >= lr_rows
+    length = lr_cols if along_cols else lr_rows
     held = int(round(length * fraction))
     if fraction <= 0 or held < 1 or length - held < MIN_TRAIN_LR_PIXELS:
-        return pair, None
+        return None
     cut = length - held
-    if along_cols:
-        train, validation = pair.crop_lr(0, 0, rows, cut, ratio), pair.crop_lr(0, cut, rows, held, ratio)
-    else:
-        train, validation = pair.crop_lr(0, 0, cut, cols, ratio), pair.crop_lr(cut, 0, held, cols, ratio)
+    return (0, cut, lr_rows, held) if along_cols else (cut, 0, held, lr_cols)
+
+
+def split_for_validation(pair: TrainingPair, ratio: int, fraction: float):
+    """(training part, validation part or None) by :func:`validation_window`."""
+    rows, cols = pair.lr.shape[1:]
+    window = validation_window(rows, cols, fraction)
+    if window is None:
+        return pair, None
+    row0, col0, held_rows, held_cols = window
+    validation = pair.crop_lr(*window, ratio)
+    train = pair.crop_lr(0, 0, rows - held_rows if row0 else rows, cols - held_cols if col0 else cols, ratio)
     if not validation.scored.any() or not train.target_valid.any():
         return pair, None
     return train, validation
@@ -337,7 +348,7 @@ def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, devic
         out_of_time = budget > 0 and time.perf_counter() - started >= budget
         if step % interval == 0 or step == config.steps or out_of_time:
             check(step)
-            if config.patience and checks_without_gain >= config.patience:
+            if config.patience and checks_without_gain >= config.patience and step >= config.steps * WARM_UP:
                 report.stopped_because = (f"early stopping: validation PSNR did not improve in {config.patience} "
                                           f"checks after step {report.best_step}")
                 break

@@ -5,7 +5,9 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms.assess import QualityAssessmentAlgorithm
-from ..algorithms.fusion import BicubicFusionAlgorithm, network_fusion_algorithms
+from ..algorithms.classical import classical_fusion_algorithms
+from ..algorithms.estimate import EstimateResponsesAlgorithm
+from ..algorithms.fusion import network_fusion_algorithms
 from ..algorithms.simulate import SimulateDegradationAlgorithm
 from ..algorithms.train import TrainModelAlgorithm
 
@@ -32,8 +34,9 @@ class HyperFuseProvider(QgsProcessingProvider):
         return ["tif"]
 
     def loadAlgorithms(self):  # noqa: N802
-        algorithms = [SimulateDegradationAlgorithm(), QualityAssessmentAlgorithm(), BicubicFusionAlgorithm()]
+        algorithms = [SimulateDegradationAlgorithm(), QualityAssessmentAlgorithm()]
         algorithms += [cls() for cls in network_fusion_algorithms()]
+        algorithms += [cls() for cls in classical_fusion_algorithms()] + [EstimateResponsesAlgorithm()]
         algorithms.append(TrainModelAlgorithm())
         for algorithm in algorithms:
             self.addAlgorithm(algorithm)

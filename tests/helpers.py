@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-from hyperfuse.core import registry
+from hyperfuse.core import classical, registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.abspath(os.path.join(ROOT, "..", "shared", "data"))
@@ -35,5 +35,6 @@ def inputs(hs, ms, ratio, h=3, w=4, batch=1, seed=0):
 
 
 # Every algorithm the provider lists (ids are public interface).
-PROVIDER_ALGORITHMS = ["hyperfuse:simulate_degradation", "hyperfuse:quality_assessment", "hyperfuse:fuse_bicubic",
-                       "hyperfuse:train_model"] + [f"hyperfuse:fuse_{m}" for m in registry.METHODS]
+PROVIDER_ALGORITHMS = ["hyperfuse:simulate_degradation", "hyperfuse:quality_assessment", "hyperfuse:train_model",
+                       "hyperfuse:estimate_responses"] + [f"hyperfuse:fuse_{m}" for m in registry.METHODS] + [
+    f"hyperfuse:fuse_{m}" for m in classical.METHODS]

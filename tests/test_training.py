@@ -57,9 +57,11 @@ def test_validation_part_is_the_end_of_the_longer_side_and_disjoint_from_trainin
 def test_kept_weights_are_the_best_validated_and_early_stopping_ends_the_run(reference_data):
     # A learning rate this large ruins the network at once: validation never beats step 0,
     # so the run stops after PATIENCE checks and keeps the untrained network (= bicubic).
-    model, report = _train(reference_data, steps=200, learning_rate=0.5, validate_every=2, patience=2)
+    _, long_run = _train(reference_data, steps=30, learning_rate=0.5, validate_every=2, patience=2)
+    assert long_run.steps == 10, "no early stop before a third of the steps"
+    model, report = _train(reference_data, steps=12, learning_rate=0.5, validate_every=2, patience=2)
     assert report.stopped_because.startswith("early stopping")
-    assert report.steps == 4 and report.best_step == 0
+    assert report.steps == 4 and report.best_step == 0         # warm-up: a third of 12 steps
     assert report.validation["PSNR"] == pytest.approx(report.validation["bicubic_PSNR"], abs=1e-3)
     assert [c["step"] for c in report.curve] == [0, 2, 4]
 

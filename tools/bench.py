@@ -1,0 +1,171 @@
+"""The benchmark of every method (`make bench`): writes docs/benchmark.md and prints it.
+
+One table per scene and sensor preset. The inputs are simulated from a development scene
+in ../shared/data by the protocol (PROTOCOL.md: Gaussian PSF with MTF gain 0.25, no noise,
+seed 0), as for the bundled models (core/bundled.py), and every row is run through the
+same code as the Processing algorithms:
+
+- the five networks with MODEL = auto (the bundled model the card matches);
+- the five networks trained on the inputs (MODEL = train on the inputs, the default
+  budget of 300 steps, seed 0);
+- the classical baselines and bicubic, with their default settings.
+
+Metrics come from the quality-assessment core on the part of the scene held out from the
+bundled models' training (the last fifth of the longer side, core/training.py), so every
+row is judged on pixels no model was fitted to. Wall time is the whole fusion run (reading,
+training where there is any, inference and writing the GeoTIFF).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUTPUT = os.path.join(ROOT, "docs", "benchmark.md")
+SEED = 0
+# (row label, classical registry id, options): SFIM is GLP with the box low-pass.
+CLASSICAL_RUNS = (("GSA", "gsa", {}), ("MTF-GLP-HS", "glp", {"lowpass": "mtf"}), ("SFIM-HS", "glp", {"lowpass": "box"}),
+                  ("CNMF", "cnmf", {}), ("HySure", "hysure", {}), ("bicubic", "bicubic", {}))
+
+
+def tables():
+    """(scene, bundled preset or None, title): the scenes each preset was trained on, and AVIRIS as itself."""
+    from hyperfuse.core import bundled
+
+    for preset in bundled.PRESETS:
+        for scene in preset.scenes:
+            yield scene, preset, f"{scene}: {preset.label}"
+    yield "aviris_santa_barbara.tif", None, ("aviris_santa_barbara.tif: its own 224 bands + Sentinel-2A 10 m "
+                                             "(B2, B3, B4, B8), ratio 3 (no bundled model)")
+
+
+def simulate(scene_path: str, preset, work: str):
+    from hyperfuse.core import simulation, srf
+
+    lr, ms, ref = (os.path.join(work, f"{n}.tif") for n in ("lr", "ms", "ref"))
+    if preset is None:
+        ratio, ms_response, hs_response = 3, srf.preset("s2a_10m").load(), None
+    else:
+        ratio, ms_response = preset.ratio, preset.ms_response()
+        hs_response = None if preset.hs_sensor is None else srf.preset(preset.hs_sensor).load()
+    simulation.simulate(scene_path, ratio, ms_response, lr, ms, ref, seed=SEED, hs_response=hs_response)
+    return lr, ms, ref, ratio
+
+
+def held_out_window(lr_path: str, ratio: int):
+    """The HR window the trainer holds out of this scene (the same rule for every row)."""
+    from hyperfuse.core.raster_io import open_raster
+    from hyperfuse.core.training import TrainingConfig, validation_window
+
+    lr = open_raster(lr_path)
+    row0, col0, rows, cols = validation_window(lr.height, lr.width, TrainingConfig.validation_fraction)
+    return row0 * ratio, col0 * ratio, rows * ratio, cols * ratio
+
+
+def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str) -> list:
+    from hyperfuse.core import fusion, registry
+    from hyperfuse.core.assessment import assess_files
+    from hyperfuse.core.classical.run import fuse_classical
+
+    rows = []
+
+    def measure(group: str, label: str, run) -> None:
+        output = os.path.join(work, f"{group}_{label}.tif".replace(" ", "_"))
+        started = time.perf_counter()
+        note = run(output) or ""
+        seconds = time.perf_counter() - started
+        scores = assess_files(ref, output, ratio, window=window)
+        rows.append({"group": group, "method": label, "note": note, "seconds": seconds,
+                     **{k: scores[k] for k in ("PSNR", "SAM", "ERGAS", "SSIM")}})
+        print(f"  {group:<22} {label:<11} PSNR {scores['PSNR']:6.2f}  SAM {scores['SAM']:6.3f}  {seconds:6.1f} s "
+              f"{note}", flush=True)
+
+    for method in registry.METHODS.values():
+        def bundled_run(output, method=method):
+            result = fusion.fuse_with_network(method, lr, ms, output, fusion.MODEL_AUTO, seed=SEED,
+                                              device_name="cpu")
+            return result.model_source
+        measure("bundled model", method.name, bundled_run)
+    for method in registry.METHODS.values():
+        def trained_run(output, method=method):
+            result = fusion.fuse_with_network(method, lr, ms, output, fusion.MODEL_TRAIN, seed=SEED,
+                                              device_name="cpu")
+            return f"{result.training['steps']} steps"
+        measure("trained on the inputs", method.name, trained_run)
+    for label, method_id, options in CLASSICAL_RUNS:
+        measure("classical" if method_id != "bicubic" else "baseline", label,
+                lambda output, method_id=method_id, options=options: fuse_classical(method_id, lr, ms, output,
+                                                                                    **options) and None)
+    return rows
+
+
+def render(title: str, rows: list, window, bundled_expected: bool) -> str:
+    bicubic = next(r for r in rows if r["method"] == "bicubic")
+    lines = [f"## {title}", "",
+             f"Held-out part: HR rows {window[0]}–{window[0] + window[2] - 1}, columns "
+             f"{window[1]}–{window[1] + window[3] - 1}.", "",
+             "| rows | method | PSNR dB ↑ | SAM ° ↓ | ERGAS ↓ | SSIM ↑ | wall s | model / note |",
+             "|---|---|---|---|---|---|---|---|"]
+    best = {}
+    for row in rows:
+        lines.append(f"| {row['group']} | {row['method']} | {row['PSNR']:.2f} | {row['SAM']:.3f} | {row['ERGAS']:.3f} "
+                     f"| {row['SSIM']:.4f} | {row['seconds']:.1f} | {row['note']} |")
+        kind = "network" if row["group"] in ("bundled model", "trained on the inputs") else row["group"]
+        if kind not in best or row["PSNR"] > best[kind]["PSNR"]:
+            best[kind] = row
+    lines.append("")
+    if bundled_expected:
+        bundled_rows = [r for r in rows if r["group"] == "bundled model"]
+        losers = [r["method"] for r in bundled_rows
+                  if not (r["PSNR"] > bicubic["PSNR"] and r["SAM"] < bicubic["SAM"]) or not r["note"].endswith(".pt")]
+        lines.append(f"- Every bundled network beats bicubic on PSNR and SAM: "
+                     f"{'**yes**' if not losers else '**no** (' + ', '.join(losers) + ')'}.")
+    net, classic = best["network"], best["classical"]
+    verdict = "beats" if net["PSNR"] > classic["PSNR"] else "does **not** beat"
+    lines.append(f"- The best network ({net['method']}, {net['group']}, {net['PSNR']:.2f} dB) {verdict} the best "
+                 f"classical baseline ({classic['method']}, {classic['PSNR']:.2f} dB) on PSNR.")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default=OUTPUT)
+    args = parser.parse_args()
+    import torch
+
+    from bench_common import hardware
+    from hyperfuse.core import bundled
+
+    sections = []
+    for scene, preset, title in tables():
+        path = os.path.join(bundled.SHARED_DATA, scene)
+        if not os.path.exists(path):
+            sys.exit(f"{path} is missing: this benchmark needs ../shared/data.")
+        print(title, flush=True)
+        work = tempfile.mkdtemp(prefix="hyperfuse-bench-")
+        lr, ms, ref, ratio = simulate(path, preset, work)
+        window = held_out_window(lr, ratio)
+        sections.append(render(title, run_rows(lr, ms, ref, ratio, window, work), window, preset is not None))
+    header = ["# Benchmark of every method", "",
+              f"Generated by `make bench` (tools/bench.py) on {datetime.date.today().isoformat()}: "
+              f"{hardware(torch.get_num_threads())}. Do not edit by hand.", "",
+              "Inputs are simulated from the development scenes by PROTOCOL.md (Gaussian PSF, MTF gain 0.25, no "
+              "noise, seed 0), with the spectral responses of each preset. Metrics are PROTOCOL.md's, from the "
+              "quality-assessment core, on the part of each scene that the bundled models never saw in training "
+              "(the last fifth of its longer side). Rows: the five networks with their bundled model (MODEL = auto), "
+              "the five trained on the inputs alone with the default budget (MODEL = train on the inputs, 300 "
+              "steps), and the classical baselines with their default settings (R and the PSF estimated from the "
+              "inputs where a method needs them). Wall time is the whole run, file input and output included.", ""]
+    text = "\n".join(header + sections)
+    with open(args.output, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    print(text)
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
