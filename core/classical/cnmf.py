@@ -106,10 +106,7 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, endmembers: int = 20, inner:
     common.check_whole_image_size("CNMF", hr.shape[1] * hr.shape[2], MAX_PIXELS)
     bands, h, w = lr.shape
     rows, cols = h * ratio, w * ratio
-    need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = common.responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma)
-    response = common.check_response(response, bands, hr.shape[0])
-    psf = common.psf_for(ratio, sigma=sigma or common.sigma_from(ratio, mtf_gain, estimated))
+    response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
     z = np.maximum(common.filled(lr, lr_valid), 0.0).astype(np.float64)
     y = np.maximum(common.filled(hr, hr_valid)[:, :rows, :cols], 0.0).astype(np.float64)
     coupling = common.unit_gains(response, z, lr_valid, y, hr_valid, ratio, psf)[:, None] * response

@@ -53,6 +53,14 @@ def responses(lr, lr_valid, hr, hr_valid, ratio: int, response=None, sigma=None,
     return (estimate.response if response is None else np.asarray(response, dtype=np.float64)), estimate.sigma
 
 
+def degradation_model(lr, lr_valid, hr, hr_valid, ratio: int, response, sigma, mtf_gain: float):
+    """(R checked against the band counts, Gaussian PSF): given, from MTF_GAIN, or estimated from the pair."""
+    need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
+    response, estimated = responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma)
+    response = check_response(response, lr.shape[0], hr.shape[0])
+    return response, psf_for(ratio, sigma=sigma or sigma_from(ratio, mtf_gain, estimated))
+
+
 def sigma_from(ratio: int, mtf_gain: float, estimated: float | None) -> float:
     """σ of the protocol's Gaussian for ``mtf_gain``; gain 0 means the estimated σ."""
     return gaussian_sigma(ratio, mtf_gain) if mtf_gain and mtf_gain > 0 else estimated

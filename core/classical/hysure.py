@@ -89,10 +89,7 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, subspace: int = 0, lambda_ph
     common.check_whole_image_size("HySure", hr.shape[1] * hr.shape[2], MAX_PIXELS)
     bands, h, w = lr.shape
     rows, cols = h * ratio, w * ratio
-    need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = common.responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma)
-    response = common.check_response(response, bands, hr.shape[0])
-    psf = common.psf_for(ratio, sigma=sigma or common.sigma_from(ratio, mtf_gain, estimated))
+    response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
     z = common.filled(lr, lr_valid).astype(np.float64)
     y = common.filled(hr, hr_valid)[:, :rows, :cols].astype(np.float64)
     hr_valid = hr_valid[:rows, :cols]
