@@ -324,8 +324,9 @@ def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, devic
         model.train()
         recent = report.losses[-interval:]
         report.curve.append({"step": step, "loss": float(np.mean(recent)) if recent else float("nan"), **scores})
-        if scores["PSNR"] > best_score:
-            best_score, best_state, checks_without_gain = scores["PSNR"], copy.deepcopy(model.state_dict()), 0
+        score = scores["PSNR"]
+        if best_state is None or (np.isfinite(score) and not score <= best_score):   # NaN never counts as better
+            best_score, best_state, checks_without_gain = score, copy.deepcopy(model.state_dict()), 0
             report.best_step = step
         else:
             checks_without_gain += 1
