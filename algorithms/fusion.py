@@ -52,7 +52,10 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
         **INPUT_HELP,
         "MODEL": "0 auto: a bundled model that matches the inputs' bands and ratio, else train on the inputs; "
                  "1 weights file: use WEIGHTS; 2 train on the inputs (Wald protocol: both inputs are degraded by "
-                 "r and the network learns to restore the LR-HSI, then fuses the full-resolution pair).",
+                 "r and the network learns to restore the LR-HSI, then fuses the full-resolution pair; needs an "
+                 "LR-HSI of at least 4r × 4r pixels). With a bundled model or a weights file, inputs whose values "
+                 "are a power of ten away from the training data's (reflectance × 10⁴ against reflectance) are "
+                 "converted for the network and back.",
         "WEIGHTS": "A HyperFuse weights file (.pt) for this method, these band counts and this ratio (MODEL 1).",
         "TRAIN_STEPS": "Optimiser steps when training on the inputs. More steps take longer and usually fuse "
                        "better; the default 300 take one to a few minutes on two CPU cores for a scene a few "

@@ -35,6 +35,10 @@ from .upsample import bicubic
 MIN_VALID_FRACTION = 0.5      # patches with fewer valid target pixels are drawn again
 VALIDATION_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM")
 MIN_TRAIN_LR_PIXELS = 2       # along the split axis, after the validation part is taken
+# Self-supervised training needs the inputs degraded once more to keep at least this many LR
+# pixels a side. With fewer, a network has nearly nothing to learn from: on the MUUFL scene
+# at ratio 5 (2 × 3 such pixels) every network trained on its inputs fell below bicubic.
+MIN_WALD_LR_PIXELS = 4
 # Weights that already fit are disturbed by the full rate: on EnMAP, fine-tuning at the
 # paper's rate never beat its starting point (docs/benchmark_training.md).
 FINE_TUNING_RATE_FACTOR = 0.1
@@ -108,11 +112,12 @@ def wald_pair(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_
               name: str = "inputs") -> TrainingPair:
     """Degrade both inputs by ``ratio``; the LR-HSI (cropped to a multiple of r) is the target."""
     h, w = lr.shape[1] // ratio, lr.shape[2] // ratio
-    if h < 2 or w < 2:
+    if h < MIN_WALD_LR_PIXELS or w < MIN_WALD_LR_PIXELS:
+        side = MIN_WALD_LR_PIXELS * ratio
         raise UserInputError(
             f"The LR-HSI ({lr.shape[2]} × {lr.shape[1]} pixels) is too small to train on at ratio {ratio}: "
-            f"training degrades it once more by {ratio}, which needs at least {2 * ratio} × {2 * ratio} LR pixels. "
-            "Use larger inputs or a weights file.")
+            f"training degrades it once more by {ratio}, which needs at least {side} × {side} LR pixels. "
+            "Use a bundled model or a weights file trained on other data, or a classical method.")
     psf = PointSpread.gaussian(ratio, mtf_gain)
     lr2, lr2_valid = spatial_degrade(lr[:, :h * ratio, :w * ratio], lr_valid[:h * ratio, :w * ratio], ratio, psf)
     hr2, hr2_valid = spatial_degrade(hr, hr_valid, ratio, psf)

@@ -198,3 +198,45 @@ def test_ungeoreferenced_scene_simulates_and_fuses(tmp_path):
                                       hyperparameters=TINY, training_overrides={"batch_size": 2})
     assert result.ratio == 3
     assert open_raster(out).width == 36 and np.isfinite(read_raster(open_raster(out))[0]).all()
+
+
+def test_unit_factor_converts_units_and_leaves_brightness_alone():
+    from hyperfuse.core.input_units import unit_factor
+
+    assert unit_factor(1212.0, 0.12) == pytest.approx(1e-4)      # reflectance × 10⁴ against reflectance
+    assert unit_factor(25.0, 0.2) == pytest.approx(1e-2)         # percent
+    assert unit_factor(0.003, 0.2) == pytest.approx(1e2)
+    for level in (0.02, 0.05, 0.2, 1.5, None, 0.0):              # dark or bright scenes in the same unit
+        assert unit_factor(level, 0.2) == 1.0
+
+
+def _scaled_copy(path, out, factor):
+    with rasterio.open(path) as src:
+        profile = src.profile
+        values = src.read().astype(np.float32)
+        tags = [src.tags(b + 1) for b in range(src.count)]
+    profile.update(dtype="float32")
+    with rasterio.open(out, "w", **profile) as dst:
+        dst.write(values * np.float32(factor))
+        for b, band_tags in enumerate(tags):
+            dst.update_tags(b + 1, **band_tags)
+    return out
+
+
+def test_inputs_in_another_unit_are_converted_for_the_model_and_back(small_pair, tmp_path):
+    lr_info, ms_info = open_raster(small_pair["lr"]), open_raster(small_pair["ms"])
+    save_random_weights(str(tmp_path / "w.pt"), lr_info.count, ms_info.count, 3)
+    reflectance = fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], str(tmp_path / "a.tif"),
+                                           MODEL_WEIGHTS, str(tmp_path / "w.pt"))
+    lr_counts = _scaled_copy(small_pair["lr"], str(tmp_path / "lr_counts.tif"), 1e4)
+    ms_counts = _scaled_copy(small_pair["ms"], str(tmp_path / "ms_counts.tif"), 1e4)
+    counts = fusion.fuse_with_network(DEEPSEN3, lr_counts, ms_counts, str(tmp_path / "b.tif"), MODEL_WEIGHTS,
+                                      str(tmp_path / "w.pt"))
+    a, valid_a = read_raster(open_raster(reflectance.output))
+    b, valid_b = read_raster(open_raster(counts.output))
+    assert np.array_equal(valid_a, valid_b)
+    np.testing.assert_allclose(b / 1e4, a, rtol=1e-4, atol=1e-6)
+    with rasterio.open(counts.output) as src:
+        assert src.tags()["hyperfuse_input_unit_factors"] == "LR-HSI 0.0001, HR-MSI 0.0001"
+    with rasterio.open(reflectance.output) as src:
+        assert "hyperfuse_input_unit_factors" not in src.tags()

@@ -125,3 +125,18 @@ def test_self_supervised_data_come_from_the_inputs_degraded_once_more(small_pair
     pair = data.pairs[0]
     assert data.ratio == 3 and pair.lr.shape == (40, 8, 8) and pair.hr.shape == (4, 24, 24)
     assert pair.target.shape == (40, 24, 24) and data.mode.startswith("self-supervised")
+
+
+@pytest.mark.parametrize("ratio", [3, 5])
+def test_self_supervised_training_needs_four_lr_pixels_a_side_after_degrading_again(ratio):
+    from hyperfuse.core.training import MIN_WALD_LR_PIXELS, wald_pair
+
+    def pair(lr_side):
+        lr = np.ones((6, lr_side, lr_side + 3), np.float32)
+        hr = np.ones((3, lr_side * ratio, (lr_side + 3) * ratio), np.float32)
+        return wald_pair(lr, np.ones(lr.shape[1:], bool), hr, np.ones(hr.shape[1:], bool), ratio)
+
+    side = MIN_WALD_LR_PIXELS * ratio
+    assert pair(side).lr.shape[1:] == (MIN_WALD_LR_PIXELS, MIN_WALD_LR_PIXELS + 3 // ratio)
+    with pytest.raises(UserInputError, match=f"too small to train on at ratio {ratio}.*at least {side} × {side}"):
+        pair(side - 1)

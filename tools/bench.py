@@ -5,10 +5,14 @@ in ../shared/data by the protocol (PROTOCOL.md: Gaussian PSF with MTF gain 0.25,
 seed 0), as for the bundled models (core/bundled.py), and every row is run through the
 same code as the Processing algorithms:
 
-- the five networks with MODEL = auto (the bundled model the card matches);
+- the five networks with MODEL = auto (the bundled model the card matches), in the tables of a
+  bundled preset;
 - the five networks trained on the inputs (MODEL = train on the inputs, the default
   budget of 300 steps, seed 0);
 - the classical baselines and bicubic, with their default settings.
+
+Scenes stored as reflectance × 10⁴ without a GDAL scale (AVIRIS) are read as reflectance,
+as for the bundled models.
 
 Metrics come from the quality-assessment core on the part of the scene held out from the
 bundled models' training (the last fifth of the longer side, core/training.py), so every
@@ -44,7 +48,7 @@ def tables():
 
 
 def simulate(scene_path: str, preset, work: str):
-    from hyperfuse.core import simulation, srf
+    from hyperfuse.core import bundled, simulation, srf
 
     lr, ms, ref = (os.path.join(work, f"{n}.tif") for n in ("lr", "ms", "ref"))
     if preset is None:
@@ -52,7 +56,9 @@ def simulate(scene_path: str, preset, work: str):
     else:
         ratio, ms_response = preset.ratio, preset.ms_response()
         hs_response = None if preset.hs_sensor is None else srf.preset(preset.hs_sensor).load()
-    simulation.simulate(scene_path, ratio, ms_response, lr, ms, ref, seed=SEED, hs_response=hs_response)
+    # Read in reflectance, as the bundled models were trained (core/bundled.py REFLECTANCE_SCALE).
+    scene = bundled.reflectance_scene(scene_path, work)
+    simulation.simulate(scene, ratio, ms_response, lr, ms, ref, seed=SEED, hs_response=hs_response)
     return lr, ms, ref, ratio
 
 
@@ -66,17 +72,24 @@ def held_out_window(lr_path: str, ratio: int):
     return row0 * ratio, col0 * ratio, rows * ratio, cols * ratio
 
 
-def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str) -> list:
+def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str, with_bundled: bool) -> list:
     from hyperfuse.core import fusion, registry
     from hyperfuse.core.assessment import assess_files
     from hyperfuse.core.classical.run import fuse_classical
+    from hyperfuse.core.errors import UserInputError
 
     rows = []
 
     def measure(group: str, label: str, run) -> None:
         output = os.path.join(work, f"{group}_{label}.tif".replace(" ", "_"))
         started = time.perf_counter()
-        note = run(output) or ""
+        try:
+            note = run(output) or ""
+        except UserInputError as error:
+            # A method that cannot run on these inputs is a result too: the row says why.
+            rows.append({"group": group, "method": label, "note": f"not run: {error}", "seconds": None})
+            print(f"  {group:<22} {label:<11} not run: {error}", flush=True)
+            return
         seconds = time.perf_counter() - started
         scores = assess_files(ref, output, ratio, window=window)
         rows.append({"group": group, "method": label, "note": note, "seconds": seconds,
@@ -84,7 +97,7 @@ def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str) -> list:
         print(f"  {group:<22} {label:<11} PSNR {scores['PSNR']:6.2f}  SAM {scores['SAM']:6.3f}  {seconds:6.1f} s "
               f"{note}", flush=True)
 
-    for method in registry.METHODS.values():
+    for method in registry.METHODS.values() if with_bundled else ():
         def bundled_run(output, method=method):
             result = fusion.fuse_with_network(method, lr, ms, output, fusion.MODEL_AUTO, seed=SEED,
                                               device_name="cpu")
@@ -103,6 +116,17 @@ def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str) -> list:
     return rows
 
 
+NETWORK_GROUPS = ("bundled model", "trained on the inputs")
+
+
+def scored(rows: list, groups) -> list:
+    return [r for r in rows if r["group"] in groups and r["seconds"] is not None]
+
+
+def best_row(rows: list) -> dict:
+    return max(rows, key=lambda r: r["PSNR"])
+
+
 def render(title: str, rows: list, window, bundled_expected: bool) -> str:
     bicubic = next(r for r in rows if r["method"] == "bicubic")
     lines = [f"## {title}", "",
@@ -110,24 +134,44 @@ def render(title: str, rows: list, window, bundled_expected: bool) -> str:
              f"{window[1]}–{window[1] + window[3] - 1}.", "",
              "| rows | method | PSNR dB ↑ | SAM ° ↓ | ERGAS ↓ | SSIM ↑ | wall s | model / note |",
              "|---|---|---|---|---|---|---|---|"]
-    best = {}
     for row in rows:
+        if row["seconds"] is None:
+            lines.append(f"| {row['group']} | {row['method']} | – | – | – | – | – | {row['note']} |")
+            continue
         lines.append(f"| {row['group']} | {row['method']} | {row['PSNR']:.2f} | {row['SAM']:.3f} | {row['ERGAS']:.3f} "
                      f"| {row['SSIM']:.4f} | {row['seconds']:.1f} | {row['note']} |")
-        kind = "network" if row["group"] in ("bundled model", "trained on the inputs") else row["group"]
-        if kind not in best or row["PSNR"] > best[kind]["PSNR"]:
-            best[kind] = row
     lines.append("")
     if bundled_expected:
         bundled_rows = [r for r in rows if r["group"] == "bundled model"]
         losers = [r["method"] for r in bundled_rows
-                  if not (r["PSNR"] > bicubic["PSNR"] and r["SAM"] < bicubic["SAM"]) or not r["note"].endswith(".pt")]
+                  if r["seconds"] is None or not r["note"].endswith(".pt")
+                  or not (r["PSNR"] > bicubic["PSNR"] and r["SAM"] < bicubic["SAM"])]
         lines.append(f"- Every bundled network beats bicubic on PSNR and SAM: "
                      f"{'**yes**' if not losers else '**no** (' + ', '.join(losers) + ')'}.")
-    net, classic = best["network"], best["classical"]
+    net, classic = best_row(scored(rows, NETWORK_GROUPS)), best_row(scored(rows, ("classical",)))
     verdict = "beats" if net["PSNR"] > classic["PSNR"] else "does **not** beat"
     lines.append(f"- The best network ({net['method']}, {net['group']}, {net['PSNR']:.2f} dB) {verdict} the best "
-                 f"classical baseline ({classic['method']}, {classic['PSNR']:.2f} dB) on PSNR.")
+                 f"classical baseline ({classic['method']}, {classic['PSNR']:.2f} dB) on PSNR in this scene.")
+    return "\n".join(lines) + "\n"
+
+
+def render_preset_summary(preset, scene_rows: list) -> str:
+    """Each method's PSNR averaged over the held-out parts of every scene of a preset."""
+    means = {}
+    for rows in scene_rows:
+        for row in rows:
+            if row["seconds"] is not None:
+                means.setdefault((row["group"], row["method"]), []).append(row["PSNR"])
+    means = {key: sum(v) / len(v) for key, v in means.items() if len(v) == len(scene_rows)}
+    lines = [f"### {preset.label}: mean over its {len(scene_rows)} held-out parts", "",
+             "| rows | method | mean PSNR dB ↑ |", "|---|---|---|"]
+    lines += [f"| {group} | {method} | {value:.2f} |" for (group, method), value in means.items()]
+    networks = {k: v for k, v in means.items() if k[0] in NETWORK_GROUPS}
+    classical = {k: v for k, v in means.items() if k[0] == "classical"}
+    net, classic = max(networks, key=networks.get), max(classical, key=classical.get)
+    verdict = "beats" if networks[net] > classical[classic] else "does **not** beat"
+    lines += ["", f"- Over the preset, the best network ({net[1]}, {net[0]}, {networks[net]:.2f} dB) {verdict} the "
+              f"best classical baseline ({classic[1]}, {classical[classic]:.2f} dB) on PSNR."]
     return "\n".join(lines) + "\n"
 
 
@@ -140,7 +184,7 @@ def main() -> None:
     from bench_common import hardware
     from hyperfuse.core import bundled
 
-    sections = []
+    sections, by_preset = [], {}
     for scene, preset, title in tables():
         path = os.path.join(bundled.SHARED_DATA, scene)
         if not os.path.exists(path):
@@ -149,7 +193,12 @@ def main() -> None:
         work = tempfile.mkdtemp(prefix="hyperfuse-bench-")
         lr, ms, ref, ratio = simulate(path, preset, work)
         window = held_out_window(lr, ratio)
-        sections.append(render(title, run_rows(lr, ms, ref, ratio, window, work), window, preset is not None))
+        rows = run_rows(lr, ms, ref, ratio, window, work, with_bundled=preset is not None)
+        sections.append(render(title, rows, window, preset is not None))
+        if preset is not None:
+            by_preset.setdefault(preset.id, (preset, []))[1].append(rows)
+    sections.append("## Per preset\n")
+    sections += [render_preset_summary(preset, scene_rows) for preset, scene_rows in by_preset.values()]
     header = ["# Benchmark of every method", "",
               f"Generated by `make bench` (tools/bench.py) on {datetime.date.today().isoformat()}: "
               f"{hardware(torch.get_num_threads())}. Do not edit by hand.", "",
