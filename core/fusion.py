@@ -1,7 +1,7 @@
 """One fusion run, from two raster paths to a fused GeoTIFF (DESIGN.md "Data flow").
 
 open both rasters → grid check → model (bundled, weights file, or trained on the inputs)
-→ inputs brought to the model's units where they differ by a power of ten (input_units.py)
+→ model converted to the inputs' units where they differ by a power of ten (input_units.py)
 → tiled inference → output GeoTIFF written to a temporary file and renamed on success.
 The algorithms call :func:`fuse_with_network` and :func:`fuse_with_function`; nothing else
 decides how a fusion is run.
@@ -138,29 +138,23 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
         feedback.info(f"Weights written to {output_weights}.")
 
     model.to(device).eval()
+    # A model trained on these inputs has their units already.
+    unit_factors = input_units.match_model_to_inputs(model, lr, hr, feedback) if from_weights else (1.0, 1.0)
     hs_fill, ms_fill = model.hs_mean.cpu().numpy(), model.ms_mean.cpu().numpy()
-    hs_factor = ms_factor = 1.0
-    if from_weights:  # a model trained on these inputs has their units already
-        hs_factor = input_units.unit_factor(input_units.mean_level(lr), input_units.trained_level(hs_fill))
-        ms_factor = input_units.unit_factor(input_units.mean_level(hr), input_units.trained_level(ms_fill))
-        for factor, what in ((hs_factor, "LR-HSI"), (ms_factor, "HR-MSI")):
-            if factor != 1.0:
-                feedback.info(input_units.describe(factor, what))
 
     def predict(lr_block, lr_valid, hr_block, hr_valid):
-        lr_t = torch.from_numpy(fill_invalid(lr_block * np.float32(hs_factor), lr_valid, hs_fill))[None].to(device)
-        hr_t = torch.from_numpy(fill_invalid(hr_block * np.float32(ms_factor), hr_valid, ms_fill))[None].to(device)
+        lr_t = torch.from_numpy(fill_invalid(lr_block, lr_valid, hs_fill))[None].to(device)
+        hr_t = torch.from_numpy(fill_invalid(hr_block, hr_valid, ms_fill))[None].to(device)
         with torch.inference_mode():
-            fused = model(lr_t, hr_t)[0].float().cpu().numpy()
-        return fused if hs_factor == 1.0 else fused / np.float32(hs_factor)
+            return model(lr_t, hr_t)[0].float().cpu().numpy()
 
     started = time.perf_counter()
     training = card.get("training", {})
     tags = {"hyperfuse_method": method.name, "hyperfuse_model": source, "hyperfuse_ratio": pair.ratio,
             "hyperfuse_model_training": f"{training.get('mode', 'unknown')}; data: "
                                         f"{', '.join(training.get('data', [])) or 'unknown'}"}
-    if (hs_factor, ms_factor) != (1.0, 1.0):
-        tags["hyperfuse_input_unit_factors"] = f"LR-HSI {hs_factor:g}, HR-MSI {ms_factor:g}"
+    if unit_factors != (1.0, 1.0):
+        tags["hyperfuse_input_unit_factors"] = f"LR-HSI {unit_factors[0]:g}, HR-MSI {unit_factors[1]:g}"
     with output_writer(output, lr, pair, tags) as writer:
         blocks = run_tiled(PairReader(lr, hr, pair), predict, block_sink(writer, lr),
                            model.receptive_field(pair.ratio), block_size, inference_span,

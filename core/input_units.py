@@ -6,18 +6,17 @@ reflectance (0–1). Files often hold reflectance × 10⁴ (AVIRIS, Sentinel-2 L
 GDAL scale) or percent. Fed such values, a network's output is meaningless (on AVIRIS in
 counts the bundled OLCI models fell below bicubic).
 
-Fusion is linear in the unit, so when an input's mean level is more than UNIT_GAP (a factor
-of about 30) away from the training data's, the input is multiplied by the nearest power of
-ten for the network and the HS result divided by it again. Scenes differ in brightness by
-up to about ten times (water against desert) within one unit, and those are left as they
-are; only whole powers of ten are applied, so the change is a unit conversion, not a
-brightness correction.
+Fusion is linear in the unit. When an input's mean level is more than UNIT_GAP (a factor of
+about 30) away from the training data's, the nearest power of ten is folded into the
+model's normalisation (FusionModel.convert_units): the network sees values in its training
+unit and the fused values come out in the LR-HSI's unit. Scenes differ in brightness by up
+to about ten times (water against desert) within one unit, and those are left as they are;
+only whole powers of ten are applied, so the change is a unit conversion, not a brightness
+correction.
 """
 from __future__ import annotations
 
 import math
-
-import numpy as np
 
 from .raster_io import RasterInfo, read_block
 
@@ -42,11 +41,15 @@ def unit_factor(input_level: float | None, trained_level: float) -> float:
     return 10.0 ** round(gap) if abs(gap) >= UNIT_GAP else 1.0
 
 
-def describe(factor: float, what: str) -> str:
-    return (f"The {what} values are about {1 / factor:g} times those the model was trained on (another unit, "
-            f"for example reflectance × 10⁴ against reflectance); they are multiplied by {factor:g} for the network"
-            + (" and the result is divided by it." if what == "LR-HSI" else "."))
-
-
-def trained_level(band_means) -> float:
-    return float(np.mean(np.asarray(band_means, dtype=np.float64)))
+def match_model_to_inputs(model, lr: RasterInfo, hr: RasterInfo, feedback) -> tuple[float, float]:
+    """Convert ``model`` to the inputs' units where they differ; returns the (HS, MS) factors."""
+    factors = []
+    for info, mean, what in ((lr, model.hs_mean, "LR-HSI"), (hr, model.ms_mean, "HR-MSI")):
+        factor = unit_factor(mean_level(info), float(mean.mean()))
+        if factor != 1.0:
+            feedback.info(f"The {what} values are about {1 / factor:g} times those the model was trained on "
+                          "(another unit, for example reflectance × 10⁴ against reflectance); the model takes "
+                          "them in that unit and the fused values come out in the LR-HSI's unit.")
+        factors.append(factor)
+    model.convert_units(*factors)
+    return factors[0], factors[1]

@@ -72,6 +72,18 @@ class FusionModel(nn.Module):
         for name, value in (("hs_mean", hs_mean), ("hs_std", hs_std), ("ms_mean", ms_mean), ("ms_std", ms_std)):
             getattr(self, name).copy_(torch.as_tensor(value, dtype=torch.float32))
 
+    def convert_units(self, hs_factor: float, ms_factor: float) -> None:
+        """Take and return values in a unit ``factor`` times smaller than the training unit.
+
+        An input x in that unit is x · factor in the training unit; folding the factor into
+        the statistics gives the same result as scaling every input and the output.
+        """
+        with torch.no_grad():
+            self.hs_mean /= hs_factor
+            self.hs_std /= hs_factor
+            self.ms_mean /= ms_factor
+            self.ms_std /= ms_factor
+
     @staticmethod
     def _norm(x, mean, std):
         return (x - mean[None, :, None, None]) / std[None, :, None, None]
