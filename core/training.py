@@ -61,6 +61,7 @@ class TrainingConfig:
     validate_every: int = 0           # steps; 0 = about twenty checks per run
     patience: int = 5                 # checks without improvement before stopping (after WARM_UP); 0 never
     time_budget_minutes: float = 0.0  # 0 = no limit
+    pairs_equally: bool = False       # draw patches from every pair equally often, not by their size
 
     @classmethod
     def for_method(cls, method: Method, fine_tuning: bool = False, **overrides) -> "TrainingConfig":
@@ -147,6 +148,19 @@ def pooled_statistics(parts) -> tuple[np.ndarray, np.ndarray]:
     return pixels.mean(axis=1), np.where(std > 0, std, 1.0)
 
 
+def pooled_pixels(pairs: list) -> tuple:
+    """The valid pixels of every pair as one pair a row of pixels high: (lr, hr, target, valid).
+
+    The networks' data-dependent initialisation (MHF-net's A and B, MLPLN's SVD basis) works
+    pixel by pixel, so it sees the spectra of every training scene, not of the largest alone.
+    For a single pair it gets the same pixels in the same order as from the pair itself.
+    """
+    lr = np.concatenate([p.lr[:, p.lr_valid] for p in pairs], axis=1)[:, None]
+    hr = np.concatenate([p.hr[:, p.target_valid] for p in pairs], axis=1)[:, None]
+    target = np.concatenate([p.target[:, p.target_valid] for p in pairs], axis=1)[:, None]
+    return lr, hr, target, np.ones(target.shape[1:], dtype=bool)
+
+
 def fill_invalid(values: np.ndarray, valid: np.ndarray, fill: np.ndarray) -> np.ndarray:
     """Invalid pixels take the band mean so they look like neutral data to a network."""
     out = values.copy()
@@ -200,11 +214,11 @@ class TrainingReport:
 class _PatchSampler:
     """Random aligned patches (LR, HR, target, mask) from several pairs, with flips and quarter turns."""
 
-    def __init__(self, pairs: list, ratio: int, patch_size: int, rng: np.random.Generator):
+    def __init__(self, pairs: list, ratio: int, patch_size: int, rng: np.random.Generator, equally: bool = False):
         self.pairs, self.ratio, self.rng = pairs, ratio, rng
         smallest = min(min(p.lr.shape[1:]) for p in pairs)
         self.patch_lr = min(max(1, math.ceil(patch_size / ratio)), smallest)
-        weights = np.array([p.target_valid.sum() for p in pairs], dtype=np.float64)
+        weights = np.array([1.0 if equally else p.target_valid.sum() for p in pairs], dtype=np.float64)
         self.weights = weights / weights.sum()
 
     def sample(self, batch: int):
@@ -306,13 +320,12 @@ def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, devic
         model = _build_model(method, hs_bands, ms_bands, ratio, hyperparameters)
         model.set_statistics(hs_mean, hs_std, ms_mean, ms_std)
         model.to(device)
-        largest = max(train_parts, key=lambda p: p.target_valid.sum())
-        model.initialise_from_data(largest.lr, largest.hr, largest.target, largest.target_valid)
+        model.initialise_from_data(*pooled_pixels(train_parts))
     else:
         model = initial_model.to(device)
 
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=tuple(config.betas))
-    sampler = _PatchSampler(train_parts, ratio, config.patch_size, rng)
+    sampler = _PatchSampler(train_parts, ratio, config.patch_size, rng, config.pairs_equally)
     report = TrainingReport(steps=0, seconds=0.0, validated_on=validated_on)
     budget = config.time_budget_minutes * 60.0
     interval = config.check_interval

@@ -98,9 +98,11 @@ class FusionModel(nn.Module):
     def initialise_from_data(self, lr_hsi, hr_msi, target, valid) -> None:
         """Let the network set data-dependent parts (MHF-net's A, MLPLN's SVD basis) from training data.
 
-        Arguments are physical-unit numpy arrays (bands, rows, cols) of one training pair and
-        the (rows, cols) validity of ``target``; the network sees them standardised, as in
-        training, and ``valid`` as a bool tensor.
+        Arguments are physical-unit numpy arrays (bands, rows, cols) and the (rows, cols)
+        validity of ``target``: one training pair, or the pixels of several pooled in one row
+        (core/training.py ``pooled_pixels``), so an implementation must use them pixel by
+        pixel. The network sees them standardised, as in training, and ``valid`` as a bool
+        tensor.
         """
         if not hasattr(self.net, "initialise_from_data"):
             return

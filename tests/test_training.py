@@ -140,3 +140,38 @@ def test_self_supervised_training_needs_four_lr_pixels_a_side_after_degrading_ag
     assert pair(side).lr.shape[1:] == (MIN_WALD_LR_PIXELS, MIN_WALD_LR_PIXELS + 3 // ratio)
     with pytest.raises(UserInputError, match=f"too small to train on at ratio {ratio}.*at least {side} × {side}"):
         pair(side - 1)
+
+
+def _random_pair(rng, rows, cols, ratio=3, hs=12, ms=3, name="pair"):
+    target = rng.random((hs, rows * ratio, cols * ratio), dtype=np.float32)
+    valid = rng.random(target.shape[1:]) > 0.1
+    return TrainingPair(rng.random((hs, rows, cols), dtype=np.float32), np.ones((rows, cols), bool),
+                        rng.random((ms,) + target.shape[1:], dtype=np.float32), np.ones(target.shape[1:], bool),
+                        target, valid, name)
+
+
+@pytest.mark.parametrize("method_id", ["mhfnet", "mlpln"])
+def test_data_dependent_initialisation_sees_every_pair(method_id):
+    from hyperfuse.core.training import _build_model, pooled_pixels
+
+    rng = np.random.default_rng(0)
+    first, second = _random_pair(rng, 6, 8), _random_pair(rng, 4, 5)
+    method = registry.method(method_id)
+
+    def initialised(*arrays):
+        torch.manual_seed(0)
+        model = _build_model(method, 12, 3, 3, None)
+        model.set_statistics(np.zeros(12), np.ones(12), np.zeros(3), np.ones(3))
+        model.initialise_from_data(*arrays)
+        return model.state_dict()
+
+    # One pair: exactly what the pair itself gives, so single-scene training is unchanged.
+    own = initialised(first.lr, first.hr, first.target, first.target_valid)
+    pooled = initialised(*pooled_pixels([first]))
+    assert all(torch.equal(own[k], pooled[k]) for k in own)
+    # Two pairs: the second scene's spectra change the data-dependent weights.
+    both = initialised(*pooled_pixels([first, second]))
+    assert not all(torch.equal(own[k], both[k]) for k in own)
+    lr, hr, target, valid = pooled_pixels([first, second])
+    assert target.shape == (12, 1, first.target_valid.sum() + second.target_valid.sum()) and valid.all()
+    assert np.array_equal(target[:, 0, -second.target_valid.sum():], second.target[:, second.target_valid])
