@@ -127,10 +127,10 @@ def training_data(preset: BundledPreset, data_dir: str = SHARED_DATA) -> Trainin
 def train_preset(method: Method, preset: BundledPreset, output: str | None, data_dir: str = SHARED_DATA,
                  data: TrainingData | None = None, feedback=None, steps: int | None = None):
     """Train ``method`` for ``preset`` by the bundled recipe (``steps`` shortens it); returns (model, card, report)."""
+    steps = steps or preset.method_steps.get(method.id, preset.steps)
     # Every scene is drawn from equally often, as the benchmark weighs every held-out part the
     # same: drawn by size, the MUUFL scene (a third of the OLCI pixels) got MS-SSFNet's SAM there
     # no better than bicubic's.
-    steps = steps or preset.method_steps.get(method.id, preset.steps)
     config = TrainingConfig.for_method(method, steps=steps, seed=SEED, pairs_equally=True)
     data = data or training_data(preset, data_dir)
     return run_training(method, data, config, output, device_name="cpu", feedback=feedback)
