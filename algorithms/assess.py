@@ -104,6 +104,8 @@ class QualityAssessmentAlgorithm(HyperFuseAlgorithm):
         for layer in result["layers"]:
             feedback.info(layer["name"] + ": " + ", ".join(
                 f"{k} {layer[k]:.4f}" for k in METRIC_HELP if k in layer and math.isfinite(layer[k])))
+            if layer.get("QNR_reason"):
+                feedback.info("  " + layer["QNR_reason"])
             if layer.get("bands_excluded"):
                 feedback.info(f"  bands excluded (nodata everywhere): {layer['bands_excluded']}")
         first = result["layers"][0]

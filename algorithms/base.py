@@ -1,11 +1,20 @@
 """The base class every HyperFuse algorithm shares, and the feedback bridge into the core."""
 from __future__ import annotations
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+import os
+import re
+
+from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingException,
+                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer, QgsProperty,
+                       QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..core.errors import Cancelled, UserInputError
 from ..core.feedback import Feedback
+from ..core.files import RASTER_EXTENSIONS, check_destinations
+from ..core.raster_io import open_raster
 
 
 class QgisFeedback(Feedback):
@@ -25,6 +34,13 @@ class QgisFeedback(Feedback):
 
     def is_cancelled(self) -> bool:
         return self.qgs_feedback is not None and self.qgs_feedback.isCanceled()
+
+
+def _is_temporary(value) -> bool:
+    """A destination left empty or set to QGIS's temporary output (which makes a new name on every read)."""
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink.staticValue() if value.sink.propertyType() == QgsProperty.StaticProperty else "expr"
+    return value in (None, "", QgsProcessing.TEMPORARY_OUTPUT)
 
 
 def tr(text: str) -> str:
@@ -90,9 +106,25 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
                 "Export it to GeoTIFF first."))
         return layer.source().split("|")[0]
 
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """Say why a raster file that exists cannot be read, where QGIS would report it as 'not found'."""
+        for definition in self.parameterDefinitions():
+            if not isinstance(definition, (QgsProcessingParameterRasterLayer, QgsProcessingParameterMultipleLayers)):
+                continue
+            value = parameters.get(definition.name())
+            for path in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(path, str) and os.path.isfile(path) and \
+                        QgsRasterLayer(path, "", "gdal").isValid() is False:
+                    try:
+                        open_raster(path, scan_bad_bands=False)
+                    except UserInputError as exc:
+                        return False, f"{definition.name()}: {exc}"
+        return super().checkParameterValues(parameters, context)
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         core_feedback = QgisFeedback(feedback)
         try:
+            check_destinations(self.input_files(parameters, context), self.output_files(parameters, context))
             return self.process(parameters, context, core_feedback)
         except UserInputError as exc:
             raise QgsProcessingException(str(exc)) from exc
@@ -101,3 +133,34 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
 
     def process(self, parameters, context, feedback: Feedback) -> dict:
         raise NotImplementedError
+
+    def input_files(self, parameters, context) -> dict:
+        """Every file the run reads, by parameter name: raster layers, layer lists and plain files."""
+        files = {}
+        for definition in self.parameterDefinitions():
+            name = definition.name()
+            if parameters.get(name) in (None, ""):
+                continue
+            if isinstance(definition, QgsProcessingParameterRasterLayer):
+                layer = self.parameterAsRasterLayer(parameters, name, context)
+                files[name] = layer.source().split("|")[0] if layer is not None else None
+            elif isinstance(definition, QgsProcessingParameterMultipleLayers):
+                files[name] = [layer.source().split("|")[0]
+                               for layer in self.parameterAsLayerList(parameters, name, context)]
+            elif isinstance(definition, QgsProcessingParameterFile):
+                files[name] = self.parameterAsFile(parameters, name, context)
+        return files
+
+    def output_files(self, parameters, context) -> dict:
+        """Every file the run writes, by parameter name, with the extensions its writer produces."""
+        files = {}
+        for definition in self.destinationParameterDefinitions():
+            name = definition.name()
+            if _is_temporary(parameters.get(name, definition.defaultValue())):
+                continue  # a fresh name in QGIS's temporary folder: nothing to collide with
+            if isinstance(definition, QgsProcessingParameterRasterDestination):
+                files[name] = (self.parameterAsOutputLayer(parameters, name, context), RASTER_EXTENSIONS)
+            elif isinstance(definition, QgsProcessingParameterFileDestination):
+                extensions = tuple("." + e for e in re.findall(r"\*\.(\w+)", definition.fileFilter()))
+                files[name] = (self.parameterAsFileOutput(parameters, name, context), extensions)
+        return files

@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile, Q
 
 from ..core import classical
 from ..core.classical.run import fuse_classical
-from ..core.tiling import DEFAULT_BLOCK_SIZE
+from ..core.tiling import DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE
 from .base import HyperFuseAlgorithm
 from .fusion import INPUT_HELP, OUTPUT_HELP
 
@@ -69,7 +69,8 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
             self.add(QgsProcessingParameterFile("SRF_FILE", "MS spectral responses (CSV; empty = estimate)",
                                                 extension="csv", optional=True), advanced=True)
         self.add(QgsProcessingParameterNumber("BLOCK_SIZE", "Block size (HR pixels)",
-                                              QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE, minValue=16),
+                                              QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE,
+                                              minValue=MIN_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
                  advanced=True)
         self.add(QgsProcessingParameterRasterDestination("OUTPUT", "Fused HR-HSI"))
 

@@ -7,7 +7,7 @@ from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterEnum, Qg
 
 from ..core import fusion
 from ..core.registry import METHODS, Method
-from ..core.tiling import DEFAULT_BLOCK_SIZE
+from ..core.tiling import DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE
 from ..core.torch_support import DEVICES
 from .base import HyperFuseAlgorithm
 
@@ -96,7 +96,8 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
                                               minValue=1))
         self.add(QgsProcessingParameterEnum("DEVICE", "Device", options=DEVICES, defaultValue=0))
         self.add(QgsProcessingParameterNumber("BLOCK_SIZE", "Block size (HR pixels)",
-                                              QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE, minValue=16),
+                                              QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE,
+                                              minValue=MIN_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
                  advanced=True)
         self.add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
                                               minValue=0), advanced=True)

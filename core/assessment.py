@@ -86,6 +86,39 @@ def infer_ratio(lr_path: str, hr_path: str) -> int:
     return check_grids(open_raster(lr_path), open_raster(hr_path)).ratio
 
 
+def checked_ratio(ratio: int, lr_path: str | None, hr_path: str | None, fused_paths: list) -> int:
+    """RATIO as given, or inferred when 0; one that contradicts the grids is refused.
+
+    The grids' ratio comes from core/grids.py: LR_HSI against HR_MSI when both are given,
+    otherwise LR_HSI against each fused raster (a fusion is on a grid r times finer).
+    """
+    if not lr_path:
+        if ratio == 0:
+            raise UserInputError("RATIO is 0 (infer it), which needs LR_HSI and HR_MSI; give the ratio instead.")
+        return ratio
+    lr = open_raster(lr_path, scan_bad_bands=False)
+    if hr_path:
+        grids = [("the LR_HSI and HR_MSI grids", check_grids(lr, open_raster(hr_path, scan_bad_bands=False)).ratio)]
+    else:
+        grids = [(f"the LR_HSI grid and the grid of the fused raster '{path}'", _fused_ratio(lr, path))
+                 for path in fused_paths]
+    if ratio == 0:
+        return grids[0][1]
+    for what, grid_ratio in grids:
+        if grid_ratio != ratio:
+            raise UserInputError(f"RATIO is {ratio}, but {what} give a ratio of {grid_ratio}. Set RATIO to 0 to "
+                                 f"infer it, or to {grid_ratio}.")
+    return ratio
+
+
+def _fused_ratio(lr: RasterInfo, fused_path: str) -> int:
+    try:
+        return check_grids(lr, open_raster(fused_path, scan_bad_bands=False)).ratio
+    except UserInputError as error:
+        raise UserInputError(f"The fused raster '{fused_path}' does not line up with the LR_HSI grid, so RATIO "
+                             f"cannot be checked against it: {error}") from error
+
+
 def rank(results: list, keys=SUMMARY_KEYS + NO_REFERENCE_KEYS) -> dict:
     """Rank (1 = best) of every result on every metric it has; ties share a rank."""
     ranks = {}
@@ -110,10 +143,7 @@ def assess_layers(fused_paths: list, reference_path: str | None = None, lr_path:
     if not reference_path and not has_inputs:
         raise UserInputError("Give a REFERENCE for reference-based metrics, or the LR_HSI and HR_MSI the fusion used "
                              "for the no-reference QNR (or all three).")
-    if ratio == 0:
-        if not has_inputs:
-            raise UserInputError("RATIO is 0 (infer it), which needs LR_HSI and HR_MSI; give the ratio instead.")
-        ratio = infer_ratio(lr_path, hr_path)
+    ratio = checked_ratio(ratio, lr_path, hr_path, fused_paths)
     layers = []
     for path in fused_paths:
         entry = {"fused": path, "name": os.path.splitext(os.path.basename(path))[0]}
@@ -127,6 +157,10 @@ def assess_layers(fused_paths: list, reference_path: str | None = None, lr_path:
 
 
 def write_json(path: str, content) -> None:
+    """``content`` as JSON; an index that could not be computed is null next to its ``<key>_reason``."""
+    if isinstance(content, dict) and "layers" in content:
+        content = {**content, "layers": [{k: None if f"{k}_reason" in layer else v for k, v in layer.items()}
+                                         for layer in content["layers"]]}
     write_text(path, json.dumps(content, indent=2, default=float))
 
 

@@ -143,6 +143,8 @@ def find_bundled_model(method: Method, hs_bands: int, ms_bands: int, ratio: int,
         try:
             _, card = weights_io.load_weights(path)
             weights_io.check_card(card, method.id, hs_bands, ms_bands, ratio, hs_wavelengths, ms_wavelengths)
+        except weights_io.InvalidWeightsFile:
+            raise  # a damaged bundled file is an installation problem to report, not a model that does not fit
         except UserInputError:
             continue
         return path

@@ -45,10 +45,15 @@ class FusionResult:
     training: dict = field(default_factory=dict)
 
 
-def output_writer(output: str, lr: RasterInfo, pair: GridPair, tags: dict) -> RasterWriter:
+NETWORK_NON_FINITE_HINT = ("The network's weights may be damaged, or the inputs far outside the range it was "
+                           "trained on: check the inputs' units and nodata values, or choose another model.")
+
+
+def output_writer(output: str, lr: RasterInfo, pair: GridPair, tags: dict, **writer_options) -> RasterWriter:
     rows, cols = pair.hr_shape
-    return RasterWriter(output, cols, rows, lr.count, pair.transform, pair.crs_wkt,
-                        band_names=lr.band_names, band_tags=band_metadata(lr), dataset_tags=tags)
+    return RasterWriter(output, cols, rows, lr.count, pair.transform, pair.crs_wkt, band_names=lr.band_names,
+                        band_tags=band_metadata(lr), dataset_tags=tags,
+                        producer=tags.get("hyperfuse_method", "The fusion"), **writer_options)
 
 
 def block_sink(writer: RasterWriter, lr: RasterInfo):
@@ -155,7 +160,7 @@ def fuse_with_network(method: Method, lr_path: str, hr_path: str, output: str, m
                                         f"{', '.join(training.get('data', [])) or 'unknown'}"}
     if unit_factors != (1.0, 1.0):
         tags["hyperfuse_input_unit_factors"] = f"LR-HSI {unit_factors[0]:g}, HR-MSI {unit_factors[1]:g}"
-    with output_writer(output, lr, pair, tags) as writer:
+    with output_writer(output, lr, pair, tags, non_finite_hint=NETWORK_NON_FINITE_HINT) as writer:
         blocks = run_tiled(PairReader(lr, hr, pair), predict, block_sink(writer, lr),
                            model.receptive_field(pair.ratio), block_size, inference_span,
                            alignment=model.alignment(pair.ratio))

@@ -79,10 +79,15 @@ def check_grids(lr: RasterInfo, hr: RasterInfo) -> GridPair:
             f"Reproject the HR-MSI onto the LR-HSI grid, e.g. {_warp_hint(lr, _rough_ratio(lr, hr), True)}")
     la, lb, lc, ld, le, lf = lr.transform
     ha, hb, hc, hd, he, hf = hr.transform
-    if lb or ld or hb or hd:
+    if lb or ld:
         raise UserInputError(
-            "The grids do not line up: a raster has a rotated geotransform. Warp it to a north-up grid "
-            f"first, e.g. {_warp_hint(lr, _rough_ratio(lr, hr), False)}")
+            "The grids do not line up: the LR-HSI has a rotated geotransform. Warp the LR-HSI to a north-up grid "
+            "first, keeping its pixel size, e.g. gdalwarp -r near <LR-HSI> <LR-HSI north-up>.tif, and then align "
+            "the HR-MSI with the result.")
+    if hb or hd:
+        raise UserInputError(
+            "The grids do not line up: the HR-MSI has a rotated geotransform. Warp it onto a north-up grid aligned "
+            f"with the LR-HSI, e.g. {_warp_hint(lr, _rough_ratio(lr, hr), False)}")
     ratio_x, ratio_y = la / ha, le / he
     if ratio_x <= 0 or ratio_y <= 0:
         raise UserInputError("The grids do not line up: the two rasters have opposite axis orientations. "

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import binary_erosion, gaussian_filter
 
+from . import robust
+
 SSIM_SIGMA = 1.5
 SSIM_TRUNCATE = 3.5          # gives the 11 × 11 window
 SSIM_K1, SSIM_K2 = 0.01, 0.03
@@ -198,6 +200,34 @@ def uiqi_per_band(reference, estimate, valid, block: int = UIQI_BLOCK) -> np.nda
     return np.array([uiqi_band(reference[b], estimate[b], valid, block) for b in range(reference.shape[0])])
 
 
+QNR_RIDGE = 1e-6             # ridge penalty of the R̂ fit, relative to the mean eigenvalue of ZZᵀ
+QNR_MIN_FIT_PIXELS = 25      # LR pixels needed to fit R̂ (a 5 × 5 LR window)
+
+
+def qnr_lr_block(ratio: int) -> int:
+    """UIQI block of D_λ in LR pixels: the ground area of the 32 × 32 HR blocks of D_s."""
+    return max(4, round(UIQI_BLOCK / ratio))
+
+
+def estimate_response(lr_pixels: np.ndarray, ms_pixels: np.ndarray) -> np.ndarray:
+    """R̂ (MS bands × HS bands) with Y↓ ≈ R̂ Z, from pixels as columns (bands × pixels).
+
+    Ridge regression, R̂ = Y↓Zᵀ(ZZᵀ + λI)⁻¹ with λ = QNR_RIDGE · trace(ZZᵀ) / S: HS bands of
+    a real or simulated scene are so collinear (ZZᵀ has a condition number of 1e8 and
+    beyond) that plain least squares fits the MS noise with coefficients of ±1e5, and R̂F
+    then amplifies any small error of the fused image F into garbage. λ is relative to the
+    mean eigenvalue, so it does not depend on units; directions carrying less than 1e-6 of
+    the mean energy (float32 rounding, noise) are damped, the scene's signal is not.
+    Pixels that are wild in either image (core/robust.py) are left out of the fit, so a
+    saturated or corrupted pixel cannot steer R̂.
+    """
+    keep = robust.inliers(np.concatenate([lr_pixels, ms_pixels]), np.ones(lr_pixels.shape[1], bool))
+    z, y = lr_pixels[:, keep].astype(np.float64), ms_pixels[:, keep].astype(np.float64)
+    gram = z @ z.T
+    penalty = QNR_RIDGE * np.trace(gram) / gram.shape[0]
+    return np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), z @ y.T).T
+
+
 def qnr(fused: np.ndarray, fused_valid: np.ndarray, lr_hsi: np.ndarray, lr_valid: np.ndarray,
         hr_msi: np.ndarray, ratio: int, psf) -> dict:
     """Quality with No Reference, QNR = (1 − D_λ)(1 − D_s) (Alparone et al., "Multispectral and
@@ -206,29 +236,69 @@ def qnr(fused: np.ndarray, fused_valid: np.ndarray, lr_hsi: np.ndarray, lr_valid
 
     - D_λ, spectral distortion: 1 − mean over HS bands of UIQI(F↓, Z), the fused image
       degraded by the protocol PSF against the LR-HSI (the MTF-based index of Khan et al.,
-      IEEE TGRS 47(11), 2009);
+      IEEE TGRS 47(11), 2009), on blocks of :func:`qnr_lr_block` LR pixels, the ground area
+      of D_s's 32 × 32 HR blocks (Alparone et al. compare LR images on blocks of S / r too);
     - D_s, spatial distortion: 1 − mean over MS bands of UIQI(R̂F, Y), the fused image
-      seen through a spectral response R̂ against the HR-MSI. R̂ is estimated by least
-      squares at the LR scale, where Y↓ ≈ R̂ Z holds for any consistent pair.
+      seen through a spectral response R̂ against the HR-MSI, on 32 × 32 blocks. R̂ is
+      estimated at the LR scale, where Y↓ ≈ R̂ Z holds for any consistent pair, by ridge
+      regression on the pixels that are not wild (:func:`estimate_response`).
 
     A perfect fusion of a simulated pair gives D_λ = D_s = 0 and QNR = 1; blur raises D_s
     and spectral errors raise D_λ. ``psf`` must be the one that relates the two scales.
+    Where an index cannot be computed it is NaN and ``<key>_reason`` says why in plain words.
     """
     from .degradation import spatial_degrade
 
     degraded, degraded_valid = spatial_degrade(fused, fused_valid, ratio, psf)
     h, w = min(degraded.shape[1], lr_hsi.shape[1]), min(degraded.shape[2], lr_hsi.shape[2])
     low_valid = degraded_valid[:h, :w] & lr_valid[:h, :w]
-    d_lambda = 1.0 - float(np.nanmean(uiqi_per_band(degraded[:, :h, :w], lr_hsi[:, :h, :w], low_valid)))
+    if not low_valid.any():
+        return _not_computed("the LR-HSI and HR-MSI do not overlap the fused raster's valid pixels (no LR pixel is "
+                             "valid in the LR-HSI and wholly covered by valid fused and HR-MSI pixels)")
+    block = qnr_lr_block(ratio)
+    d_lambda = 1.0 - _mean_uiqi(degraded[:, :h, :w], lr_hsi[:, :h, :w], low_valid, block)
+    lambda_reason = None if np.isfinite(d_lambda) else (
+        f"no {block} × {block} block of LR pixels ({block * ratio} × {block * ratio} fused pixels) is wholly valid in "
+        "both the LR-HSI and the fused raster")
     ms_low, ms_low_valid = spatial_degrade(hr_msi, fused_valid, ratio, psf)
     fit = low_valid & ms_low_valid[:h, :w]
-    z = lr_hsi[:, :h, :w][:, fit].T.astype(np.float64)
-    y = ms_low[:, :h, :w][:, fit].T.astype(np.float64)
-    response = np.linalg.lstsq(z, y, rcond=None)[0].T                       # s × S
-    projected = (response @ fused.reshape(fused.shape[0], -1).astype(np.float64)).reshape(
-        (response.shape[0],) + fused.shape[1:])
-    d_s = 1.0 - float(np.nanmean(uiqi_per_band(projected, hr_msi, fused_valid)))
-    return {"QNR": (1.0 - d_lambda) * (1.0 - d_s), "D_lambda": d_lambda, "D_s": d_s}
+    d_s, spatial_reason = float("nan"), None
+    if fit.sum() < QNR_MIN_FIT_PIXELS:
+        spatial_reason = (f"fewer than {QNR_MIN_FIT_PIXELS} valid LR pixels ({int(fit.sum())}) to estimate the "
+                          "spectral response that links the LR-HSI to the HR-MSI")
+    else:
+        response = estimate_response(lr_hsi[:, :h, :w][:, fit], ms_low[:, :h, :w][:, fit])
+        projected = np.einsum("kb,bij->kij", response, fused.astype(np.float64))
+        d_s = 1.0 - _mean_uiqi(projected, hr_msi, fused_valid, UIQI_BLOCK)
+        if not np.isfinite(d_s):
+            spatial_reason = (f"no {UIQI_BLOCK} × {UIQI_BLOCK} block of pixels is wholly valid in both the fused "
+                              "raster and the HR-MSI")
+    return _qnr_result(d_lambda, lambda_reason, d_s, spatial_reason)
+
+
+def _mean_uiqi(reference, estimate, valid, block: int) -> float:
+    """Mean UIQI over bands; NaN (without a warning) when no block is wholly valid."""
+    values = uiqi_per_band(reference, estimate, valid, block)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+def _not_computed(reason: str) -> dict:
+    return _qnr_result(float("nan"), reason, float("nan"), reason)
+
+
+def _qnr_result(d_lambda: float, lambda_reason, d_s: float, spatial_reason) -> dict:
+    result = {"QNR": (1.0 - d_lambda) * (1.0 - d_s), "D_lambda": d_lambda, "D_s": d_s}
+    if lambda_reason:
+        result["D_lambda_reason"] = f"D_λ not computed: {lambda_reason}."
+    if spatial_reason:
+        result["D_s_reason"] = f"D_s not computed: {spatial_reason}."
+    if lambda_reason and lambda_reason == spatial_reason:
+        result["QNR_reason"] = f"QNR not computed: {lambda_reason}."
+    elif lambda_reason or spatial_reason:
+        causes = [f"{cause}, so {name} is undefined" for name, cause in (("D_λ", lambda_reason),
+                                                                         ("D_s", spatial_reason)) if cause]
+        result["QNR_reason"] = "QNR not computed: " + "; ".join(causes) + "."
+    return result
 
 
 def sam_map(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray) -> np.ndarray:

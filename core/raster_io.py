@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import rasterio
-from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.enums import MaskFlags
+from rasterio._err import CPLE_BaseError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.windows import Window
 
 from .errors import UserInputError
-from .files import ensure_writable, temporary_path
+from .files import commit_temporary, discard_temporary, ensure_writable, temporary_path
 
 OUTPUT_NODATA = -9999.0
 _UNIT_TO_NM = {
@@ -31,6 +33,9 @@ _UNIT_TO_NM = {
 }
 # Rows read at a time when a whole raster must be scanned (bad-band detection).
 _SCAN_ROWS = 256
+# Magnitudes at or above this are fill values, not data: float32 rasters often mark nodata
+# with ±3.4e38 (FLT_MAX) without declaring it, and no physical quantity comes near 1e38.
+FILL_MAGNITUDE = 1e38
 
 
 @dataclass
@@ -53,6 +58,9 @@ class RasterInfo:
     fwhm_nm: list | None
     band_names: list
     bad_bands: list = field(default_factory=list)
+    # Bands (0-based) with a GDAL mask that is not derived from nodata: an internal or .msk
+    # mask (per dataset or per band) or an alpha band. Their masked pixels are invalid.
+    masked_bands: list = field(default_factory=list)
 
     @property
     def good_bands(self) -> list:
@@ -96,9 +104,42 @@ def _bad_bands_from_metadata(src, count: int) -> set:
 
 def _band_validity(values: np.ndarray, nodata) -> np.ndarray:
     valid = np.isfinite(values)
+    if values.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            valid &= np.abs(values) < FILL_MAGNITUDE
     if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
         valid &= values != nodata
     return valid
+
+
+def _bands_with_gdal_masks(src) -> list:
+    """Bands whose GDAL mask is a real mask (per dataset, per band or alpha), not just their nodata."""
+    masked = []
+    for band, flags in enumerate(src.mask_flag_enums):
+        if MaskFlags.all_valid in flags or MaskFlags.nodata in flags:
+            continue
+        masked.append(band)
+    return masked
+
+
+def _read_window(src, info: "RasterInfo", bands: list, window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """Raw values of ``bands`` in ``window`` and their per-band validity (nodata, NaN, Inf, fill, GDAL masks)."""
+    try:
+        raw = src.read([b + 1 for b in bands], window=window)
+        valid = np.empty(raw.shape, dtype=bool)
+        for i, band in enumerate(bands):
+            valid[i] = _band_validity(raw[i], info.nodata[band])
+        masked = [i for i, band in enumerate(bands) if band in info.masked_bands]
+        if masked:
+            masks = src.read_masks([bands[i] + 1 for i in masked], window=window)
+            for j, i in enumerate(masked):
+                valid[i] &= masks[j] > 0
+    except (RasterioError, RasterioIOError, CPLE_BaseError) as exc:
+        raise UserInputError(
+            f"GDAL failed while reading rows {window.row_off}–{window.row_off + window.height - 1} of "
+            f"'{info.path}' ({exc}). The file is probably truncated or damaged: copy or export it again "
+            "(e.g. with gdal_translate) and rerun. Nothing was written.") from exc
+    return raw, valid
 
 
 def open_raster(path: str, scan_bad_bands: bool = True) -> RasterInfo:
@@ -138,6 +179,7 @@ def open_raster(path: str, scan_bad_bands: bool = True) -> RasterInfo:
             fwhm_nm=fwhms if has_fwhm else None,
             band_names=names,
         )
+        info.masked_bands = _bands_with_gdal_masks(src)
         bad = _bad_bands_from_metadata(src, count)
         if scan_bad_bands:
             bad |= _scan_empty_bands(src, info)
@@ -152,9 +194,9 @@ def _scan_empty_bands(src, info: RasterInfo) -> set:
     has_data = np.zeros(info.count, dtype=bool)
     for row0 in range(0, info.height, _SCAN_ROWS):
         rows = min(_SCAN_ROWS, info.height - row0)
-        raw = src.read(window=Window(0, row0, info.width, rows))
-        for band in np.flatnonzero(~has_data):
-            has_data[band] = _band_validity(raw[band], info.nodata[band]).any()
+        pending = np.flatnonzero(~has_data).tolist()
+        _, valid = _read_window(src, info, pending, Window(0, row0, info.width, rows))
+        has_data[pending] = valid.reshape(len(pending), -1).any(axis=1)
         if has_data.all():
             break
     return set(np.flatnonzero(~has_data).tolist())
@@ -171,14 +213,18 @@ def read_block(info: RasterInfo, row0: int, col0: int, rows: int, cols: int,
     bands = info.good_bands if bands is None else list(bands)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(info.path) as src:
-            raw = src.read([b + 1 for b in bands], window=Window(col0, row0, cols, rows))
+        try:
+            src = rasterio.open(info.path)
+        except (RasterioError, RasterioIOError, CPLE_BaseError) as exc:
+            raise UserInputError(f"GDAL can no longer open '{info.path}' ({exc}). Check that the file was not "
+                                 "moved or changed during the run, and rerun. Nothing was written.") from exc
+        with src:
+            raw, band_valid = _read_window(src, info, bands, Window(col0, row0, cols, rows))
     values = np.empty(raw.shape, dtype=np.float32)
-    valid = np.ones((rows, cols), dtype=bool)
-    for i, band in enumerate(bands):
-        valid &= _band_validity(raw[i], info.nodata[band])
-        values[i] = raw[i].astype(np.float32) * np.float32(info.scales[band]) + np.float32(info.offsets[band])
-    valid &= np.isfinite(values).all(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, band in enumerate(bands):
+            values[i] = raw[i].astype(np.float32) * np.float32(info.scales[band]) + np.float32(info.offsets[band])
+    valid = band_valid.all(axis=0) & (np.abs(values) < FILL_MAGNITUDE).all(axis=0)
     values[:, ~valid] = 0.0
     return values, valid
 
@@ -202,17 +248,30 @@ def band_metadata(info: RasterInfo) -> list:
     return tags
 
 
+DEFAULT_NON_FINITE_HINT = ("Check the inputs for extreme values that are not declared as nodata, and set their "
+                           "nodata value.")
+
+
+class NonFiniteResult(UserInputError):
+    """A result block held NaN or Inf: writing stops so that no silently wrong raster is produced."""
+
+
 class RasterWriter:
     """A float32 GeoTIFF written block by block into a temporary file, renamed on success.
+
+    Every value written must be finite: invalid pixels are written as ``nodata``, never as
+    NaN, so a block holding NaN or Inf is an error (:class:`NonFiniteResult`), not data.
 
     Use as a context manager: leaving the block with an exception (a cancel included)
     removes the temporary file, so the destination is either complete or untouched.
     """
 
     def __init__(self, path: str, width: int, height: int, count: int, transform, crs_wkt,
-                 band_names=None, band_tags=None, dataset_tags=None, nodata: float = OUTPUT_NODATA):
+                 band_names=None, band_tags=None, dataset_tags=None, nodata: float = OUTPUT_NODATA,
+                 producer: str = "The computation", non_finite_hint: str = DEFAULT_NON_FINITE_HINT):
         ensure_writable(path)
         self.path = path
+        self.producer, self.non_finite_hint = producer, non_finite_hint
         self.temp_path = temporary_path(path)
         self.nodata = nodata
         block = 256 if min(width, height) >= 256 else 16 * max(1, min(width, height) // 16)
@@ -246,9 +305,16 @@ class RasterWriter:
         return self
 
     def write(self, values: np.ndarray, row0: int, col0: int) -> None:
-        """Write ``values`` (count, rows, cols) at the given pixel offset."""
+        """Write ``values`` (count, rows, cols) at the given pixel offset; refuse any non-finite value."""
         count, rows, cols = values.shape
-        self._dst.write(values.astype(np.float32, copy=False), window=Window(col0, row0, cols, rows))
+        values = values.astype(np.float32, copy=False)
+        finite = np.isfinite(values)
+        if not finite.all():
+            raise NonFiniteResult(
+                f"{self.producer} produced {int((~finite).sum())} non-finite value(s) (NaN or Inf, or beyond the "
+                f"float32 range) in the block at rows {row0}–{row0 + rows - 1}, columns {col0}–{col0 + cols - 1}; "
+                f"the run stopped and '{self.path}' was not written. {self.non_finite_hint}")
+        self._dst.write(values, window=Window(col0, row0, cols, rows))
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         try:
@@ -256,9 +322,9 @@ class RasterWriter:
                 self._dst.close()
         finally:
             if exc_type is None:
-                os.replace(self.temp_path, self.path)
-            elif os.path.exists(self.temp_path):
-                os.remove(self.temp_path)
+                commit_temporary(self.temp_path, self.path)
+            else:
+                discard_temporary(self.temp_path)
         return False
 
 

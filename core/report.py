@@ -44,16 +44,25 @@ def _summary_table(assessment: dict) -> str:
     for i, layer in enumerate(layers):
         cells = []
         for k in keys:
-            value = layer[k]
+            value, reason = layer[k], layer.get(f"{k}_reason")
             rank = ranking.get(k, [None] * len(layers))[i]
-            text = f"{value:.4f}" if np.isfinite(value) else ("∞" if value == float("inf") else "n/a")
+            text = f"{value:.4f}" if np.isfinite(value) else (
+                "∞" if value == float("inf") else "not computed" if reason else "n/a")
             text = f"<b>{text}</b>" if rank == 1 and len(layers) > 1 else text
-            cells.append(f"<td>{text}{f' ({rank})' if rank and len(layers) > 1 else ''}</td>")
+            title = f' title="{html.escape(reason)}"' if reason else ""       # the list below the table says it too
+            cells.append(f"<td{title}>{text}{f' ({rank})' if rank and len(layers) > 1 else ''}</td>")
         if "mean rank" in ranking:
             cells.append(f"<td>{ranking['mean rank'][i]:.2f}</td>")
         rows.append(f"<tr><td>{html.escape(layer['name'])}</td>{''.join(cells)}</tr>")
     return (f'<table class="summary"><thead><tr><th>fused layer</th>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+            f"<tbody>{''.join(rows)}</tbody></table>" + _reasons(layers))
+
+
+def _reasons(layers: list) -> str:
+    """Why QNR is "not computed" in the table, in the words of core/metrics.py."""
+    items = [f"<li>{html.escape(layer['name'])}: {html.escape(layer['QNR_reason'])}</li>" for layer in layers
+             if layer.get("QNR_reason")]
+    return f'<ul class="reasons">{"".join(items)}</ul>' if items else ""
 
 
 def _per_band_plot(assessment: dict, key: str, wavelengths) -> str:

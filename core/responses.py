@@ -15,7 +15,14 @@ here the PSF is the protocol's Gaussian, so it has one parameter, σ (HR pixels)
 
 - Pixels: LR pixels valid in Z whose PSF (at the widest σ searched) sees only valid
   HR-MSI pixels; near invalid ones the normalised convolution re-weights the PSF and
-  the identity above does not hold.
+  the identity above does not hold. Wild pixels (core/robust.py: outside a far-out fence
+  around each band's 1–99 % range, e.g. a saturated or corrupted pixel) count as invalid
+  here, in either image: one of them would otherwise dominate both least-squares fits.
+- σ needs spatial detail: when the LR-HSI or the HR-MSI is constant or nearly so (every
+  band's std / rms over the used pixels below ``MIN_SPATIAL_VARIATION``), every σ fits
+  alike, and the estimate is refused (:class:`SigmaNotIdentifiable`) instead of
+  reporting an arbitrary point of the search. With σ given, R is still estimated (only
+  its action on the spectra present is determined, as below).
 - σ minimises the relative residual of the least-squares fit of D_σ(Y) on Z, over
   σ/r ∈ [0.05, 0.95] (MTF gains 0.99 … 0.01): a log-spaced grid, then Brent's method in
   the bracket around the best grid point. The fit for a given σ is a projection onto the
@@ -50,6 +57,7 @@ import numpy as np
 from scipy.ndimage import binary_dilation
 from scipy.optimize import minimize_scalar, nnls
 
+from . import robust
 from .degradation import PointSpread, spatial_degrade
 from .errors import UserInputError
 from .feedback import Feedback
@@ -57,6 +65,13 @@ from .feedback import Feedback
 MAX_ESTIMATION_LR_PIXELS = 256 * 256
 SIGMA_RANGE = (0.05, 0.95)        # σ / r searched; gains 0.99 … 0.01
 SIGMA_GRID = 15                   # log-spaced grid points before Brent's refinement
+# Below this relative spatial variation (std / rms of every band) an image holds no detail that could
+# tell one σ from another: 1e-4 is below the quantisation step of 16-bit reflectance products.
+MIN_SPATIAL_VARIATION = 1e-4
+
+
+class SigmaNotIdentifiable(UserInputError):
+    """The inputs carry no spatial information, so σ cannot be estimated (R can, given σ)."""
 
 
 def sigma_to_gain(sigma: float, ratio: int) -> float:
@@ -117,74 +132,74 @@ def _zeroed(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid[None], values, 0.0).astype(np.float32)
 
 
-def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_valid: np.ndarray, ratio: int,
-                       sigma: float | None = None, offset: bool = False, smoothness: float = 0.0,
-                       feedback: Feedback | None = None) -> ResponseEstimate:
-    """Estimate σ (unless given) and R from an aligned pair; see the module docstring."""
-    feedback = feedback or Feedback()
-    lr, lr_valid, hr, hr_valid = crop_to_window(lr, lr_valid, hr, hr_valid, ratio)
+def _estimation_pixels(lr, lr_valid, hr, hr_valid, ratio: int, sigma: float | None):
+    """(Y zeroed where unusable, its mask, LR pixels used): valid, not wild (core/robust.py), PSF on valid HR only."""
     h, w = lr.shape[1:]
-    hr = _zeroed(hr[:, :h * ratio, :w * ratio], hr_valid[:h * ratio, :w * ratio])
-    hr_valid = hr_valid[:h * ratio, :w * ratio]
-    # Only LR pixels whose PSF sees valid HR pixels alone: near invalid ones the normalised convolution
-    # re-weights the PSF, and D_σ(Y) = R Z no longer holds. The margin covers the widest σ searched,
-    # so that one pixel set serves every σ.
+    hr_valid = robust.inliers(hr[:, :h * ratio, :w * ratio], hr_valid[:h * ratio, :w * ratio])
+    hr = _zeroed(hr[:, :h * ratio, :w * ratio], hr_valid)
+    # Only LR pixels whose PSF sees valid HR pixels alone: near invalid (or wild) ones the normalised
+    # convolution re-weights the PSF, and D_σ(Y) = R Z no longer holds. The margin covers the widest σ
+    # searched, so that one pixel set serves every σ.
     footprint = hr_valid.reshape(h, ratio, w, ratio).all(axis=(1, 3))
     widest = sigma if sigma is not None else SIGMA_RANGE[1] * ratio
     margin = int(math.ceil(psf_reach(gaussian_psf(ratio, widest), ratio) / ratio))
     clean = ~binary_dilation(~footprint, np.ones((2 * margin + 1,) * 2, dtype=bool)) if margin else footprint
-    use = lr_valid & clean
-    bands = lr.shape[0]
-    count = int(use.sum())
-    if count < bands + 2:
-        raise UserInputError(
-            f"Only {count} LR pixels are valid in both rasters, too few to estimate the responses of {bands} HS "
-            "bands (at least one more pixel than bands is needed, many more for a good estimate). Use a larger "
-            "common area or inputs with fewer nodata pixels.")
-    design = lr[:, use].T.astype(np.float64)                 # n × S
-    column_mean = design.mean(axis=0) if offset else np.zeros(bands)
-    design = design - column_mean
+    return hr, hr_valid, robust.inliers(lr, lr_valid) & clean
 
-    def degraded_ms(s: float) -> np.ndarray:
-        values, _ = spatial_degrade(hr, hr_valid, ratio, gaussian_psf(ratio, s))
-        return values[:, use].T.astype(np.float64)          # n × s
 
-    def centred(target: np.ndarray) -> np.ndarray:
-        return target - target.mean(axis=0) if offset else target
+def spatial_variation(values: np.ndarray, valid: np.ndarray) -> float:
+    """Largest relative spatial variation of a band over ``valid`` pixels: std / rms (0 for a constant image)."""
+    samples = values[:, valid].astype(np.float64)
+    rms = np.sqrt((samples ** 2).mean(axis=1))
+    return float(np.max(np.where(rms > 0, samples.std(axis=1) / np.maximum(rms, 1e-300), 0.0)))
 
-    if sigma is None:
-        # Least-squares residual for every σ from one orthonormal basis of Z's column space.
-        u, singular, _ = np.linalg.svd(design, full_matrices=False)
-        basis = u[:, singular > singular[0] * 1e-10] if singular[0] > 0 else u[:, :0]
-        search = []
 
-        def residual(log_sigma: float) -> float:
-            feedback.check_cancelled()
-            s = float(np.exp(log_sigma))
-            target = centred(degraded_ms(s))
-            misfit = target - basis @ (basis.T @ target)
-            value = float((misfit ** 2).sum() / max((target ** 2).sum(), 1e-300))
-            search.append((s, value))
-            return value
+def check_spatial_information(z_variation: float, y_variation: float) -> None:
+    """Refuse to estimate σ from inputs without spatial detail: every σ would fit them equally well."""
+    flat = [f"the {name} (std / rms {v:.1e})" for name, v in (("LR-HSI", z_variation), ("HR-MSI", y_variation))
+            if v < MIN_SPATIAL_VARIATION]
+    if not flat:
+        return
+    raise SigmaNotIdentifiable(
+        f"The PSF σ cannot be estimated from these inputs: {' and '.join(flat)} "
+        f"{'are' if len(flat) > 1 else 'is'} constant or nearly so over the valid pixels (every band's std / rms "
+        f"below {MIN_SPATIAL_VARIATION:.0e}), so every σ blurs the HR-MSI alike and none fits the LR-HSI better "
+        "than another. Use an area of the scene with spatial detail (fields, roads, shores), or, to fuse, give the "
+        "PSF (MTF_GAIN above 0, e.g. the protocol's 0.25). With a given PSF the responses R are still estimated, "
+        "but from such inputs only their effect on the few spectra present is determined: give an SRF_FILE where "
+        "the true responses matter.")
 
-        low, high = math.log(SIGMA_RANGE[0] * ratio), math.log(SIGMA_RANGE[1] * ratio)
-        grid = np.linspace(low, high, SIGMA_GRID)
-        values = [residual(g) for g in grid]
-        best = int(np.argmin(values))
-        bracket = (grid[max(best - 1, 0)], grid[min(best + 1, SIGMA_GRID - 1)])
-        found = minimize_scalar(residual, bounds=bracket, method="bounded", options={"xatol": 1e-4})
-        sigma = float(np.exp(found.x)) if found.fun <= values[best] else float(np.exp(grid[best]))
-        search.sort()
-    else:
-        if not 0 < sigma < ratio:
-            raise UserInputError(f"The PSF σ must lie between 0 and the ratio ({ratio}) HR pixels; got {sigma}.")
-        search = []
-    feedback.progress(0.6)
 
-    uncentred = degraded_ms(sigma)
-    target = centred(uncentred)
-    system = design
-    rhs = target
+def _search_sigma(design, degraded_ms, centred, ratio: int, feedback: Feedback) -> tuple:
+    """(σ, search): the σ whose D_σ(Y) is best explained by Z (grid, then Brent), see the module docstring."""
+    # Least-squares residual for every σ from one orthonormal basis of Z's column space.
+    u, singular, _ = np.linalg.svd(design, full_matrices=False)
+    basis = u[:, singular > singular[0] * 1e-10] if singular[0] > 0 else u[:, :0]
+    search = []
+
+    def residual(log_sigma: float) -> float:
+        feedback.check_cancelled()
+        s = float(np.exp(log_sigma))
+        target = centred(degraded_ms(s))
+        misfit = target - basis @ (basis.T @ target)
+        value = float((misfit ** 2).sum() / max((target ** 2).sum(), 1e-300))
+        search.append((s, value))
+        return value
+
+    low, high = math.log(SIGMA_RANGE[0] * ratio), math.log(SIGMA_RANGE[1] * ratio)
+    grid = np.linspace(low, high, SIGMA_GRID)
+    values = [residual(g) for g in grid]
+    best = int(np.argmin(values))
+    bracket = (grid[max(best - 1, 0)], grid[min(best + 1, SIGMA_GRID - 1)])
+    found = minimize_scalar(residual, bounds=bracket, method="bounded", options={"xatol": 1e-4})
+    sigma = float(np.exp(found.x)) if found.fun <= values[best] else float(np.exp(grid[best]))
+    return sigma, sorted(search)
+
+
+def _fit_response(design: np.ndarray, target: np.ndarray, smoothness: float) -> np.ndarray:
+    """Raw R (s × S, rows not normalised): NNLS of each degraded MS band on the HS bands."""
+    bands = design.shape[1]
+    system, rhs = design, target
     if smoothness > 0:
         # λ‖D₁ r‖², λ relative to the mean squared HS band so that it does not depend on the units.
         scale = (design ** 2).sum() / bands
@@ -202,6 +217,44 @@ def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_
             f"MS band(s) {zero} cannot be explained as a non-negative combination of the HS bands (the estimated "
             "response is zero). Check that the MS band lies inside the HS wavelength range, and that the two "
             "rasters show the same scene on aligned grids.")
+    return raw
+
+
+def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_valid: np.ndarray, ratio: int,
+                       sigma: float | None = None, offset: bool = False, smoothness: float = 0.0,
+                       feedback: Feedback | None = None) -> ResponseEstimate:
+    """Estimate σ (unless given) and R from an aligned pair; see the module docstring."""
+    feedback = feedback or Feedback()
+    lr, lr_valid, hr, hr_valid = crop_to_window(lr, lr_valid, hr, hr_valid, ratio)
+    if sigma is not None and not 0 < sigma < ratio:
+        raise UserInputError(f"The PSF σ must lie between 0 and the ratio ({ratio}) HR pixels; got {sigma}.")
+    hr, hr_valid, use = _estimation_pixels(lr, lr_valid, hr, hr_valid, ratio, sigma)
+    bands, count = lr.shape[0], int(use.sum())
+    if count < bands + 2:
+        raise UserInputError(
+            f"Only {count} LR pixels are valid in both rasters, too few to estimate the responses of {bands} HS "
+            "bands (at least one more pixel than bands is needed, many more for a good estimate). Use a larger "
+            "common area or inputs with fewer nodata pixels.")
+    design = lr[:, use].T.astype(np.float64)                 # n × S
+    column_mean = design.mean(axis=0) if offset else np.zeros(bands)
+    design = design - column_mean
+
+    def degraded_ms(s: float) -> np.ndarray:
+        values, _ = spatial_degrade(hr, hr_valid, ratio, gaussian_psf(ratio, s))
+        return values[:, use].T.astype(np.float64)          # n × s
+
+    def centred(target: np.ndarray) -> np.ndarray:
+        return target - target.mean(axis=0) if offset else target
+
+    search = []
+    if sigma is None:
+        check_spatial_information(spatial_variation(lr, use), spatial_variation(hr, hr_valid))
+        sigma, search = _search_sigma(design, degraded_ms, centred, ratio, feedback)
+    feedback.progress(0.6)
+    uncentred = degraded_ms(sigma)
+    target = centred(uncentred)
+    raw = _fit_response(design, target, smoothness)
+    gains = raw.sum(axis=1)
     fitted = design @ raw.T
     misfit = np.sqrt(((fitted - target) ** 2).sum(axis=0) / np.maximum((target ** 2).sum(axis=0), 1e-300))
     # With offset, Y↓ ≈ R Z + o: o is what the centred fit leaves at the means.
@@ -209,7 +262,6 @@ def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_
     feedback.progress(1.0)
     return ResponseEstimate(ratio, float(sigma), sigma_to_gain(sigma, ratio), raw / gains[:, None], gains,
                             offsets, misfit, count, [(float(s), float(e)) for s, e in search])
-
 
 
 def full_band_response(estimate: ResponseEstimate, band_count: int, good_bands: list) -> np.ndarray:

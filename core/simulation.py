@@ -53,6 +53,13 @@ def parse_wavelengths(text: str | None) -> list | None:
         except ValueError as exc:
             raise UserInputError(f"WAVELENGTHS must be numbers in nm separated by commas, or a CSV file; got "
                                  f"'{text[:60]}'.") from exc
+    # NaN passes every comparison, so it would slip past the unit guess below and every later
+    # check, and surface only as a "coverage (nan–nan nm)" message.
+    bad = np.flatnonzero(~np.isfinite(values) | (values <= 0))
+    if bad.size:
+        where = f" of the file '{text}'" if os.path.isfile(text) else ""
+        raise UserInputError(f"WAVELENGTHS entry {bad[0] + 1}{where} is {values[bad[0]]:g}; every wavelength must "
+                             "be a positive number in nm (or µm). Correct that entry.")
     if values.size and values.max() < 30:      # given in micrometres
         values = values * 1000.0
     return values.tolist()

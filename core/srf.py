@@ -52,28 +52,65 @@ class SpectralResponse:
 
 def read_srf_csv(path: str, name: str | None = None) -> SpectralResponse:
     """Read a response CSV: ``wavelength_nm`` then one column per band, ``#`` comments."""
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            comments, rows = [], []
-            for line in handle:
-                (comments if line.startswith("#") else rows).append(line)
-        table = list(csv.reader(rows))
-        header = [h.strip() for h in table[0]]
-        values = np.array([[float(v) for v in row] for row in table[1:] if row], dtype=float)
-    except (OSError, UnicodeDecodeError, IndexError, ValueError) as exc:
-        raise UserInputError(
-            f"The spectral response file '{path}' cannot be read ({exc}). It must be a CSV with a header "
-            "'wavelength_nm,<band 1>,<band 2>,…' and one numeric row per wavelength in nm.") from exc
+    header, line_numbers, values, comments = _read_srf_table(path)
     if values.ndim != 2 or values.shape[1] != len(header) or len(header) < 2 or len(values) < 2:
         raise UserInputError(
             f"The spectral response file '{path}' needs a wavelength column and at least one band column "
             "with at least two rows of numbers.")
-    if not np.all(np.diff(values[:, 0]) > 0):
-        raise UserInputError(f"The wavelengths in '{path}' must increase strictly from row to row.")
-    if np.any(values[:, 1:] < 0) or np.any(values[:, 1:].sum(axis=0) <= 0):
-        raise UserInputError(f"The responses in '{path}' must be non-negative with at least one positive value per band.")
+    _check_srf_values(path, header, line_numbers, values)
     source = " ".join(c.lstrip("#").strip() for c in comments) or path
     return SpectralResponse(name or os.path.basename(path), header[1:], values[:, 0], values[:, 1:].T.copy(), source)
+
+
+def _read_srf_table(path: str) -> tuple:
+    """(header, file line number of each row, values, comment lines) of a response CSV."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            lines = list(enumerate(handle, start=1))
+        comments = [line for _, line in lines if line.startswith("#")]
+        table = [(number, row) for number, line in lines if not line.startswith("#")
+                 for row in csv.reader([line]) if row]
+        header = [h.strip() for h in table[0][1]]
+    except (OSError, UnicodeDecodeError, IndexError, ValueError, csv.Error) as exc:
+        raise UserInputError(
+            f"The spectral response file '{path}' cannot be read ({exc}). It must be a CSV with a header "
+            "'wavelength_nm,<band 1>,<band 2>,…' and one numeric row per wavelength in nm.") from exc
+    rows = []
+    for number, row in table[1:]:
+        if len(row) != len(header):
+            raise UserInputError(f"The spectral response file '{path}' has {len(row)} values on line {number}, "
+                                 f"but its header names {len(header)} columns. Give one value per column.")
+        try:
+            rows.append([float(v) for v in row])
+        except ValueError as exc:
+            raise UserInputError(f"The spectral response file '{path}' holds something other than a number on "
+                                 f"line {number} ({exc}). Every row after the header must be numbers.") from exc
+    values = np.array(rows, dtype=float).reshape(-1, len(header))
+    return header, [number for number, _ in table[1:]], values, comments
+
+
+def _check_srf_values(path: str, header: list, line_numbers: list, values: np.ndarray) -> None:
+    """Finite, positive, increasing wavelengths and finite, non-negative responses, each band somewhere > 0.
+
+    float() reads 'nan' and 'inf' without complaint, and a NaN passes every comparison, so
+    without these checks a NaN cell becomes a NaN band in the simulated MS image.
+    """
+    bad = ~np.isfinite(values) | (values < 0)
+    bad[:, 0] |= values[:, 0] <= 0
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        what = "a positive wavelength in nm" if column == 0 else "a finite response ≥ 0"
+        raise UserInputError(f"The spectral response file '{path}' holds {values[row, column]:g} in column "
+                             f"'{header[column]}' on line {line_numbers[row]}; expected {what}. Correct that cell.")
+    steps = np.flatnonzero(np.diff(values[:, 0]) <= 0)
+    if steps.size:
+        raise UserInputError(f"The wavelengths in '{path}' must increase strictly from row to row; line "
+                             f"{line_numbers[steps[0] + 1]} ({values[steps[0] + 1, 0]:g} nm) does not.")
+    for column in range(1, len(header)):
+        if not values[:, column].any():
+            raise UserInputError(f"The spectral response file '{path}' has no positive value in column "
+                                 f"'{header[column]}'; every band needs a response somewhere. Correct or remove "
+                                 "that column.")
 
 
 def write_srf_csv(path: str, response: SpectralResponse) -> None:

@@ -14,6 +14,7 @@ from scipy.ndimage import gaussian_filter
 
 DEFAULT_CRS = "EPSG:32633"
 DEFAULT_ORIGIN = (365000.0, 5810000.0)
+DEFAULT_BAND_SPACING_NM = 10.0   # FWHM basis of a single band, or of bands with no increasing neighbour
 
 
 def default_wavelengths(count: int = 120, low: float = 400.0, high: float = 2500.0) -> np.ndarray:
@@ -184,6 +185,24 @@ def generate_scene(rows: int = 240, cols: int = 240, wavelengths_nm=None, seed: 
     return np.clip(scene * illumination[None], 0.0, 1.0).astype(np.float32)
 
 
+def band_fwhm(wavelengths_nm) -> np.ndarray:
+    """FWHM of each band: 1.1 × the band spacing within its run of increasing wavelengths.
+
+    Sensors with two detectors list overlapping ranges one after the other (EnMAP: VNIR up to
+    ~990 nm, then SWIR from ~900 nm), so np.gradient over the whole list is negative around
+    the jump. Within a run the spacing is positive; a band alone in its run gets the median
+    spacing of the others.
+    """
+    wl = np.asarray(wavelengths_nm, dtype=float)
+    spacing = np.full(wl.size, np.nan)
+    for run in np.split(np.arange(wl.size), np.flatnonzero(np.diff(wl) <= 0) + 1):
+        if run.size > 1:
+            spacing[run] = np.gradient(wl[run])
+    known = spacing[np.isfinite(spacing)]
+    spacing[~np.isfinite(spacing)] = np.median(known) if known.size else DEFAULT_BAND_SPACING_NM
+    return 1.1 * spacing
+
+
 def scene_transform(pixel_size: float = 10.0, origin=DEFAULT_ORIGIN) -> tuple:
     return (pixel_size, 0.0, origin[0], 0.0, -pixel_size, origin[1])
 
@@ -197,9 +216,8 @@ def write_scene(path: str, rows: int = 240, cols: int = 240, wavelengths_nm=None
 
     wl = default_wavelengths() if wavelengths_nm is None else np.asarray(wavelengths_nm, dtype=float)
     scene = generate_scene(rows, cols, wl, seed)
-    spacing = np.gradient(wl) if wl.size > 1 else np.array([10.0])
-    tags = [{"wavelength": f"{w:.4f}", "wavelength_units": "Nanometers", "fwhm": f"{1.1 * s:.4f}"}
-            for w, s in zip(wl, spacing)]
+    tags = [{"wavelength": f"{w:.4f}", "wavelength_units": "Nanometers", "fwhm": f"{f:.4f}"}
+            for w, f in zip(wl, band_fwhm(wl))]
     write_raster(path, scene, scene_transform(pixel_size), CRS.from_string(DEFAULT_CRS).to_wkt(),
                  band_names=[f"band {i + 1} ({w:.1f} nm)" for i, w in enumerate(wl)], band_tags=tags,
                  dataset_tags={"hyperfuse_synthetic_seed": seed})

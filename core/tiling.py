@@ -14,15 +14,22 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .errors import UserInputError
 from .feedback import Feedback
 from .grids import GridPair
 from .raster_io import RasterInfo, read_block
 
 DEFAULT_BLOCK_SIZE = 512
+MIN_BLOCK_SIZE, MAX_BLOCK_SIZE = 16, 16384
 
 
 def aligned_blocks(rows: int, cols: int, block: int, step: int) -> Iterator[tuple]:
     """(row0, col0, rows, cols) blocks covering ``rows × cols`` with edges on multiples of ``step``."""
+    if not 1 <= block <= MAX_BLOCK_SIZE:
+        # An out-of-range number given to Processing can arrive here as 0, which would
+        # otherwise run silently in blocks of one LR pixel, many times slower.
+        raise UserInputError(f"BLOCK_SIZE is {block}; it must lie between {MIN_BLOCK_SIZE} and {MAX_BLOCK_SIZE} HR "
+                             f"pixels. The default {DEFAULT_BLOCK_SIZE} suits most machines.")
     block = max(step, (block // step) * step)
     for row0 in range(0, rows, block):
         for col0 in range(0, cols, block):

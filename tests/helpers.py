@@ -1,10 +1,12 @@
 """Helpers the test modules import (tests/ is on sys.path under pytest's default import mode)."""
 import os
 
+import numpy as np
 import pytest
 import torch
 
-from hyperfuse.core import classical, registry
+from hyperfuse.core import classical, registry, weights
+from hyperfuse.nets.blocks import FusionModel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.abspath(os.path.join(ROOT, "..", "shared", "data"))
@@ -38,3 +40,24 @@ def inputs(hs, ms, ratio, h=3, w=4, batch=1, seed=0):
 PROVIDER_ALGORITHMS = ["hyperfuse:simulate_degradation", "hyperfuse:quality_assessment", "hyperfuse:train_model",
                        "hyperfuse:estimate_responses"] + [f"hyperfuse:fuse_{m}" for m in registry.METHODS] + [
     f"hyperfuse:fuse_{m}" for m in classical.METHODS]
+
+
+TINY = {"width": 8, "modules": 1}  # a small DeepSen3
+
+
+def random_model(hs, ms, ratio, seed=0):
+    """A small DeepSen3 whose every layer matters (the last one starts at zero when trained)."""
+    torch.manual_seed(seed)
+    model = FusionModel(registry.method("deepsen3").build(hs, ms, ratio, **TINY), hs, ms)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.1)
+    model.set_statistics(np.full(hs, 0.2), np.full(hs, 0.1), np.full(ms, 0.2), np.full(ms, 0.1))
+    return model.eval()
+
+
+def save_random_weights(path, hs, ms, ratio):
+    model = random_model(hs, ms, ratio)
+    card = weights.make_card("deepsen3", TINY, hs, None, ms, "test", ratio, {}, {}, 0)
+    weights.save_weights(path, model, card)
+    return model

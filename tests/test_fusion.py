@@ -12,29 +12,10 @@ from hyperfuse.core.errors import UserInputError
 from hyperfuse.core.feedback import CancelAfter
 from hyperfuse.core.fusion import MODEL_TRAIN, MODEL_WEIGHTS
 from hyperfuse.core.raster_io import OUTPUT_NODATA, open_raster, read_raster
-from hyperfuse.nets.blocks import FusionModel
 
-from helpers import shared_scene
+from helpers import TINY, random_model, save_random_weights, shared_scene
 
 DEEPSEN3 = registry.method("deepsen3")
-TINY = {"width": 8, "modules": 1}
-
-
-def random_model(hs, ms, ratio, seed=0):
-    torch.manual_seed(seed)
-    model = FusionModel(DEEPSEN3.build(hs, ms, ratio, **TINY), hs, ms)
-    with torch.no_grad():
-        for p in model.parameters():  # the last layer starts at zero; make every layer matter
-            p.normal_(0, 0.1)
-    model.set_statistics(np.full(hs, 0.2), np.full(hs, 0.1), np.full(ms, 0.2), np.full(ms, 0.1))
-    return model.eval()
-
-
-def save_random_weights(path, hs, ms, ratio):
-    model = random_model(hs, ms, ratio)
-    card = weights.make_card("deepsen3", TINY, hs, None, ms, "test", ratio, {}, {}, 0)
-    weights.save_weights(path, model, card)
-    return model
 
 
 def test_tiled_inference_equals_whole_image(small_pair, tmp_path):

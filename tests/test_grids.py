@@ -94,3 +94,17 @@ def test_same_grid_check_names_the_difference():
     with pytest.raises(UserInputError, match="geotransform"):
         check_same_grid(HR, other)
     check_same_grid(HR, info(120, 90, HR.transform))
+
+
+def test_a_rotated_lr_hsi_is_told_to_warp_itself_not_the_hr_msi():
+    lr = info(40, 30, (30.0, 2.0, 365000.0, 2.0, -30.0, 5810000.0), count=50)
+    with pytest.raises(UserInputError, match="the LR-HSI has a rotated geotransform. Warp the LR-HSI") as error:
+        check_grids(lr, HR)
+    assert "<HR-MSI>" not in str(error.value)
+
+
+def test_a_rotated_hr_msi_is_told_to_warp_onto_the_lr_grid():
+    lr = info(40, 30, (30.0, 0.0, 365000.0, 0.0, -30.0, 5810000.0), count=50)
+    hr = info(120, 90, (10.0, 1.0, 365000.0, 1.0, -10.0, 5810000.0))
+    with pytest.raises(UserInputError, match="the HR-MSI has a rotated geotransform.*gdalwarp .*<HR-MSI>"):
+        check_grids(lr, hr)

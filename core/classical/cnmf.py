@@ -28,6 +28,10 @@ Choices made here (the paper leaves them open or uses randomness):
 - R and the PSF: given, or estimated from the pair (core/responses.py); R is scaled per
   MS band by the least-squares gain between R Z and the degraded HR-MSI so that W_m is in
   MS units. Negative input values are clipped to 0 (NMF needs non-negative data).
+- Invalid pixels, and wild ones (core/robust.py: far outside each band's 1–99 % range),
+  are filled with the band means of the others. SPA picks the pixel of largest norm and
+  the updates are least squares, so one wild pixel would otherwise become an endmember,
+  scale the data and pull every endmember spectrum, i.e. change the whole image.
 
 Whole-image method: the abundances of every HR pixel are coupled through the endmembers.
 Memory is dominated by H_m and its updates (about 3·M float64 values per HR pixel) and
@@ -107,16 +111,19 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, endmembers: int = 20, inner:
     bands, h, w = lr.shape
     rows, cols = h * ratio, w * ratio
     response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
-    z = np.maximum(common.filled(lr, lr_valid), 0.0).astype(np.float64)
-    y = np.maximum(common.filled(hr, hr_valid)[:, :rows, :cols], 0.0).astype(np.float64)
-    coupling = common.unit_gains(response, z, lr_valid, y, hr_valid, ratio, psf)[:, None] * response
-    scale = max(float(z[:, lr_valid].mean()) if lr_valid.any() else float(z.mean()), TINY)
+    # Wild pixels (core/robust.py) are filled like invalid ones: SPA would pick one as an endmember, and
+    # the least-squares updates of the endmembers and the scale would follow it.
+    lr_keep, hr_keep = common.screened(lr, lr_valid, hr[:, :rows, :cols], hr_valid[:rows, :cols])
+    z = np.maximum(common.filled(lr, lr_keep), 0.0).astype(np.float64)
+    y = np.maximum(common.filled(hr[:, :rows, :cols], hr_keep), 0.0).astype(np.float64)
+    coupling = common.unit_gains(response, z, lr_keep, y, hr_keep, ratio, psf)[:, None] * response
+    scale = max(float(z[:, lr_keep].mean()) if lr_keep.any() else float(z.mean()), TINY)
     z_flat, y_flat = z.reshape(bands, -1) / scale, y.reshape(y.shape[0], -1) / scale
     feedback.progress(0.05)
 
     count = min(endmembers, bands, z_flat.shape[1])
-    picked = successive_projection(z_flat[:, lr_valid.ravel()] if lr_valid.any() else z_flat, count)
-    pool = np.flatnonzero(lr_valid.ravel()) if lr_valid.any() else np.arange(z_flat.shape[1])
+    picked = successive_projection(z_flat[:, lr_keep.ravel()] if lr_keep.any() else z_flat, count)
+    pool = np.flatnonzero(lr_keep.ravel()) if lr_keep.any() else np.arange(z_flat.shape[1])
     hs_endmembers = np.maximum(z_flat[:, pool[picked]], TINY)
     count = hs_endmembers.shape[1]
     lr_abundances = np.full((count, z_flat.shape[1]), 1.0 / count)

@@ -3,21 +3,31 @@
 All functions take the arrays a method's ``predict`` gets: the LR-HSI ``lr`` (S, h, w),
 the HR-MSI ``hr`` (s, r·h, r·w) and their validity masks; invalid pixels may hold NaN or
 huge numbers and never reach a computation.
+
+Global statistics (fill values, regressions, gains, endmembers, scales, subspaces) use
+only the pixels that :func:`screened` keeps: valid and not wild by the one rule of
+core/robust.py, so that a single corrupted pixel changes the result only near itself.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import robust
 from ..degradation import PointSpread, gaussian_sigma, spatial_degrade
-from ..responses import crop_to_window, estimate_responses, gaussian_psf
+from ..responses import SigmaNotIdentifiable, crop_to_window, estimate_responses, gaussian_psf
 from ..training import fill_invalid
 
 # An HS band is "inside" MS band k when R[k, b] is at least this share of row k's peak.
 COVERAGE_SHARE = 0.05
 
 
+def screened(lr, lr_valid, hr, hr_valid) -> tuple[np.ndarray, np.ndarray]:
+    """(LR mask, HR mask) for global statistics: valid pixels that are not wild (core/robust.py)."""
+    return robust.inliers(lr, lr_valid), robust.inliers(hr, hr_valid)
+
+
 def band_means(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Mean of every band over valid pixels (0 where no pixel is valid), never NaN."""
+    """Mean of every band over ``valid`` pixels (0 where there is none), never NaN; pass :func:`screened` masks."""
     count = int(valid.sum())
     if count == 0:
         return np.zeros(values.shape[0])
@@ -45,18 +55,30 @@ def psf_for(ratio: int, sigma: float | None = None, mtf_gain: float | None = Non
     return gaussian_psf(ratio, sigma) if sigma else PointSpread.gaussian(ratio, mtf_gain)
 
 
-def responses(lr, lr_valid, hr, hr_valid, ratio: int, response=None, sigma=None, need_sigma: bool = False):
-    """(R, σ): the given ones, else estimated on the estimation window (core/responses.py)."""
+def responses(lr, lr_valid, hr, hr_valid, ratio: int, response=None, sigma=None, need_sigma: bool = False,
+              fallback_sigma: float | None = None):
+    """(R, σ): the given ones, else estimated on the estimation window (core/responses.py).
+
+    When σ is not needed (the PSF comes from MTF_GAIN) but R is, R is estimated at the
+    estimated σ; on inputs without spatial detail, where σ cannot be estimated, at
+    ``fallback_sigma`` (the MTF_GAIN σ) instead of failing.
+    """
     if response is not None and (sigma or not need_sigma):
         return np.asarray(response, dtype=np.float64), sigma
-    estimate = estimate_responses(lr, lr_valid, hr, hr_valid, ratio, sigma=sigma or None)
+    try:
+        estimate = estimate_responses(lr, lr_valid, hr, hr_valid, ratio, sigma=sigma or None)
+    except SigmaNotIdentifiable:
+        if need_sigma or not fallback_sigma:
+            raise
+        estimate = estimate_responses(lr, lr_valid, hr, hr_valid, ratio, sigma=fallback_sigma)
     return (estimate.response if response is None else np.asarray(response, dtype=np.float64)), estimate.sigma
 
 
 def degradation_model(lr, lr_valid, hr, hr_valid, ratio: int, response, sigma, mtf_gain: float):
     """(R checked against the band counts, Gaussian PSF): given, from MTF_GAIN, or estimated from the pair."""
     need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma)
+    response, estimated = responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma,
+                                    sigma_from(ratio, mtf_gain, None))
     response = check_response(response, lr.shape[0], hr.shape[0])
     return response, psf_for(ratio, sigma=sigma or sigma_from(ratio, mtf_gain, estimated))
 
@@ -109,7 +131,10 @@ def window(lr, lr_valid, hr, hr_valid, ratio):
 
 
 def unit_gains(response, z, lr_valid, y, hr_valid, ratio: int, psf) -> np.ndarray:
-    """Per-MS-band gain g_k with D(Y_k) ≈ g_k (R Z)_k on valid LR pixels (1 when both share units)."""
+    """Per-MS-band gain g_k with D(Y_k) ≈ g_k (R Z)_k on the LR pixels of the masks (1 when both share units).
+
+    Pass the masks of :func:`screened`: a wild pixel would set the gain of the whole image.
+    """
     use = lr_valid & lr_footprint(hr_valid, ratio)
     if not use.any():
         return np.ones(response.shape[0])

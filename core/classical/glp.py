@@ -25,7 +25,8 @@ gain 0 uses the σ estimated from the inputs), or ``lowpass="box"``: the r × r 
 bands) the gain is 0 and the pixel keeps Z̃_b, so nothing is divided by zero.
 
 Everything but the grouping, the fill values and the floor is local: those are computed
-once on the estimation window (:func:`prepare`), so tiled and whole-image runs agree.
+once on the estimation window (:func:`prepare`), so tiled and whole-image runs agree, and
+from valid pixels that are not wild (core/robust.py), so one corrupted pixel cannot set them.
 """
 from __future__ import annotations
 
@@ -54,15 +55,18 @@ def prepare(lr, lr_valid, hr, hr_valid, ratio: int, lowpass: str = "mtf", mtf_ga
     """Global settings, from the estimation window: groups, fill values, floors, σ."""
     lr, lr_valid, hr, hr_valid = common.window(lr, lr_valid, hr, hr_valid, ratio)
     need_sigma = lowpass == "mtf" and not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = common.responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma)
+    response, estimated = common.responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma,
+                                           common.sigma_from(ratio, mtf_gain, None))
     response = common.check_response(response, lr.shape[0], hr.shape[0])
     sigma = sigma or common.sigma_from(ratio, mtf_gain, estimated)
-    hs_fill, ms_fill = common.band_means(lr, lr_valid), common.band_means(hr, hr_valid)
-    z, y = common.filled(lr, lr_valid, hs_fill), common.filled(hr, hr_valid, ms_fill)
+    # Wild pixels (core/robust.py) are filled like invalid ones for these global statistics only.
+    lr_keep, hr_keep = common.screened(lr, lr_valid, hr, hr_valid)
+    hs_fill, ms_fill = common.band_means(lr, lr_keep), common.band_means(hr, hr_keep)
+    z, y = common.filled(lr, lr_keep, hs_fill), common.filled(hr, hr_keep, ms_fill)
     degraded = common.degrade_filled(y, ratio, _psf(ratio, lowpass, sigma))
-    use = lr_valid & common.lr_footprint(hr_valid, ratio)
+    use = lr_keep & common.lr_footprint(hr_keep, ratio)
     groups = common.assign_groups(response, z, degraded, use)
-    floor = FLOOR_SHARE * np.abs(y[:, hr_valid]).astype(np.float64).mean(axis=1) if hr_valid.any() \
+    floor = FLOOR_SHARE * np.abs(y[:, hr_keep]).astype(np.float64).mean(axis=1) if hr_keep.any() \
         else np.zeros(y.shape[0])
     return {"lowpass": lowpass, "sigma": sigma, "response": response, "groups": groups, "hs_fill": hs_fill,
             "ms_fill": ms_fill, "ms_floor": floor}

@@ -24,7 +24,8 @@ and Y_k needs no histogram matching. The gains are computed on the LR grid, wher
 I_k↓ = Σ w_b Z_b + w₀ are both available without interpolation.
 
 The weights and gains are global statistics: they are computed once on the estimation
-window of core/responses.py (the whole common area up to 256 × 256 LR pixels) in
+window of core/responses.py (the whole common area up to 256 × 256 LR pixels), from
+valid pixels that are not wild (core/robust.py, so one corrupted pixel cannot set them), in
 :func:`prepare`, and the per-pixel step above then needs only a bicubic halo, so a tiled
 run equals a whole-image run.
 """
@@ -44,13 +45,17 @@ def prepare(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_MT
     """Groups, regression weights, intercepts and injection gains from the estimation window."""
     lr, lr_valid, hr, hr_valid = common.window(lr, lr_valid, hr, hr_valid, ratio)
     need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = common.responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma)
+    response, estimated = common.responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma,
+                                           common.sigma_from(ratio, mtf_gain, None))
     response = common.check_response(response, lr.shape[0], hr.shape[0])
     sigma = sigma or common.sigma_from(ratio, mtf_gain, estimated)
-    hs_fill, ms_fill = common.band_means(lr, lr_valid), common.band_means(hr, hr_valid)
-    z, y = common.filled(lr, lr_valid, hs_fill), common.filled(hr, hr_valid, ms_fill)
+    # Wild pixels are filled like invalid ones here: a fit on the LR grid must not see them, nor the
+    # PSF tails of a wild HR pixel in its neighbours.
+    lr_keep, hr_keep = common.screened(lr, lr_valid, hr, hr_valid)
+    hs_fill, ms_fill = common.band_means(lr, lr_keep), common.band_means(hr, hr_keep)
+    z, y = common.filled(lr, lr_keep, hs_fill), common.filled(hr, hr_keep, ms_fill)
     degraded = common.degrade_filled(y, ratio, common.psf_for(ratio, sigma=sigma))
-    use = lr_valid & common.lr_footprint(hr_valid, ratio)
+    use = lr_keep & common.lr_footprint(hr_keep, ratio)
     if use.sum() < 2:
         raise UserInputError("GSA needs valid LR pixels that are also valid in the HR-MSI to fit its intensity; "
                              "the inputs have fewer than two. Check their nodata values and overlap.")

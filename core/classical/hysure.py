@@ -30,7 +30,8 @@ prior, which on the AVIRIS and EnMAP test scenes with four Sentinel-2 bands cost
 inputs are non-negative the result is clipped at 0: the data are non-negative, and the
 subspace fit can undershoot on dark pixels (water), where the spectral angle suffers most.
 
-Invalid pixels are handled by the masks (they are simply not observed). The FFT assumes
+Invalid pixels are handled by the masks (they are simply not observed); so are wild pixels
+(core/robust.py), which are also left out of the scale and the subspace. The FFT assumes
 periodic borders: both inputs are mirrored (symmetric padding, which the protocol's
 degradation also uses) by a margin of at least 4 LR pixels and the PSF's reach, so that
 the wrap-around seam lies in the padding; the PSF's frequency response includes the
@@ -81,40 +82,44 @@ def _difference_response(length: int) -> np.ndarray:
     return np.exp(2j * np.pi * np.arange(length) / length) - 1.0
 
 
-def predict(lr, lr_valid, hr, hr_valid, ratio: int, subspace: int = 0, lambda_phi: float = 1e-3,
-            lambda_m: float = 10.0, mu: float = 0.05, iterations: int = 200, mtf_gain: float = 0.0,
-            response=None, sigma=None, feedback: Feedback | None = None, **_) -> np.ndarray:
-    """Fused (S, r·h, r·w) float32; see the module docstring."""
-    feedback = feedback or Feedback()
-    common.check_whole_image_size("HySure", hr.shape[1] * hr.shape[2], MAX_PIXELS)
-    bands, h, w = lr.shape
-    rows, cols = h * ratio, w * ratio
-    response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
-    z = common.filled(lr, lr_valid).astype(np.float64)
-    y = common.filled(hr, hr_valid)[:, :rows, :cols].astype(np.float64)
-    hr_valid = hr_valid[:rows, :cols]
+def _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio: int, response, psf):
+    """(Z, Y, LR mask, HR mask, coupling, scale, non-negative): the data divided by the LR-HSI's mean |value|.
+
+    Wild pixels (core/robust.py) are treated like invalid ones: not observed, and left out of
+    the scale, the unit gains and the subspace; one of them would otherwise set the scale and
+    become the leading singular vector, i.e. change the whole image.
+    """
+    rows, cols = lr.shape[1] * ratio, lr.shape[2] * ratio
+    lr_keep, hr_keep = common.screened(lr, lr_valid, hr[:, :rows, :cols], hr_valid[:rows, :cols])
+    z = common.filled(lr, lr_keep).astype(np.float64)
+    y = common.filled(hr[:, :rows, :cols], hr_keep).astype(np.float64)
     non_negative = bool(z.min() >= 0 and y.min() >= 0)
-    coupling = common.unit_gains(response, z, lr_valid, y, hr_valid, ratio, psf)[:, None] * response
-    scale = max(float(np.abs(z[:, lr_valid]).mean()) if lr_valid.any() else float(np.abs(z).mean()), 1e-12)
-    z, y = z / scale, y / scale
+    coupling = common.unit_gains(response, z, lr_keep, y, hr_keep, ratio, psf)[:, None] * response
+    scale = max(float(np.abs(z[:, lr_keep]).mean()) if lr_keep.any() else float(np.abs(z).mean()), 1e-12)
+    return z / scale, y / scale, lr_keep, hr_keep, coupling, scale, non_negative
 
-    # Signal subspace: leading left singular vectors of the valid LR spectra.
-    pixels = z[:, lr_valid] if lr_valid.any() else z.reshape(bands, -1)
-    p = subspace if subspace > 0 else hr.shape[0]
-    basis = np.linalg.svd(pixels, full_matrices=False)[0][:, :max(1, min(p, bands, pixels.shape[1]))]
-    p = basis.shape[1]
 
-    # Mirror both images into a padded, FFT-friendly periodic domain.
+def _subspace(z: np.ndarray, keep: np.ndarray, size: int) -> np.ndarray:
+    """Signal subspace: the ``size`` leading left singular vectors of the kept LR spectra."""
+    pixels = z[:, keep] if keep.any() else z.reshape(z.shape[0], -1)
+    return np.linalg.svd(pixels, full_matrices=False)[0][:, :max(1, min(size, *pixels.shape))]
+
+
+def _mirrored(z, y, lr_keep, hr_keep, psf, ratio: int):
+    """Both images and masks mirrored into a padded, FFT-friendly periodic domain, and the HR padding."""
+    h, w = z.shape[1:]
     margin = max(MIN_MARGIN_LR, int(math.ceil(psf_reach(psf, ratio) / ratio)) + 2)
     hp, wp = _padded_length(h, margin, ratio), _padded_length(w, margin, ratio)
     pad_lr = ((margin, hp - h - margin), (margin, wp - w - margin))
     pad_hr = tuple((a * ratio, b * ratio) for a, b in pad_lr)
-    z_pad = np.pad(z, ((0, 0),) + pad_lr, mode="symmetric")
-    observed = np.pad(lr_valid, pad_lr, mode="symmetric")
-    y_pad = np.pad(y, ((0, 0),) + pad_hr, mode="symmetric")
-    ms_valid = np.pad(hr_valid, pad_hr, mode="symmetric")
-    rows_p, cols_p = hp * ratio, wp * ratio
+    return (np.pad(z, ((0, 0),) + pad_lr, mode="symmetric"), np.pad(lr_keep, pad_lr, mode="symmetric"),
+            np.pad(y, ((0, 0),) + pad_hr, mode="symmetric"), np.pad(hr_keep, pad_hr, mode="symmetric"), pad_hr)
 
+
+def _solve(z_pad, observed, y_pad, ms_valid, basis, ms_matrix, psf, ratio: int, lambda_phi: float,
+           lambda_m: float, mu: float, iterations: int, feedback: Feedback) -> np.ndarray:
+    """The ADMM of the module docstring on the padded domain; returns U (p × padded HR rows × cols)."""
+    rows_p, cols_p = y_pad.shape[1:]
     blur = _psf_response(psf, rows_p)[:, None] * _psf_response(psf, cols_p)[None, :cols_p // 2 + 1]
     diff_h = np.broadcast_to(_difference_response(cols_p)[None, :cols_p // 2 + 1], blur.shape)
     diff_v = np.broadcast_to(_difference_response(rows_p)[:, None], blur.shape)
@@ -128,8 +133,8 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, subspace: int = 0, lambda_ph
         return fft.irfft2(spectrum, s=(rows_p, cols_p), axes=(-2, -1), workers=-1)
 
     # Data terms in subspace coordinates.
+    p = basis.shape[1]
     hs_coeff = np.tensordot(basis.T, z_pad, axes=1)                         # p × hp × wp
-    ms_matrix = coupling @ basis                                            # s × p
     ms_solve = np.linalg.inv(lambda_m * ms_matrix.T @ ms_matrix + mu * np.eye(p))
     ms_term = lambda_m * np.tensordot(ms_matrix.T, y_pad, axes=1)           # p × rows_p × cols_p
     sampled = (slice(None), slice(0, rows_p, ratio), slice(0, cols_p, ratio))
@@ -139,6 +144,7 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, subspace: int = 0, lambda_ph
     splits = [inverse(spectrum * a) for a in operators]
     duals = [np.zeros_like(u) for _ in operators]
     threshold = lambda_phi / mu
+    applied = splits
     for iteration in range(iterations):
         feedback.check_cancelled()
         spectrum = sum(forward(v + d) * np.conj(a) for v, d, a in zip(splits, duals, operators)) / denominator
@@ -159,7 +165,24 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, subspace: int = 0, lambda_ph
         splits = [v1, v2, targets[2] * shrink, targets[3] * shrink]
         duals = [d - (a - v) for d, a, v in zip(duals, applied, splits)]
         feedback.progress((iteration + 1) / iterations)
-    u = applied[1][:, pad_hr[0][0]:pad_hr[0][0] + rows, pad_hr[1][0]:pad_hr[1][0] + cols]
+    return applied[1]
+
+
+def predict(lr, lr_valid, hr, hr_valid, ratio: int, subspace: int = 0, lambda_phi: float = 1e-3,
+            lambda_m: float = 10.0, mu: float = 0.05, iterations: int = 200, mtf_gain: float = 0.0,
+            response=None, sigma=None, feedback: Feedback | None = None, **_) -> np.ndarray:
+    """Fused (S, r·h, r·w) float32; see the module docstring."""
+    feedback = feedback or Feedback()
+    common.check_whole_image_size("HySure", hr.shape[1] * hr.shape[2], MAX_PIXELS)
+    rows, cols = lr.shape[1] * ratio, lr.shape[2] * ratio
+    response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
+    z, y, lr_keep, hr_keep, coupling, scale, non_negative = _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio,
+                                                                           response, psf)
+    basis = _subspace(z, lr_keep, subspace if subspace > 0 else hr.shape[0])
+    z_pad, observed, y_pad, ms_valid, pad_hr = _mirrored(z, y, lr_keep, hr_keep, psf, ratio)
+    u = _solve(z_pad, observed, y_pad, ms_valid, basis, coupling @ basis, psf, ratio, lambda_phi, lambda_m, mu,
+               iterations, feedback)
+    u = u[:, pad_hr[0][0]:pad_hr[0][0] + rows, pad_hr[1][0]:pad_hr[1][0] + cols]
     # float32 product: the output is the largest array (S values per HR pixel).
     fused = np.tensordot((basis * scale).astype(np.float32), u.astype(np.float32), axes=1)
     if non_negative:
