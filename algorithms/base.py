@@ -5,16 +5,18 @@ import os
 import re
 
 from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingException,
-                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterFile,
+                       QgsProcessingOutputLayerDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer, QgsProperty,
-                       QgsRasterLayer)
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer, QgsProperty, QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..core.errors import Cancelled, UserInputError
 from ..core.feedback import Feedback
-from ..core.files import RASTER_EXTENSIONS, check_destinations
-from ..core.raster_io import open_raster
+from ..core.registry import Setting
+from ..core.storage.files import RASTER_EXTENSIONS, check_destinations
+from ..core.storage.raster_io import open_raster
+from .parameters import Group
 
 
 class QgisFeedback(Feedback):
@@ -47,6 +49,36 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("HyperFuse", text)
 
 
+def setting_parameter(setting: Setting):
+    """The Processing parameter of a method setting (core.registry.Setting): an enum or a number."""
+    if setting.kind == "enum":
+        return QgsProcessingParameterEnum(setting.name, setting.label, options=list(setting.labels),
+                                          defaultValue=setting.choices.index(setting.default))
+    number_type = QgsProcessingParameterNumber.Integer if setting.kind == "int" else QgsProcessingParameterNumber.Double
+    bounds = {key: value for key, value in (("minValue", setting.minimum), ("maxValue", setting.maximum))
+              if value is not None}
+    return QgsProcessingParameterNumber(setting.name, setting.label, number_type, setting.default, **bounds)
+
+
+def add_settings(algorithm: HyperFuseAlgorithm, settings, advanced: bool = True) -> None:
+    """Declare method settings as parameters of ``algorithm`` (advanced ones unless told otherwise)."""
+    for setting in settings:
+        algorithm.add(setting_parameter(setting), advanced=advanced)
+
+
+def read_settings(algorithm: HyperFuseAlgorithm, settings, parameters, context) -> dict:
+    """The method keywords (``setting.key`` → value) from the parameters that :func:`add_settings` declared."""
+    values = {}
+    for setting in settings:
+        if setting.kind == "enum":
+            values[setting.key] = setting.choices[algorithm.parameterAsEnum(parameters, setting.name, context)]
+        elif setting.kind == "int":
+            values[setting.key] = algorithm.parameterAsInt(parameters, setting.name, context)
+        else:
+            values[setting.key] = algorithm.parameterAsDouble(parameters, setting.name, context)
+    return values
+
+
 class HyperFuseAlgorithm(QgsProcessingAlgorithm):
     """Declares id, names, group and help; turns core errors into ``QgsProcessingException``.
 
@@ -58,8 +90,7 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
 
     ALGORITHM_ID = ""
     DISPLAY_NAME = ""
-    GROUP = ""
-    GROUP_ID = ""
+    GROUP: Group = None
     SUMMARY = ""
     PARAMETER_HELP: dict = {}
 
@@ -70,10 +101,10 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
         return tr(self.DISPLAY_NAME)
 
     def group(self):
-        return tr(self.GROUP)
+        return tr(self.GROUP.name)
 
     def groupId(self):  # noqa: N802
-        return self.GROUP_ID
+        return self.GROUP.id
 
     def shortHelpString(self):  # noqa: N802
         items = "".join(f"<li><b>{name}</b>: {tr(text)}</li>" for name, text in self.PARAMETER_HELP.items())

@@ -1,14 +1,16 @@
-"""Classical fusion algorithms (bicubic, GSA, GLP/SFIM, CNMF, HySure): one class per entry of core.classical."""
+"""Classical fusion algorithms (bicubic, GSA, GLP/SFIM, CNMF, HySure): one class per classical registry entry."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterNumber,
+from qgis.core import (QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
-from ..core import classical
 from ..core.classical.run import fuse_classical
-from ..core.tiling import DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE
-from .base import HyperFuseAlgorithm
-from .fusion import INPUT_HELP, OUTPUT_HELP
+from ..core.inference.tiling import DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE
+from ..core.registry import CLASSICAL_METHODS, ClassicalMethod
+from .base import HyperFuseAlgorithm, add_settings, read_settings
+from .parameters import (BLOCK_SIZE, BLOCK_SIZE_HELP, BLOCK_SIZE_LABEL, FUSED_OUTPUT_HELP, FUSED_OUTPUT_LABEL,
+                         FUSION_GROUP, HR_MSI, HR_MSI_HELP, HR_MSI_LABEL, LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT,
+                         SRF_FILE)
 
 SRF_FILE_HELP = ("Optional CSV of the MS sensor's spectral responses (a 'wavelength_nm' column, then one column per "
                  "HR-MSI band, e.g. OUTPUT_SRF of Estimate responses or a sensor file). Needs wavelength metadata "
@@ -18,8 +20,8 @@ SRF_FILE_HELP = ("Optional CSV of the MS sensor's spectral responses (a 'wavelen
 class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
     """Shared by the classical fusion algorithms; subclasses only set ``METHOD``."""
 
-    METHOD: classical.ClassicalMethod = None
-    GROUP, GROUP_ID = "Fusion", "fusion"
+    METHOD: ClassicalMethod = None
+    GROUP = FUSION_GROUP
 
     @property
     def ALGORITHM_ID(self):  # noqa: N802
@@ -38,63 +40,45 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
             side = int(m.max_pixels ** 0.5)
             scope = (f"It processes the whole image at once: the common area may have at most {m.max_pixels:,} HR "
                      f"pixels (about {side} × {side}); crop larger inputs or use GSA or GLP.")
-        return f"{m.summary} {scope} Paper: {m.citation}. Needs no PyTorch."
+        return f"{m.summary} {scope} Paper: {m.paper}. Needs no PyTorch."
 
     @property
     def PARAMETER_HELP(self):  # noqa: N802
-        block = OUTPUT_HELP["BLOCK_SIZE"] if self.METHOD.tiled else (
+        block = BLOCK_SIZE_HELP if self.METHOD.tiled else (
             "Side of the square blocks in which the result is written, in HR pixels. The method itself always sees "
             "the whole image; the result does not depend on this.")
-        help_ = {**INPUT_HELP, "BLOCK_SIZE": block, "OUTPUT": OUTPUT_HELP["OUTPUT"]}
+        help_ = {LR_HSI: LR_HSI_HELP, HR_MSI: HR_MSI_HELP, BLOCK_SIZE: block, OUTPUT: FUSED_OUTPUT_HELP}
         if self.METHOD.uses_response:
-            help_["SRF_FILE"] = SRF_FILE_HELP
-        help_.update({o.name: o.help for o in self.METHOD.options})
+            help_[SRF_FILE] = SRF_FILE_HELP
+        help_.update({setting.name: setting.help for setting in self.METHOD.parameters})
         return help_
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.add(QgsProcessingParameterRasterLayer("LR_HSI", "Low-resolution hyperspectral image (LR-HSI)"))
-        self.add(QgsProcessingParameterRasterLayer("HR_MSI", "High-resolution multispectral image (HR-MSI)"))
-        for option in self.METHOD.options:
-            if option.kind == "enum":
-                parameter = QgsProcessingParameterEnum(option.name, option.label, options=list(option.labels),
-                                                       defaultValue=list(option.choices).index(option.default))
-            else:
-                kind = (QgsProcessingParameterNumber.Integer if option.kind == "int"
-                        else QgsProcessingParameterNumber.Double)
-                bounds = {k: v for k, v in (("minValue", option.minimum), ("maxValue", option.maximum))
-                          if v is not None}
-                parameter = QgsProcessingParameterNumber(option.name, option.label, kind, option.default, **bounds)
-            self.add(parameter, advanced=True)
+        self.add(QgsProcessingParameterRasterLayer(LR_HSI, LR_HSI_LABEL))
+        self.add(QgsProcessingParameterRasterLayer(HR_MSI, HR_MSI_LABEL))
+        add_settings(self, self.METHOD.parameters)
         if self.METHOD.uses_response:
-            self.add(QgsProcessingParameterFile("SRF_FILE", "MS spectral responses (CSV; empty = estimate)",
+            self.add(QgsProcessingParameterFile(SRF_FILE, "MS spectral responses (CSV; empty = estimate)",
                                                 extension="csv", optional=True), advanced=True)
-        self.add(QgsProcessingParameterNumber("BLOCK_SIZE", "Block size (HR pixels)",
-                                              QgsProcessingParameterNumber.Integer, DEFAULT_BLOCK_SIZE,
-                                              minValue=MIN_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
+        self.add(QgsProcessingParameterNumber(BLOCK_SIZE, BLOCK_SIZE_LABEL, QgsProcessingParameterNumber.Integer,
+                                              DEFAULT_BLOCK_SIZE, minValue=MIN_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
                  advanced=True)
-        self.add(QgsProcessingParameterRasterDestination("OUTPUT", "Fused HR-HSI"))
+        self.add(QgsProcessingParameterRasterDestination(OUTPUT, FUSED_OUTPUT_LABEL))
 
     def process(self, parameters, context, feedback):
-        output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        options = {}
-        for option in self.METHOD.options:
-            if option.kind == "enum":
-                options[option.key] = option.choices[self.parameterAsEnum(parameters, option.name, context)]
-            elif option.kind == "int":
-                options[option.key] = self.parameterAsInt(parameters, option.name, context)
-            else:
-                options[option.key] = self.parameterAsDouble(parameters, option.name, context)
-        srf_file = (self.parameterAsFile(parameters, "SRF_FILE", context) or None) if self.METHOD.uses_response \
+        output = self.parameterAsOutputLayer(parameters, OUTPUT, context)
+        options = read_settings(self, self.METHOD.parameters, parameters, context)
+        srf_file = (self.parameterAsFile(parameters, SRF_FILE, context) or None) if self.METHOD.uses_response \
             else None
-        result = fuse_classical(self.METHOD, self.raster_path(parameters, "LR_HSI", context),
-                                self.raster_path(parameters, "HR_MSI", context), output,
-                                self.parameterAsInt(parameters, "BLOCK_SIZE", context), feedback,
+        result = fuse_classical(self.METHOD, self.raster_path(parameters, LR_HSI, context),
+                                self.raster_path(parameters, HR_MSI, context), output,
+                                self.parameterAsInt(parameters, BLOCK_SIZE, context), feedback,
                                 srf_file=srf_file, **options)
         feedback.info(f"{result.blocks} block(s) written; {result.seconds_inference:.1f} s.")
-        return {"OUTPUT": output}
+        return {OUTPUT: output}
 
 
 def classical_fusion_algorithms() -> list:
     """One algorithm class per classical method, bicubic (hyperfuse:fuse_bicubic) included."""
     return [type(f"Fuse{m.id.capitalize()}Algorithm", (ClassicalFusionAlgorithm,), {"METHOD": m})
-            for m in classical.METHODS.values()]
+            for m in CLASSICAL_METHODS.values()]

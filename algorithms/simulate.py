@@ -5,28 +5,31 @@ uses the same functions for its supervised mode, so both define inputs identical
 """
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
-                       QgsProcessingParameterString)
+from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
-from ..core import simulation
-from ..core.degradation import DEFAULT_MTF_GAIN
-from ..core.srf import PRESETS, load_response
-from ..core.training_run import SimulationSettings
+from ..core.protocol import simulation
+from ..core.protocol.degradation import DEFAULT_MTF_GAIN
+from ..core.protocol.simulation import PSF_KINDS, SimulationSettings
+from ..core.protocol.srf import PRESETS, load_response
 from .base import HyperFuseAlgorithm
+from .parameters import MTF_GAIN, OUTPUT_SRF, SEED, SEED_LABEL, SIMULATION_GROUP, SRF_FILE
+
+# The order is public: it is the PSF enum. Its options are the core's PSF kinds in this order.
+PSF_OPTIONS = ["gaussian", "box", "kernel"]
 
 SIMULATION_HELP = {
     "RATIO": "Integer resolution ratio r ≥ 2 between the LR and HR pixel sizes.",
     "SRF": "Spectral responses of the simulated MS sensor: " + "; ".join(
         f"{i} {p.label}" for i, p in enumerate(PRESETS)) + ". Each preset names its source in OUTPUT_SRF.",
-    "SRF_FILE": "CSV of spectral responses for SRF = CSV file: a 'wavelength_nm' column, then one column per MS "
+    SRF_FILE: "CSV of spectral responses for SRF = CSV file: a 'wavelength_nm' column, then one column per MS "
                 "band named in the header; lines starting with # are comments.",
     "MS_BANDS": "Optional subset of the sensor's bands, by name, e.g. B2,B3,B4,B8. Empty keeps every band.",
     "PSF": "Point-spread function of the spatial degradation: 0 Gaussian whose response at the LR Nyquist "
            "frequency is MTF_GAIN, centred on the LR pixel centre; 1 box average over the r × r footprint "
            "(the MHF-net protocol); 2 a kernel read from PSF_FILE.",
-    "MTF_GAIN": "Response of the Gaussian PSF at the LR Nyquist frequency (0 < g < 1); σ = r·sqrt(−2 ln g)/π "
+    MTF_GAIN: "Response of the Gaussian PSF at the LR Nyquist frequency (0 < g < 1); σ = r·sqrt(−2 ln g)/π "
                 "HR pixels. 0.25 is typical of real sensors.",
     "PSF_FILE": "CSV kernel for PSF = kernel file: a square matrix of non-negative weights in HR pixels, one "
                 "row per line, with a size of the same parity as RATIO so it centres on the LR pixel centre.",
@@ -44,17 +47,17 @@ def add_simulation_parameters(algorithm: HyperFuseAlgorithm, with_seed: bool = T
                                      minValue=2))
     add(QgsProcessingParameterEnum("SRF", "MS spectral responses", options=[p.label for p in PRESETS],
                                    defaultValue=0))
-    add(QgsProcessingParameterFile("SRF_FILE", "Spectral response CSV (SRF = CSV file)", extension="csv",
+    add(QgsProcessingParameterFile(SRF_FILE, "Spectral response CSV (SRF = CSV file)", extension="csv",
                                    optional=True))
     add(QgsProcessingParameterString("MS_BANDS", "MS band subset (e.g. B2,B3,B4,B8)", optional=True))
-    add(QgsProcessingParameterEnum("PSF", "Point-spread function", options=simulation.PSF_CHOICES,
-                                   defaultValue=simulation.PSF_GAUSSIAN))
-    add(QgsProcessingParameterNumber("MTF_GAIN", "MTF gain at Nyquist", QgsProcessingParameterNumber.Double,
+    add(QgsProcessingParameterEnum("PSF", "Point-spread function", options=[PSF_KINDS[k] for k in PSF_OPTIONS],
+                                   defaultValue=PSF_OPTIONS.index("gaussian")))
+    add(QgsProcessingParameterNumber(MTF_GAIN, "MTF gain at Nyquist", QgsProcessingParameterNumber.Double,
                                      DEFAULT_MTF_GAIN, minValue=0.001, maxValue=0.999))
     add(QgsProcessingParameterFile("PSF_FILE", "PSF kernel CSV (PSF = kernel file)", extension="csv",
                                    optional=True))
     if with_seed:
-        add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
+        add(QgsProcessingParameterNumber(SEED, SEED_LABEL, QgsProcessingParameterNumber.Integer, 0,
                                          minValue=0))
     add(QgsProcessingParameterNumber("SNR_HS", "LR-HSI noise SNR (dB, 0 = none)",
                                      QgsProcessingParameterNumber.Double, 0.0, minValue=0.0), advanced=True)
@@ -65,24 +68,24 @@ def add_simulation_parameters(algorithm: HyperFuseAlgorithm, with_seed: bool = T
 
 
 def read_simulation_settings(algorithm: HyperFuseAlgorithm, parameters, context) -> SimulationSettings:
-    srf = load_response(algorithm.parameterAsEnum(parameters, "SRF", context),
-                        algorithm.parameterAsFile(parameters, "SRF_FILE", context) or None,
+    srf = load_response(PRESETS[algorithm.parameterAsEnum(parameters, "SRF", context)].key,
+                        algorithm.parameterAsFile(parameters, SRF_FILE, context) or None,
                         algorithm.parameterAsString(parameters, "MS_BANDS", context))
     return SimulationSettings(
         ratio=algorithm.parameterAsInt(parameters, "RATIO", context), srf=srf,
-        mtf_gain=algorithm.parameterAsDouble(parameters, "MTF_GAIN", context),
-        psf=algorithm.parameterAsEnum(parameters, "PSF", context),
+        mtf_gain=algorithm.parameterAsDouble(parameters, MTF_GAIN, context),
+        psf=PSF_OPTIONS[algorithm.parameterAsEnum(parameters, "PSF", context)],
         psf_file=algorithm.parameterAsFile(parameters, "PSF_FILE", context) or None,
         snr_hs=algorithm.parameterAsDouble(parameters, "SNR_HS", context),
         snr_ms=algorithm.parameterAsDouble(parameters, "SNR_MS", context),
         wavelengths_nm=simulation.parse_wavelengths(algorithm.parameterAsString(parameters, "WAVELENGTHS", context)),
-        seed=algorithm.parameterAsInt(parameters, "SEED", context))
+        seed=algorithm.parameterAsInt(parameters, SEED, context))
 
 
 class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
     ALGORITHM_ID = "simulate_degradation"
     DISPLAY_NAME = "Simulate degradation"
-    GROUP, GROUP_ID = "Simulation and assessment", "simulation"
+    GROUP = SIMULATION_GROUP
     SUMMARY = ("Builds a test pair from a reference hyperspectral raster by the protocol every HyperFuse number "
                "follows: the LR-HSI is the reference blurred by a Gaussian PSF and decimated by RATIO; the HR-MSI is "
                "the reference seen through the spectral responses of an MS sensor. The reference is cropped to a "
@@ -91,11 +94,11 @@ class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
     PARAMETER_HELP = {
         "INPUT": "Reference high-resolution hyperspectral raster with per-band 'wavelength' metadata.",
         **SIMULATION_HELP,
-        "SEED": "Seed of the noise generator: the same seed gives the same output bit for bit.",
+        SEED: "Seed of the noise generator: the same seed gives the same output bit for bit.",
         "OUTPUT_LR_HSI": "Simulated low-resolution hyperspectral raster.",
         "OUTPUT_HR_MSI": "Simulated high-resolution multispectral raster, bands named like 'B4 (665 nm)'.",
         "OUTPUT_REFERENCE": "The reference cropped to a multiple of RATIO: compare fusions with this one.",
-        "OUTPUT_SRF": "Optional CSV of the s × S spectral response matrix R used (rows MS bands, columns HS bands).",
+        OUTPUT_SRF: "Optional CSV of the s × S spectral response matrix R used (rows MS bands, columns HS bands).",
     }
 
     def initAlgorithm(self, config=None):  # noqa: N802
@@ -104,19 +107,17 @@ class SimulateDegradationAlgorithm(HyperFuseAlgorithm):
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_LR_HSI", "Simulated LR-HSI"))
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_HR_MSI", "Simulated HR-MSI"))
         self.add(QgsProcessingParameterRasterDestination("OUTPUT_REFERENCE", "Reference (cropped)"))
-        self.add(QgsProcessingParameterFileDestination("OUTPUT_SRF", "Spectral response matrix (CSV)",
+        self.add(QgsProcessingParameterFileDestination(OUTPUT_SRF, "Spectral response matrix (CSV)",
                                                        fileFilter="CSV (*.csv)", optional=True, createByDefault=False))
 
     def process(self, parameters, context, feedback):
         outputs = {name: self.parameterAsOutputLayer(parameters, name, context)
                    for name in ("OUTPUT_LR_HSI", "OUTPUT_HR_MSI", "OUTPUT_REFERENCE")}
         settings = read_simulation_settings(self, parameters, context)
-        out_srf = self.parameterAsFileOutput(parameters, "OUTPUT_SRF", context) or None
+        out_srf = self.parameterAsFileOutput(parameters, OUTPUT_SRF, context) or None
         simulation.simulate(
-            self.raster_path(parameters, "INPUT", context), settings.ratio, settings.srf,
+            self.raster_path(parameters, "INPUT", context), settings,
             outputs["OUTPUT_LR_HSI"], outputs["OUTPUT_HR_MSI"], outputs["OUTPUT_REFERENCE"],
-            mtf_gain=settings.mtf_gain, seed=settings.seed, snr_hs=settings.snr_hs, snr_ms=settings.snr_ms,
-            psf=settings.psf, psf_file=settings.psf_file, wavelengths_nm=settings.wavelengths_nm,
             out_srf=out_srf, feedback=feedback)
-        outputs["OUTPUT_SRF"] = out_srf
+        outputs[OUTPUT_SRF] = out_srf
         return outputs

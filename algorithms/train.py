@@ -5,17 +5,23 @@ from qgis.core import (QgsProcessingOutputNumber, QgsProcessingParameterEnum, Qg
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from ..core import training_run
 from ..core.errors import UserInputError
+from ..core.inference.torch_support import DEVICES
+from ..core.protocol.grids import open_pair
 from ..core.registry import METHODS
-from ..core.torch_support import DEVICES
-from ..core.training import TrainingConfig
-from .base import HyperFuseAlgorithm
-from .fusion import INPUT_HELP, add_hyperparameters, read_hyperparameters
+from ..core.training import runs as training_run
+from ..core.training.trainer import TrainingConfig
+from .base import HyperFuseAlgorithm, add_settings, read_settings
+from .parameters import (DEVICE, DEVICE_HELP, DEVICE_LABEL, HR_MSI, HR_MSI_HELP, LR_HSI, LR_HSI_HELP, MTF_GAIN,
+                         OUTPUT_WEIGHTS, REFERENCE, SEED, SEED_LABEL, TRAINING_GROUP)
 from .simulate import SIMULATION_HELP, add_simulation_parameters, read_simulation_settings
 
 # The order is public: it is the METHOD enum.
 METHOD_IDS = list(METHODS)
+# The MODE enum: the core's training data modes, in the public option order, and their labels.
+MODES = [training_run.MODE_SELF_SUPERVISED, training_run.MODE_SUPERVISED]
+MODE_LABELS = ["Self-supervised on LR_HSI + HR_MSI (Wald protocol)",
+               "Supervised from REFERENCE (inputs simulated from it)"]
 DEFAULT_STEPS = 500
 
 
@@ -26,7 +32,7 @@ def _paper_defaults(key: str, unit: str = "") -> str:
 class TrainModelAlgorithm(HyperFuseAlgorithm):
     ALGORITHM_ID = "train_model"
     DISPLAY_NAME = "Train a fusion model"
-    GROUP, GROUP_ID = "Training", "training"
+    GROUP = TRAINING_GROUP
     SUMMARY = ("Trains one of the five fusion networks and writes a weights file that any HyperFuse fusion algorithm "
                "of the same method loads with MODEL = weights file. Training data are either a real LR-HSI/HR-MSI "
                "pair (self-supervised by Wald's protocol: both are degraded by the ratio and the network learns to "
@@ -40,9 +46,9 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
         "METHOD": "Network to train: " + "; ".join(f"{i} {m.name}" for i, m in enumerate(METHODS.values())) + ".",
         "MODE": "0 self-supervised on LR_HSI + HR_MSI (Wald protocol; RATIO is read from the grids); "
                 "1 supervised from REFERENCE, with inputs simulated by RATIO, SRF, PSF … as in Simulate degradation.",
-        "LR_HSI": INPUT_HELP["LR_HSI"] + " Used in MODE 0.",
-        "HR_MSI": INPUT_HELP["HR_MSI"] + " Used in MODE 0.",
-        "REFERENCE": "High-resolution hyperspectral raster with wavelength metadata (MODE 1). The model learns to "
+        LR_HSI: LR_HSI_HELP + " Used in MODE 0.",
+        HR_MSI: HR_MSI_HELP + " Used in MODE 0.",
+        REFERENCE: "High-resolution hyperspectral raster with wavelength metadata (MODE 1). The model learns to "
                      "fuse the inputs simulated from it back into it.",
         **{key: text + " (MODE 1)" for key, text in SIMULATION_HELP.items()},
         "STEPS": "Largest number of optimiser steps; training may stop earlier (PATIENCE, TIME_BUDGET_MINUTES).",
@@ -52,30 +58,31 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
         "LEARNING_RATE": "Adam learning rate; 0 uses the method's default (" + _paper_defaults("learning_rate") +
                          "), or a tenth of it when fine-tuning INIT_WEIGHTS.",
         "TIME_BUDGET_MINUTES": "Stop after this many minutes and keep the best weights so far; 0 sets no limit.",
-        "SEED": "Seed of patch sampling, initialisation and simulated noise: the same seed and inputs give the same "
+        SEED: "Seed of patch sampling, initialisation and simulated noise: the same seed and inputs give the same "
                 "weights on the CPU.",
-        "DEVICE": "0 auto (CUDA when PyTorch sees a GPU, else CPU), 1 cpu, 2 cuda.",
+        DEVICE: DEVICE_HELP,
         "INIT_WEIGHTS": "Optional weights file of the same method, bands and ratio to fine-tune instead of starting "
                         "from scratch; its settings and band statistics are kept.",
         "VALIDATION_FRACTION": "Part of the data held out for validation, taken from the end of the longer side in "
                                "whole LR pixels; 0 validates on the training data (no over-fitting check).",
         "VALIDATE_EVERY": "Steps between validation checks; 0 checks about twenty times per run.",
         "PATIENCE": "Validation checks without a better PSNR before training stops; 0 never stops early.",
-        **{hp.name: f"({m.name} only) {hp.help or hp.label}" for m in METHODS.values() for hp in m.parameters},
-        "OUTPUT_WEIGHTS": "The weights file (.pt) with its model card, written only when training completes.",
+        **{setting.name: f"({m.name} only) {setting.help or setting.label}"
+           for m in METHODS.values() for setting in m.parameters},
+        OUTPUT_WEIGHTS: "The weights file (.pt) with its model card, written only when training completes.",
         "OUTPUT_LOG": "Optional HTML log: loss curve, validation curve and metrics against bicubic, model card.",
     }
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add(QgsProcessingParameterEnum("METHOD", "Method", options=[m.name for m in METHODS.values()],
                                             defaultValue=METHOD_IDS.index("deepsen3")))
-        self.add(QgsProcessingParameterEnum("MODE", "Training data", options=training_run.MODE_CHOICES,
-                                            defaultValue=training_run.MODE_SELF_SUPERVISED))
-        self.add(QgsProcessingParameterRasterLayer("LR_HSI", "Low-resolution hyperspectral image (MODE 0)",
+        self.add(QgsProcessingParameterEnum("MODE", "Training data", options=MODE_LABELS,
+                                            defaultValue=MODES.index(training_run.MODE_SELF_SUPERVISED)))
+        self.add(QgsProcessingParameterRasterLayer(LR_HSI, "Low-resolution hyperspectral image (MODE 0)",
                                                    optional=True))
-        self.add(QgsProcessingParameterRasterLayer("HR_MSI", "High-resolution multispectral image (MODE 0)",
+        self.add(QgsProcessingParameterRasterLayer(HR_MSI, "High-resolution multispectral image (MODE 0)",
                                                    optional=True))
-        self.add(QgsProcessingParameterRasterLayer("REFERENCE", "Reference HR-HSI (MODE 1)", optional=True))
+        self.add(QgsProcessingParameterRasterLayer(REFERENCE, "Reference HR-HSI (MODE 1)", optional=True))
         add_simulation_parameters(self, with_seed=False)
         self.add(QgsProcessingParameterNumber("STEPS", "Training steps (at most)", QgsProcessingParameterNumber.Integer,
                                               DEFAULT_STEPS, minValue=1))
@@ -87,9 +94,8 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
                                               QgsProcessingParameterNumber.Double, 0.0, minValue=0.0))
         self.add(QgsProcessingParameterNumber("TIME_BUDGET_MINUTES", "Time budget in minutes (0 = none)",
                                               QgsProcessingParameterNumber.Double, 0.0, minValue=0.0))
-        self.add(QgsProcessingParameterNumber("SEED", "Random seed", QgsProcessingParameterNumber.Integer, 0,
-                                              minValue=0))
-        self.add(QgsProcessingParameterEnum("DEVICE", "Device", options=DEVICES, defaultValue=0))
+        self.add(QgsProcessingParameterNumber(SEED, SEED_LABEL, QgsProcessingParameterNumber.Integer, 0, minValue=0))
+        self.add(QgsProcessingParameterEnum(DEVICE, DEVICE_LABEL, options=DEVICES, defaultValue=0))
         self.add(QgsProcessingParameterFile("INIT_WEIGHTS", "Weights to fine-tune (optional)", extension="pt",
                                             optional=True))
         defaults = TrainingConfig()
@@ -101,8 +107,8 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
         self.add(QgsProcessingParameterNumber("PATIENCE", "Early-stopping patience (checks, 0 = off)",
                                               QgsProcessingParameterNumber.Integer, defaults.patience, minValue=0),
                  advanced=True)
-        add_hyperparameters(self, [hp for m in METHODS.values() for hp in m.parameters])
-        self.add(QgsProcessingParameterFileDestination("OUTPUT_WEIGHTS", "Weights file",
+        add_settings(self, [setting for m in METHODS.values() for setting in m.parameters])
+        self.add(QgsProcessingParameterFileDestination(OUTPUT_WEIGHTS, "Weights file",
                                                        fileFilter="HyperFuse weights (*.pt)"))
         self.add(QgsProcessingParameterFileDestination("OUTPUT_LOG", "Training log (HTML)",
                                                        fileFilter="HTML (*.html)", optional=True,
@@ -117,8 +123,8 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
 
     def process(self, parameters, context, feedback):
         method = METHODS[METHOD_IDS[self.parameterAsEnum(parameters, "METHOD", context)]]
-        mode = self.parameterAsEnum(parameters, "MODE", context)
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        mode = MODES[self.parameterAsEnum(parameters, "MODE", context)]
+        seed = self.parameterAsInt(parameters, SEED, context)
         initial_weights = self.parameterAsFile(parameters, "INIT_WEIGHTS", context) or None
         config = TrainingConfig.for_method(
             method, fine_tuning=initial_weights is not None,
@@ -130,27 +136,28 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
             validation_fraction=self.parameterAsDouble(parameters, "VALIDATION_FRACTION", context),
             validate_every=self.parameterAsInt(parameters, "VALIDATE_EVERY", context),
             patience=self.parameterAsInt(parameters, "PATIENCE", context),
-            mtf_gain=self.parameterAsDouble(parameters, "MTF_GAIN", context))
-        output_weights = self.parameterAsFileOutput(parameters, "OUTPUT_WEIGHTS", context)
+            mtf_gain=self.parameterAsDouble(parameters, MTF_GAIN, context))
+        output_weights = self.parameterAsFileOutput(parameters, OUTPUT_WEIGHTS, context)
         output_log = self.parameterAsFileOutput(parameters, "OUTPUT_LOG", context) or None
         if mode == training_run.MODE_SUPERVISED:
-            reference = self._optional_path(parameters, "REFERENCE", context)
+            reference = self._optional_path(parameters, REFERENCE, context)
             if reference is None:
                 raise UserInputError("MODE is 'supervised from REFERENCE' but no REFERENCE layer was given. Choose "
                                      "a high-resolution hyperspectral raster, or use MODE 0 with LR_HSI and HR_MSI.")
             settings = read_simulation_settings(self, parameters, context)
             data = training_run.data_from_reference(reference, settings, feedback)
         else:
-            lr_path = self._optional_path(parameters, "LR_HSI", context)
-            hr_path = self._optional_path(parameters, "HR_MSI", context)
+            lr_path = self._optional_path(parameters, LR_HSI, context)
+            hr_path = self._optional_path(parameters, HR_MSI, context)
             if lr_path is None or hr_path is None:
                 raise UserInputError("MODE is 'self-supervised' but LR_HSI or HR_MSI is missing. Give both, or use "
                                      "MODE 1 with a REFERENCE.")
-            data = training_run.data_from_inputs(lr_path, hr_path, config.mtf_gain)
+            lr, hr, grid = open_pair(lr_path, hr_path)
+            data = training_run.data_from_inputs(lr, hr, grid, config.mtf_gain)
         _, card, report = training_run.run_training(
             method, data, config, output_weights, output_log,
             initial_weights=initial_weights,
-            device_name=DEVICES[self.parameterAsEnum(parameters, "DEVICE", context)],
-            hyperparameters=read_hyperparameters(self, method, parameters, context), feedback=feedback)
-        return {"OUTPUT_WEIGHTS": output_weights, "OUTPUT_LOG": output_log, "STEPS_RUN": report.steps,
+            device_name=DEVICES[self.parameterAsEnum(parameters, DEVICE, context)],
+            hyperparameters=read_settings(self, method.parameters, parameters, context), feedback=feedback)
+        return {OUTPUT_WEIGHTS: output_weights, "OUTPUT_LOG": output_log, "STEPS_RUN": report.steps,
                 "VALIDATION_PSNR": report.validation["PSNR"], "VALIDATION_SAM": report.validation["SAM"]}

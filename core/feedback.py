@@ -67,15 +67,3 @@ class _SpanFeedback(Feedback):
 
     def is_cancelled(self) -> bool:
         return self.parent.is_cancelled()
-
-
-class CancelAfter(Feedback):
-    """Requests a cancel once ``checks`` cancellation checks have passed (for tests)."""
-
-    def __init__(self, checks: int):
-        super().__init__()
-        self.remaining = checks
-
-    def is_cancelled(self) -> bool:
-        self.remaining -= 1
-        return self.remaining < 0

@@ -1,53 +1,77 @@
-"""The one registry of fusion methods.
+"""The one registry of fusion methods: the networks and the classical methods.
 
-The provider, the algorithms, training, weights and benchmarks all read this list:
-adding a method is one entry here and one module in ``nets/``. Nothing here imports torch;
-:meth:`Method.build` imports the network module only when a network is needed.
+The provider, the algorithms, training, weights and benchmarks all read it: adding a method
+is one entry here and one module (in ``nets/`` for a network, in ``core/classical/`` for a
+classical method). Nothing here imports torch or a method's module: :meth:`NetworkMethod.build`
+and :class:`ClassicalMethod`'s properties import the module when it is first needed, which
+also keeps this module free of import cycles.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import ClassVar
+
+from .protocol.degradation import DEFAULT_MTF_GAIN
+
+_PACKAGE = __name__.rsplit(".", 2)[0]   # "hyperfuse", whatever the checkout folder is called
 
 
 @dataclass(frozen=True)
-class HyperParameter:
-    """A method-specific setting, shown as an advanced Processing parameter ``name``."""
+class Setting:
+    """A method setting, shown as the advanced Processing parameter ``name``.
 
-    name: str            # Processing parameter name, e.g. STAGES
-    key: str             # keyword of the network constructor, e.g. stages
+    Its value reaches the method as the keyword ``key`` (of the network constructor, or of a
+    classical method's ``predict``). An enum setting passes ``choices[i]`` for the option
+    ``labels[i]`` the user picked; ``default`` is then one of the choices.
+    """
+
+    name: str                     # Processing parameter name, e.g. STAGES
+    key: str                      # keyword of the method, e.g. stages
     label: str
-    default: float
-    minimum: float
+    default: object
+    kind: str = "int"             # int | float | enum
+    minimum: float | None = None
     maximum: float | None = None
-    kind: str = "int"    # int | float
+    choices: tuple = ()           # enum: the values passed to the method, in the parameter's order
+    labels: tuple = ()            # enum: what the user sees, in the same order
     help: str = ""
 
 
-@dataclass(frozen=True)
-class Method:
+@dataclass(frozen=True, kw_only=True)
+class FusionMethod:
+    """What every fusion method declares; the algorithm ``hyperfuse:fuse_<id>`` is built from it."""
+
+    kind: ClassVar[str]           # "network" | "classical"
     id: str                       # algorithm id suffix: hyperfuse:fuse_<id>
     name: str                     # display name
+    paper: str                    # citation of the method's paper
+    summary: str
+    parameters: tuple = ()        # Setting, shown as advanced parameters
+
+    @property
+    def defaults(self) -> dict:
+        """Every setting's default, by keyword."""
+        return {p.key: p.default for p in self.parameters}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkMethod(FusionMethod):
+    kind: ClassVar[str] = "network"
     module: str                   # module in hyperfuse.nets
     class_name: str
-    paper: str
-    paper_file: str               # in shared/papers
-    summary: str
-    parameters: tuple = ()        # HyperParameter, shown as advanced parameters
     fixed: dict = field(default_factory=dict)   # constructor settings that are not user parameters
     # Training settings (paper values where the paper gives them); patch_size is in HR
     # pixels of the reduced-resolution training grid.
     training: dict = field(default_factory=dict)
-    ratios: str = "any integer ≥ 2"
 
     @property
     def hyperparameters(self) -> dict:
         """Default constructor settings: the fixed ones and every parameter's default."""
-        return {**self.fixed, **{p.key: p.default for p in self.parameters}}
+        return {**self.fixed, **self.defaults}
 
     def network_class(self):
-        package = __name__.rsplit(".", 2)[0]
-        return getattr(importlib.import_module(f"{package}.nets.{self.module}"), self.class_name)
+        return getattr(importlib.import_module(f"{_PACKAGE}.nets.{self.module}"), self.class_name)
 
     def build(self, hs_bands: int, ms_bands: int, ratio: int, **hyperparameters):
         """The bare network (torch is imported here, not before)."""
@@ -55,95 +79,198 @@ class Method:
         return self.network_class()(hs_bands, ms_bands, ratio, **params)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ClassicalMethod(FusionMethod):
+    """A NumPy/SciPy method; its module in ``core/classical/`` follows that package's contract."""
+
+    kind: ClassVar[str] = "classical"
+    module: str                   # module in hyperfuse.core.classical
+    tiled: bool                   # True: the result at a pixel depends only on a neighbourhood
+    uses_response: bool = True    # needs R (given as SRF_FILE or estimated)
+
+    def _module(self):
+        return importlib.import_module(f"{_PACKAGE}.core.classical.{self.module}")
+
+    @property
+    def predict(self):
+        return self._module().predict
+
+    @property
+    def prepare(self):
+        return getattr(self._module(), "prepare", None)
+
+    def receptive_field(self, ratio: int, **options) -> int:
+        return self._module().receptive_field(ratio, **options)
+
+    @property
+    def max_pixels(self) -> int | None:
+        """Read from the module each time, so that a test can lower the module's MAX_PIXELS."""
+        return None if self.tiled else self._module().MAX_PIXELS
+
+
 _ADAM = {"learning_rate": 3e-4, "betas": (0.9, 0.999), "batch_size": 16, "patch_size": 32}
 
+# The networks. Their order is public: it is train_model's METHOD enum.
 METHODS = {m.id: m for m in [
-    Method(
+    NetworkMethod(
         id="mlpln", name="MLPLN", module="mlpln", class_name="MLPLN",
         paper="Multi-Level Propagation Learning Network for hyperspectral and multispectral image fusion",
-        paper_file="000_da384f772880dcc3.txt",
         summary="An LSTM reads, for every HR pixel, a sequence of concentric patches (padding factor κ, scalability "
                 "number η) of the HR-MSI and the up-sampled LR-HSI's leading SVD components, from the smallest patch "
                 "to the largest, and regresses the pixel's HR components; the spectrum is restored from the SVD "
                 "basis. RMSE loss.",
         parameters=(
-            HyperParameter("KAPPA", "kappa", "Padding factor κ", 1, 1, 8,
-                           help="Pixels cropped from every side of the patch from one sequence step to the next. "
-                                "PATCH − 2·κ·(η − 1) must be at least 2."),
-            HyperParameter("ETA", "eta", "Scalability number η", 4, 2, 10,
-                           help="Concentric patches in each pixel's sequence (the paper's best: 3–4)."),
-            HyperParameter("PATCH", "patch", "Largest patch size (HR pixels)", 12, 4, 64,
-                           help="Side of the largest concentric patch A₀ (the paper's best: 8–20)."),
-            HyperParameter("SVD_COMPONENTS", "components", "SVD components (0 = automatic)", 0, 0, 64,
-                           help="Leading SVD components of the spectra the network predicts (the paper uses 6–20); "
-                                "0 keeps min(12, HS bands)."),
+            Setting("KAPPA", "kappa", "Padding factor κ", 1, "int", 1, 8,
+                    help="Pixels cropped from every side of the patch from one sequence step to the next. "
+                         "PATCH − 2·κ·(η − 1) must be at least 2."),
+            Setting("ETA", "eta", "Scalability number η", 4, "int", 2, 10,
+                    help="Concentric patches in each pixel's sequence (the paper's best: 3–4)."),
+            Setting("PATCH", "patch", "Largest patch size (HR pixels)", 12, "int", 4, 64,
+                    help="Side of the largest concentric patch A₀ (the paper's best: 8–20)."),
+            Setting("SVD_COMPONENTS", "components", "SVD components (0 = automatic)", 0, "int", 0, 64,
+                    help="Leading SVD components of the spectra the network predicts (the paper uses 6–20); "
+                         "0 keeps min(12, HS bands)."),
         ),
         training={**_ADAM, "learning_rate": 1e-3},
     ),
-    Method(
+    NetworkMethod(
         id="ssjcn", name="SSJCN", module="ssjcn", class_name="SSJCN",
         paper="Spatial-Spectral Joint Correction Network for hyperspectral and multispectral image fusion",
-        paper_file="001_dca8e27797b6892b.txt",
         summary="Starts from the bicubic LR-HSI and corrects it iteratively: learned spectral and spatial degradation "
                 "blocks predict the HR-MSI and the LR-HSI, their error maps are fused with channel attention and "
                 "reconstructed into a correction with spatial and spectral attention (Z¹ = Z⁰ + Ê¹, then Z²). "
                 "L1 loss.",
-        parameters=(HyperParameter("ITERATIONS", "iterations", "Correction iterations", 2, 1, 6,
-                                   help="Spatial-spectral corrections Z^k → Z^(k+1) (the paper: two beat one by "
-                                        "1.4 dB)."),),
+        parameters=(Setting("ITERATIONS", "iterations", "Correction iterations", 2, "int", 1, 6,
+                            help="Spatial-spectral corrections Z^k → Z^(k+1) (the paper: two beat one by "
+                                 "1.4 dB)."),),
         fixed={"width": 32},
         # The paper gives no training settings; 1e-3 reached 36.6 dB where 3e-4 reached 32.9 dB
         # after 150 steps on the synthetic test scene, with no instability.
         training={**_ADAM, "learning_rate": 1e-3},
     ),
-    Method(
+    NetworkMethod(
         id="mhfnet", name="MHF-net", module="mhfnet", class_name="MHFNet",
         paper="Multispectral and Hyperspectral Image Fusion by MS/HS Fusion Net",
-        paper_file="002_7d83e47205f7c9d9.txt",
         summary="Unfolds a proximal-gradient algorithm for the model X = YA + ŶB into K stages with learned "
                 "down-sampling, up-sampling and ResNet proximal operators, followed by a ResNet; loss of eq. 24 "
                 "with per-stage terms.",
         parameters=(
-            HyperParameter("STAGES", "stages", "Stages K", 8, 2, 30,
-                           help="Unfolded proximal-gradient stages (the paper finds 13 best; 8 keeps CPU training "
-                                "practical). More stages also widen the halo read around each block."),
-            HyperParameter("RANK", "rank", "Rank (0 = automatic)", 0, 0, 256,
-                           help="Rank of X = YA + ŶB: MS bands plus the number of learned bases Ŷ; 0 uses MS bands "
-                                "+ 9 (the paper's 12 for 3 MS bands), at most the HS band count."),
+            Setting("STAGES", "stages", "Stages K", 8, "int", 2, 30,
+                    help="Unfolded proximal-gradient stages (the paper finds 13 best; 8 keeps CPU training "
+                         "practical). More stages also widen the halo read around each block."),
+            Setting("RANK", "rank", "Rank (0 = automatic)", 0, "int", 0, 256,
+                    help="Rank of X = YA + ŶB: MS bands plus the number of learned bases Ŷ; 0 uses MS bands "
+                         "+ 9 (the paper's 12 for 3 MS bands), at most the HS band count."),
         ),
         fixed={"levels": 1},
         training=dict(_ADAM),
     ),
-    Method(
+    NetworkMethod(
         id="msssfnet", name="MS-SSFNet", module="msssfnet", class_name="MSSSFNet",
         paper="Multi-level and Multi-scale Spatial and Spectral Fusion CNN for hyperspectral image super-resolution",
-        paper_file="003_0bd591e26c4b3f07.txt",
         summary="A spectral pathway up-samples the LR-HSI one scale at a time while a spatial pathway max-pools the "
                 "HR-MSI; features of equal size are stacked at every scale; multi-level MSE losses supervise "
                 "intermediate resolutions.",
-        parameters=(HyperParameter("LEVELS", "levels", "Loss levels", 2, 1, 6,
-                                   help="Levels of the multi-level loss: 1 trains on the final output only; L adds "
-                                        "L − 1 intermediate resolutions (needs a ratio with several prime "
-                                        "factors, e.g. 4, 8, 16)."),),
+        parameters=(Setting("LEVELS", "levels", "Loss levels", 2, "int", 1, 6,
+                            help="Levels of the multi-level loss: 1 trains on the final output only; L adds "
+                                 "L − 1 intermediate resolutions (needs a ratio with several prime "
+                                 "factors, e.g. 4, 8, 16)."),),
         fixed={"width": 64},
         training=dict(_ADAM),
     ),
-    Method(
+    NetworkMethod(
         id="deepsen3", name="DeepSen3", module="deepsen3", class_name="DeepSen3",
         paper="DeepSen3: Deep multi-scale learning model for spatial-spectral fusion of Sentinel-2 and "
               "Sentinel-3 remote sensing images",
-        paper_file="004_d2cd3407ca29f6ed.txt",
         summary="Bicubic-upsampled LR-HSI stacked with the HR-MSI, three multi-scale inception residual "
                 "modules (3×3 and 5×5 branches) and a global residual; MSE loss.",
         fixed={"width": 48, "modules": 3},
-        training={"learning_rate": 3e-4, "betas": (0.92, 0.95), "batch_size": 16, "patch_size": 32,
-                  "paper_patch_size": 64},
+        # The paper trains on 64 × 64 patches; 32 here, like the other networks.
+        training={"learning_rate": 3e-4, "betas": (0.92, 0.95), "batch_size": 16, "patch_size": 32},
     ),
 ]}
 
 
-def method(method_id: str) -> Method:
+def _mtf_gain(default: float) -> Setting:
+    note = ("0 (the default) estimates σ from the inputs (core/protocol/responses.py)" if default == 0 else
+            f"0 estimates σ from the inputs (core/protocol/responses.py); {default:g} is the protocol's default")
+    return Setting("MTF_GAIN", "mtf_gain", "MTF gain of the PSF at Nyquist (0 = estimate)", default, "float", 0.0,
+                   0.999, help=f"Response of the Gaussian PSF at the LR Nyquist frequency, σ = r·sqrt(−2 ln g)/π "
+                               f"HR pixels; {note}.")
+
+
+CLASSICAL_METHODS = {m.id: m for m in [
+    ClassicalMethod(
+        id="bicubic", name="Bicubic upsampling", module="bicubic", tiled=True, uses_response=False,
+        paper="Cubic convolution, R. Keys, IEEE TASSP 29(6), 1981 (a = −0.75)",
+        summary="Up-samples the LR-HSI, ignoring the HR-MSI: the baseline every method must beat."),
+    ClassicalMethod(
+        id="gsa", name="GSA (Gram-Schmidt adaptive)", module="gsa", tiled=True,
+        paper="B. Aiazzi, S. Baronti, M. Selva, Improving component substitution pansharpening through multivariate "
+              "regression of MS+Pan data, IEEE TGRS 45(10), 2007",
+        summary="Component substitution: each MS band sharpens the HS bands of its group; the intensity is the "
+                "non-negative regression of the group's up-sampled HS bands on the degraded MS band, and each HS "
+                "band gets the detail with the gain cov(HS, I)/var(I).",
+        parameters=(_mtf_gain(DEFAULT_MTF_GAIN),)),
+    ClassicalMethod(
+        id="glp", name="MTF-GLP-HS / SFIM-HS", module="glp", tiled=True,
+        paper="B. Aiazzi, L. Alparone, S. Baronti, A. Garzelli, M. Selva, MTF-tailored multiscale fusion of "
+              "high-resolution MS and Pan imagery, PE&RS 72(5), 2006; M. Selva et al., Hyper-sharpening: a first "
+              "approach on SIM-GA data, IEEE JSTARS 8(6), 2015",
+        summary="Multi-resolution analysis: each HS band is modulated by the ratio of its group's MS band to that "
+                "band's low-pass (MTF-matched Gaussian, or a box for SFIM), decimated and interpolated back.",
+        parameters=(
+            Setting("LOWPASS", "lowpass", "Low-pass filter", "mtf", "enum", choices=("mtf", "box"),
+                    labels=("MTF-matched Gaussian (MTF-GLP)", "Box r × r (SFIM)"),
+                    help="0 the Gaussian whose response at the LR Nyquist frequency is MTF_GAIN (MTF-GLP-HS); "
+                         "1 the r × r box average (SFIM-HS)."),
+            _mtf_gain(DEFAULT_MTF_GAIN),
+        )),
+    ClassicalMethod(
+        id="cnmf", name="CNMF", module="cnmf", tiled=False,
+        paper="N. Yokoya, T. Yairi, A. Iwasaki, Coupled nonnegative matrix factorization unmixing for hyperspectral "
+              "and multispectral data fusion, IEEE TGRS 50(2), 2012",
+        summary="Alternating non-negative unmixing of both images with shared endmembers (MS endmembers = R × HS "
+                "endmembers) and abundances coupled through the PSF; fused = HS endmembers × HR abundances.",
+        parameters=(
+            Setting("ENDMEMBERS", "endmembers", "Endmembers", 20, "int", 2, 100,
+                    help="Number of endmembers M of the unmixing (initialised by the successive projection "
+                         "algorithm); more capture more materials but take longer."),
+            Setting("INNER_ITERATIONS", "inner", "Inner iterations", 200, "int", 1, 5000,
+                    help="Multiplicative-update iterations of each NMF step (the paper runs to convergence)."),
+            Setting("OUTER_ITERATIONS", "outer", "Coupling rounds", 2, "int", 1, 20,
+                    help="Rounds of MS unmixing then HS unmixing that couple the two factorisations."),
+            _mtf_gain(0.0),
+        )),
+    ClassicalMethod(
+        id="hysure", name="HySure", module="hysure", tiled=False,
+        paper="M. Simões, J. Bioucas-Dias, L. B. Almeida, J. Chanussot, A convex formulation for hyperspectral image "
+              "superresolution via subspace-based regularization, IEEE TGRS 53(6), 2015",
+        summary="Convex fusion in a p-dimensional spectral subspace with vector-total-variation regularisation, "
+                "solved by ADMM with FFT-based steps.",
+        parameters=(
+            Setting("SUBSPACE", "subspace", "Subspace dimension p (0 = MS bands)", 0, "int", 0, 100,
+                    help="Dimension of the spectral subspace (SVD of the LR-HSI). 0 uses the number of MS bands, so "
+                         "that the HR-MSI observes every coefficient at high resolution; larger p keeps more "
+                         "spectral detail, reconstructed from the LR-HSI with the TV prior alone."),
+            Setting("LAMBDA_PHI", "lambda_phi", "TV weight λφ", 1e-3, "float", 0.0, 10.0,
+                    help="Weight of the vector total variation, for data scaled to a mean of 1: larger values give "
+                         "smoother, less noisy results."),
+            Setting("LAMBDA_M", "lambda_m", "MS data weight λm", 10.0, "float", 1e-3, 1e4,
+                    help="Weight of the HR-MSI fit relative to the LR-HSI fit."),
+            Setting("ITERATIONS", "iterations", "ADMM iterations", 200, "int", 1, 5000,
+                    help="Iterations of the ADMM solver (each costs eight FFTs of p bands)."),
+            _mtf_gain(0.0),
+        )),
+]}
+
+# Every fusion method, networks first: the provider makes one algorithm hyperfuse:fuse_<id> of each.
+FUSION_METHODS = {**METHODS, **CLASSICAL_METHODS}
+
+
+def method(method_id: str) -> FusionMethod:
+    """The fusion method ``method_id``, network or classical."""
     try:
-        return METHODS[method_id]
+        return FUSION_METHODS[method_id]
     except KeyError:
-        raise KeyError(f"unknown method '{method_id}'; known: {', '.join(METHODS)}") from None
+        raise KeyError(f"unknown method '{method_id}'; known: {', '.join(FUSION_METHODS)}") from None

@@ -98,79 +98,103 @@ def _line_coverage(distance, half_width):
     return np.clip(half_width + 0.5 - np.abs(distance), 0.0, 1.0)
 
 
-def generate_abundances(rows: int, cols: int, seed: int = 0) -> np.ndarray:
-    """(materials, rows, cols) abundances that sum to one per pixel."""
-    rng = np.random.default_rng(seed)
-    k = {name: i for i, name in enumerate(MATERIALS)}
-    ab = np.zeros((len(MATERIALS), rows, cols))
-    yy, xx = np.mgrid[0:rows, 0:cols].astype(float)
+MATERIAL_INDEX = {name: i for i, name in enumerate(MATERIALS)}
 
-    # Fields: a Voronoi tessellation gives straight, sharp boundaries between parcels.
+
+def _set_field_cover(rng, ab, inside, texture, rows_pattern, kind):
+    """Cover fractions of one field of ``kind``; the remainder becomes the field's soil."""
+    k = MATERIAL_INDEX
+    local = np.clip(0.5 + 0.15 * texture, 0, 1)
+    background = "soil_bright" if kind in ("grass", "stubble") or rng.random() < 0.3 else "soil_dark"
+    if kind == "crop":
+        cover = np.clip(rng.uniform(0.75, 1.0) - 0.3 * rows_pattern * rng.uniform(0.3, 1.0), 0, 1)
+        share = np.clip(0.92 + 0.3 * (local - 0.5), 0, 1)
+        ab[k["vegetation"]][inside] = (cover * share)[inside]
+        ab[k["vegetation_sparse"]][inside] = (cover * (1 - share))[inside]
+    elif kind == "grass":
+        ab[k["vegetation_sparse"]][inside] = np.clip(0.7 + 0.2 * texture, 0, 1)[inside]
+        ab[k["dry_vegetation"]][inside] = np.clip(0.2 - 0.1 * texture, 0, 0.3)[inside]
+    elif kind == "bare":
+        ab[k["soil_dark"]][inside] = (0.3 * rows_pattern)[inside]
+    elif kind == "stubble":
+        ab[k["dry_vegetation"]][inside] = (0.4 + 0.3 * rows_pattern)[inside]
+    else:  # forest: crowns of a few pixels with shadowed gaps
+        crowns = _smooth_noise(rng, inside.shape, 1.2)
+        ab[k["forest"]][inside] = np.clip(0.75 + 0.25 * crowns, 0.2, 1.0)[inside]
+    ab[:, inside] = np.minimum(ab[:, inside], 1.0)
+    ab[k[background]][inside] += np.clip(1.0 - ab[:, inside].sum(axis=0), 0, None)
+
+
+def _add_fields(rng, ab, yy, xx):
+    """Fields: a Voronoi tessellation gives straight, sharp boundaries between parcels."""
+    rows, cols = yy.shape
     n_fields = max(6, rows * cols // 1400)
     seeds = rng.uniform([0, 0], [rows, cols], size=(n_fields, 2))
     dist = (yy[None] - seeds[:, 0, None, None]) ** 2 + (xx[None] - seeds[:, 1, None, None]) ** 2
     field_id = dist.argmin(axis=0)
     texture = _smooth_noise(rng, (rows, cols), 3.0)
     for f in range(n_fields):
-        inside = field_id == f
         kind = rng.choice(["crop", "crop", "grass", "bare", "stubble", "forest"])
         angle = rng.uniform(0, np.pi)
         rows_pattern = 0.5 + 0.5 * np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / rng.uniform(3, 7))
-        local = np.clip(0.5 + 0.15 * texture, 0, 1)
-        # Each field sets its cover fractions; the remainder is the field's soil.
-        background = "soil_bright" if kind in ("grass", "stubble") or rng.random() < 0.3 else "soil_dark"
-        if kind == "crop":
-            cover = np.clip(rng.uniform(0.75, 1.0) - 0.3 * rows_pattern * rng.uniform(0.3, 1.0), 0, 1)
-            share = np.clip(0.92 + 0.3 * (local - 0.5), 0, 1)
-            ab[k["vegetation"]][inside] = (cover * share)[inside]
-            ab[k["vegetation_sparse"]][inside] = (cover * (1 - share))[inside]
-        elif kind == "grass":
-            ab[k["vegetation_sparse"]][inside] = np.clip(0.7 + 0.2 * texture, 0, 1)[inside]
-            ab[k["dry_vegetation"]][inside] = np.clip(0.2 - 0.1 * texture, 0, 0.3)[inside]
-        elif kind == "bare":
-            ab[k["soil_dark"]][inside] = (0.3 * rows_pattern)[inside]
-        elif kind == "stubble":
-            ab[k["dry_vegetation"]][inside] = (0.4 + 0.3 * rows_pattern)[inside]
-        else:  # forest: crowns of a few pixels with shadowed gaps
-            crowns = _smooth_noise(rng, (rows, cols), 1.2)
-            ab[k["forest"]][inside] = np.clip(0.75 + 0.25 * crowns, 0.2, 1.0)[inside]
-        ab[:, inside] = np.minimum(ab[:, inside], 1.0)
-        ab[k[background]][inside] += np.clip(1.0 - ab[:, inside].sum(axis=0), 0, None)
+        _set_field_cover(rng, ab, field_id == f, texture, rows_pattern, kind)
     ab /= ab.sum(axis=0, keepdims=True)
 
-    def overlay(material, coverage):
-        nonlocal ab
-        ab *= (1.0 - coverage)[None]
-        ab[k[material]] += coverage
 
-    # A meandering river with soft shores and a lake.
-    centre_line = rows * 0.3 + rows * 0.08 * np.sin(xx / cols * 5.0 + rng.uniform(0, 6)) + 3 * _smooth_noise(rng, (rows, cols), 20)
+def _overlay(ab, material, coverage):
+    """Lay ``material`` over the scene with the given per-pixel coverage."""
+    ab *= (1.0 - coverage)[None]
+    ab[MATERIAL_INDEX[material]] += coverage
+
+
+def _add_water(rng, ab, yy, xx):
+    """A meandering river with soft shores and a lake."""
+    rows, cols = yy.shape
+    centre_line = (rows * 0.3 + rows * 0.08 * np.sin(xx / cols * 5.0 + rng.uniform(0, 6))
+                   + 3 * _smooth_noise(rng, (rows, cols), 20))
     river = gaussian_filter(_line_coverage(yy - centre_line, max(2.0, rows / 60)), 0.8)
-    overlay("water", np.clip(river, 0, 1))
+    _overlay(ab, "water", np.clip(river, 0, 1))
     lake_field = gaussian_filter(rng.standard_normal((rows, cols)), min(rows, cols) / 12, mode="wrap")
     lake_field = lake_field / lake_field.std() - 0.5 * ((yy / rows - 0.75) ** 2 + (xx / cols - 0.2) ** 2) * 30
-    overlay("water", np.clip((lake_field - 1.2) * 2.0, 0, 1))
+    _overlay(ab, "water", np.clip((lake_field - 1.2) * 2.0, 0, 1))
 
-    # Straight roads with sharp, anti-aliased edges.
+
+def _add_roads(rng, ab, yy, xx):
+    """Straight roads with sharp, anti-aliased edges."""
+    rows, cols = yy.shape
     for _ in range(max(2, (rows + cols) // 150)):
         angle = rng.uniform(0, np.pi)
         y0, x0 = rng.uniform(0, rows), rng.uniform(0, cols)
         distance = (xx - x0) * np.sin(angle) - (yy - y0) * np.cos(angle)
-        overlay("asphalt", _line_coverage(distance, rng.uniform(0.8, 1.6)))
+        _overlay(ab, "asphalt", _line_coverage(distance, rng.uniform(0.8, 1.6)))
 
-    # A town: a street grid with rectangular buildings of several roof materials.
+
+def _add_town(rng, ab):
+    """A town: a street grid with rectangular buildings of several roof materials."""
+    rows, cols = ab.shape[1:]
     town_rows = slice(int(rows * 0.55), int(rows * 0.95))
     town_cols = slice(int(cols * 0.5), int(cols * 0.95))
     town = np.zeros((rows, cols))
     town[town_rows, town_cols] = 1.0
-    overlay("concrete", town * 0.6)
+    _overlay(ab, "concrete", town * 0.6)
     for _ in range(max(4, rows * cols // 900)):
         h, w = rng.integers(3, 10, size=2)
         r0 = rng.integers(town_rows.start, max(town_rows.start + 1, town_rows.stop - h))
         c0 = rng.integers(town_cols.start, max(town_cols.start + 1, town_cols.stop - w))
         building = np.zeros((rows, cols))
         building[r0:r0 + h, c0:c0 + w] = 1.0
-        overlay(rng.choice(["tile_roof", "tile_roof", "metal_roof", "concrete"]), building)
+        _overlay(ab, rng.choice(["tile_roof", "tile_roof", "metal_roof", "concrete"]), building)
+
+
+def generate_abundances(rows: int, cols: int, seed: int = 0) -> np.ndarray:
+    """(materials, rows, cols) abundances that sum to one per pixel."""
+    rng = np.random.default_rng(seed)
+    ab = np.zeros((len(MATERIALS), rows, cols))
+    yy, xx = np.mgrid[0:rows, 0:cols].astype(float)
+    _add_fields(rng, ab, yy, xx)
+    _add_water(rng, ab, yy, xx)
+    _add_roads(rng, ab, yy, xx)
+    _add_town(rng, ab)
     return ab
 
 
@@ -212,7 +236,7 @@ def write_scene(path: str, rows: int = 240, cols: int = 240, wavelengths_nm=None
     """Write :func:`generate_scene` as a georeferenced GeoTIFF with wavelength metadata."""
     from rasterio.crs import CRS
 
-    from .raster_io import write_raster
+    from .storage.raster_io import write_raster
 
     wl = default_wavelengths() if wavelengths_nm is None else np.asarray(wavelengths_nm, dtype=float)
     scene = generate_scene(rows, cols, wl, seed)

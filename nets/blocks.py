@@ -5,7 +5,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..core.upsample import BICUBIC_LR_RADIUS  # noqa: F401 (the reach of bicubic_upsample)
+from ..core.protocol.upsample import BICUBIC_LR_RADIUS  # noqa: F401 (the reach of bicubic_upsample)
+from .contract import DataInitialised, FusionNetwork
 
 
 def bicubic_upsample(lr_hsi: torch.Tensor, ratio: int) -> torch.Tensor:
@@ -61,6 +62,8 @@ class FusionModel(nn.Module):
     """
 
     def __init__(self, net: nn.Module, hs_bands: int, ms_bands: int):
+        if not isinstance(net, FusionNetwork):
+            raise TypeError(f"{type(net).__name__} does not provide the network contract of nets/contract.py")
         super().__init__()
         self.net = net
         self.register_buffer("hs_mean", torch.zeros(hs_bands))
@@ -93,18 +96,18 @@ class FusionModel(nn.Module):
 
     def alignment(self, ratio: int) -> int:
         """HR pixels that block origins must be multiples of (strided layers need more than r)."""
-        return self.net.alignment(ratio) if hasattr(self.net, "alignment") else ratio
+        return self.net.alignment(ratio)
 
     def initialise_from_data(self, lr_hsi, hr_msi, target, valid) -> None:
         """Let the network set data-dependent parts (MHF-net's A, MLPLN's SVD basis) from training data.
 
         Arguments are physical-unit numpy arrays (bands, rows, cols) and the (rows, cols)
         validity of ``target``: one training pair, or the pixels of several pooled in one row
-        (core/training.py ``pooled_pixels``), so an implementation must use them pixel by
+        (core/training/trainer.py ``pooled_pixels``), so an implementation must use them pixel by
         pixel. The network sees them standardised, as in training, and ``valid`` as a bool
         tensor.
         """
-        if not hasattr(self.net, "initialise_from_data"):
+        if not isinstance(self.net, DataInitialised):
             return
 
         def standardise(values, mean, std):

@@ -85,6 +85,10 @@ class DeepSen3(nn.Module):
         """Halo in HR pixels: the convolution stack plus the reach of bicubic up-sampling."""
         return self._conv_radius + BICUBIC_LR_RADIUS * (ratio or self.ratio)
 
+    def alignment(self, ratio: int | None = None) -> int:
+        """Block origins on multiples of r (whole LR pixels): every layer works at HR resolution."""
+        return ratio or self.ratio
+
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         upsampled = bicubic_upsample(lr_hsi, self.ratio)
         features = self.head(torch.cat([upsampled, hr_msi], dim=1))

@@ -174,15 +174,20 @@ class MHFNet(nn.Module):
         A layer working at a scale whose pixel spans ``pixel`` HR pixels reaches one such
         pixel per 3 × 3 kernel or pooling/transposed-convolution footprint.
         """
-        pixels, size = [], self.ratio
-        for p in self.factors:            # pixel sizes from the coarsest scale to HR
+        ratio = ratio or self.ratio
+        pixels, size = [], ratio
+        for p in prime_factors(ratio):    # pixel sizes from the coarsest scale to HR
             pixels.append(size)
             size //= p
         pixels.append(1)
-        down = sum(pixels[1:]) + self.ratio               # a 3 × 3 at every finer scale, then pooling to LR
+        down = sum(pixels[1:]) + ratio                    # a 3 × 3 at every finer scale, then pooling to LR
         up = sum(pixels[:-1]) + 2 * sum(pixels[1:])       # transposed conv, guide pooling, 3 × 3 mix
         per_stage = down + up + ResNet.radius(self.levels)
         return (self.stages - 1) * per_stage + down + ResNet.radius(self.levels)
+
+    def alignment(self, ratio: int | None = None) -> int:
+        """Block origins on multiples of r: the down- and up-sampling steps multiply to r."""
+        return ratio or self.ratio
 
     def _basis_transpose(self, x):
         """x ×₃ B: S channels onto the rank − s basis channels."""

@@ -144,6 +144,10 @@ class MLPLN(nn.Module):
         """Halo in HR pixels: half the largest crop plus the reach of bicubic up-sampling."""
         return self.patch // 2 + BICUBIC_LR_RADIUS * (ratio or self.ratio)
 
+    def alignment(self, ratio: int | None = None) -> int:
+        """Block origins on multiples of r (whole LR pixels): every layer works at HR resolution."""
+        return ratio or self.ratio
+
     @torch.no_grad()
     def initialise_from_data(self, lr_hsi, hr_msi, target, valid) -> None:
         """SVD of the valid target pixels (pixel × band matrix): keep the leading rows of Vᵀ."""

@@ -59,6 +59,37 @@ def level_boundaries(scales: int, levels: int) -> list:
     return sorted({round(scales * level / levels) for level in range(1, levels)} - {0, scales})
 
 
+def halo(ratio: int) -> int:
+    """HR pixels from an output pixel to the farthest input pixel that changes it, at ``ratio``.
+
+    Distances run to the nearest HR pixel of an input pixel's footprint. Each pathway is
+    followed as the reach of its features beyond their own footprint; at a scale whose
+    pixels span P HR pixels:
+    - a 3 × 3 convolution adds P, so a block adds 2P;
+    - max-pooling adds nothing: a coarse pixel's footprint holds the fine pixels it pools;
+    - the deconvolution (kernel = stride) adds P_coarse − P_fine: a fine pixel may lie
+      anywhere in the footprint of the coarse pixel it comes from.
+    The first spectral block reaches two LR pixels: r + 1 HR pixels to the nearest pixel of
+    the farther one. The output adds the reconstruction's 3 × 3 to the spectral pathway,
+    beside the bicubic residual's reach. tests/test_net_msssfnet.py checks that the bound
+    holds and is reached.
+    """
+    sizes = [ratio]                                   # HR pixels per pixel after 0, 1, … n up-steps
+    for p in prime_factors(ratio):
+        sizes.append(sizes[-1] // p)
+    scales = len(sizes) - 1
+    spatial = {scales: 2 * sizes[scales]}             # spatial features' reach to HR-MSI pixels
+    for steps in range(scales - 1, 0, -1):
+        spatial[steps] = spatial[steps + 1] + 2 * sizes[steps]
+    to_lr, to_hr = ratio + 1, None                    # spectral features' reach to LR-HSI / HR-MSI pixels
+    for steps in range(1, scales + 1):
+        enlarge = sizes[steps - 1] - sizes[steps]
+        to_lr += enlarge + 2 * sizes[steps]
+        stacked = spatial[steps] if to_hr is None else max(spatial[steps], to_hr + enlarge)
+        to_hr = stacked + 2 * sizes[steps]
+    return max(to_lr + 1, to_hr + 1, BICUBIC_LR_RADIUS * ratio)
+
+
 class MSSSFNet(nn.Module):
     def __init__(self, hs_bands: int, ms_bands: int, ratio: int, levels: int = 2, width: int = 64):
         super().__init__()
@@ -84,12 +115,12 @@ class MSSSFNet(nn.Module):
         return factor
 
     def receptive_field(self, ratio: int | None = None) -> int:
-        """Halo in HR pixels: every layer's reach measured in pixels of the scale it works at."""
-        reach = BICUBIC_LR_RADIUS * self.ratio + 1          # bicubic input of the residual, final 3 × 3
-        for steps in range(len(self.factors) + 1):
-            pixel = self.ratio // self.scale_of(steps)         # HR pixels per pixel at this scale
-            reach += 2 * pixel * 2 + 2 * pixel                # spectral and spatial blocks, deconv/pool
-        return reach
+        """Halo in HR pixels at ``ratio`` (by default the ratio the network was built for): :func:`halo`."""
+        return halo(ratio or self.ratio)
+
+    def alignment(self, ratio: int | None = None) -> int:
+        """Block origins on multiples of r: the pooling and deconvolution steps multiply to r."""
+        return ratio or self.ratio
 
     def _spatial_features(self, hr_msi: torch.Tensor) -> list:
         """Spatial-pathway features, indexed by the number of up-steps of their scale."""

@@ -10,8 +10,9 @@ from ..algorithms.estimate import EstimateResponsesAlgorithm
 from ..algorithms.fusion import network_fusion_algorithms
 from ..algorithms.simulate import SimulateDegradationAlgorithm
 from ..algorithms.train import TrainModelAlgorithm
+from ..core.environment import PLUGIN_DIR
 
-ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "icon.svg")
+ICON = os.path.join(PLUGIN_DIR, "icon.svg")
 
 
 class HyperFuseProvider(QgsProcessingProvider):

@@ -18,6 +18,9 @@ sys.path.insert(0, _PLUGIN_PARENT)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if "/usr/share/qgis/python/plugins" not in sys.path:
     sys.path.append("/usr/share/qgis/python/plugins")
+# The development tools (the weights recipe, the bundled-model index) import as top-level modules,
+# as they do when tools/*.py run as scripts.
+sys.path.append(os.path.join(ROOT, "tools"))
 
 
 @pytest.fixture(scope="session")
@@ -46,13 +49,15 @@ def qgis_app():
 @pytest.fixture(scope="session")
 def small_pair(tmp_path_factory):
     """A 72 × 72 generated scene (40 bands) and its simulated inputs at ratio 3."""
-    from hyperfuse.core import simulation, srf, synthetic
+    from hyperfuse.core import synthetic
+    from hyperfuse.core.protocol import simulation, srf
 
     folder = tmp_path_factory.mktemp("pair")
     scene = str(folder / "scene.tif")
     synthetic.write_scene(scene, 72, 72, wavelengths_nm=np.linspace(420, 1000, 40), seed=3)
     paths = {k: str(folder / f"{k}.tif") for k in ("lr", "ms", "ref")}
-    simulation.simulate(scene, 3, srf.preset("s2a_10m").load(), paths["lr"], paths["ms"], paths["ref"])
+    settings = simulation.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load())
+    simulation.simulate(scene, settings, paths["lr"], paths["ms"], paths["ref"])
     paths["scene"] = scene
     return paths
 

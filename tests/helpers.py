@@ -4,8 +4,9 @@ import os
 import numpy as np
 import pytest
 import torch
-
-from hyperfuse.core import classical, registry, weights
+from hyperfuse.core import registry
+from hyperfuse.core.feedback import Feedback
+from hyperfuse.core.inference import weights
 from hyperfuse.nets.blocks import FusionModel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,8 +39,19 @@ def inputs(hs, ms, ratio, h=3, w=4, batch=1, seed=0):
 
 # Every algorithm the provider lists (ids are public interface).
 PROVIDER_ALGORITHMS = ["hyperfuse:simulate_degradation", "hyperfuse:quality_assessment", "hyperfuse:train_model",
-                       "hyperfuse:estimate_responses"] + [f"hyperfuse:fuse_{m}" for m in registry.METHODS] + [
-    f"hyperfuse:fuse_{m}" for m in classical.METHODS]
+                       "hyperfuse:estimate_responses"] + [f"hyperfuse:fuse_{m}" for m in registry.FUSION_METHODS]
+
+
+class CancelAfter(Feedback):
+    """Requests a cancel once ``checks`` cancellation checks have passed."""
+
+    def __init__(self, checks: int):
+        super().__init__()
+        self.remaining = checks
+
+    def is_cancelled(self) -> bool:
+        self.remaining -= 1
+        return self.remaining < 0
 
 
 TINY = {"width": 8, "modules": 1}  # a small DeepSen3
@@ -58,6 +70,6 @@ def random_model(hs, ms, ratio, seed=0):
 
 def save_random_weights(path, hs, ms, ratio):
     model = random_model(hs, ms, ratio)
-    card = weights.make_card("deepsen3", TINY, hs, None, ms, "test", ratio, {}, {}, 0)
+    card = weights.make_card("deepsen3", TINY, hs, None, ms, "test", ratio, training={}, validation={}, seed=0)
     weights.save_weights(path, model, card)
     return model

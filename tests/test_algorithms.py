@@ -4,9 +4,8 @@ import os
 import numpy as np
 import pytest
 import rasterio
-
-from hyperfuse.core.raster_io import open_raster
 from helpers import PROVIDER_ALGORITHMS
+from hyperfuse.core.storage.raster_io import open_raster
 
 
 @pytest.fixture(scope="module")

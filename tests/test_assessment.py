@@ -4,11 +4,11 @@ import re
 import numpy as np
 import pytest
 import rasterio
-
-from hyperfuse.core import assessment, metrics
+from hyperfuse.core.assessment import quality as assessment
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.raster_io import open_raster, read_raster, write_raster
-from hyperfuse.core.upsample import bicubic
+from hyperfuse.core.protocol import metrics
+from hyperfuse.core.protocol.upsample import bicubic
+from hyperfuse.core.storage.raster_io import open_raster, read_raster, write_raster
 
 
 def _copy(src_path, dst_path, transform_values=None, **profile_changes):

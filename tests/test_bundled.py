@@ -7,22 +7,25 @@ import numpy as np
 import pytest
 import rasterio
 import torch
-
-from hyperfuse.core import bundled, fusion, registry, srf
-from hyperfuse.core import weights as weights_io
-from hyperfuse.core.degradation import spectral_degrade
-from hyperfuse.core.raster_io import open_raster, read_raster, write_raster
-from hyperfuse.core.torch_support import numeric_platform
-from hyperfuse.core.upsample import bicubic
+import weights_recipe
 from helpers import shared_scene
+from hyperfuse.core import registry
+from hyperfuse.core.inference import bundled, fusion
+from hyperfuse.core.inference import weights as weights_io
+from hyperfuse.core.inference.torch_support import numeric_platform
+from hyperfuse.core.protocol import srf
+from hyperfuse.core.protocol.degradation import spectral_degrade
+from hyperfuse.core.protocol.upsample import bicubic
+from hyperfuse.core.storage.raster_io import open_raster, read_raster, write_raster
 
-BUNDLED = [(m, p) for p in bundled.PRESETS for m in registry.METHODS.values()]
+BUNDLED = [(m, r) for r in weights_recipe.RECIPES for m in registry.METHODS.values()]
 CARD_FIELDS = {"method", "hyperparameters", "hs_bands", "hs_wavelengths_nm", "ms_bands", "ms_description",
                "ms_wavelengths_nm", "ratio", "training", "validation", "seed", "plugin_version", "created"}
 
 
-@pytest.mark.parametrize("method,preset", BUNDLED, ids=[f"{m.id}-{p.id}" for m, p in BUNDLED])
-def test_bundled_file_is_small_loads_with_its_card_and_beats_bicubic_on_held_out_data(method, preset):
+@pytest.mark.parametrize("method,recipe", BUNDLED, ids=[f"{m.id}-{r.preset.id}" for m, r in BUNDLED])
+def test_bundled_file_is_small_loads_with_its_card_and_beats_bicubic_on_held_out_data(method, recipe):
+    preset = recipe.preset
     path = bundled.weights_path(method, preset)
     assert os.path.getsize(path) < 10 * 1024 * 1024
     state, card = weights_io.load_weights(path)
@@ -31,7 +34,7 @@ def test_bundled_file_is_small_loads_with_its_card_and_beats_bicubic_on_held_out
     model, _ = weights_io.build_model(method, path, card["hs_bands"], card["ms_bands"], card["ratio"],
                                       card["hs_wavelengths_nm"], card["ms_wavelengths_nm"])
     assert all(torch.equal(model.state_dict()[k], v) for k, v in state.items())
-    assert card["validation"]["on"] == "held-out part" and len(card["validation"]["parts"]) == len(preset.scenes)
+    assert card["validation"]["on"] == "held-out part" and len(card["validation"]["parts"]) == len(recipe.scenes)
     for part in card["validation"]["parts"]:
         assert part["PSNR"] > part["bicubic_PSNR"] and part["SAM"] < part["bicubic_SAM"], part["name"]
 
@@ -57,7 +60,7 @@ def test_enmap_as_delivered_picks_the_enmap_model(tmp_path):
     lr_path, ms_path, info = _enmap_with_sentinel2_grid(tmp_path)
     assert info.count == 224 and len(info.bad_bands) == 6
     out = str(tmp_path / "fused.tif")
-    result = fusion.fuse_with_network(registry.method("deepsen3"), lr_path, ms_path, out, fusion.MODEL_AUTO)
+    result = fusion.fuse_with_network(registry.method("deepsen3"), lr_path, ms_path, out)
     assert result.model_source == "deepsen3_enmap_s2_r3.pt" and result.seconds_training == 0.0
     with rasterio.open(out) as dataset:
         tags = dataset.tags()
@@ -88,37 +91,37 @@ def test_development_scenes_are_read_in_reflectance_with_their_fill_as_nodata(tm
     muufl = shared_scene("muufl_gulfport.tif")
     with rasterio.open(muufl) as dataset:
         raw = dataset.read()
-    row, col = bundled.FILL_SPECTRUM_PIXEL["muufl_gulfport.tif"]
+    row, col = weights_recipe.FILL_SPECTRUM_PIXEL["muufl_gulfport.tif"]
     fill = (raw == raw[:, row, col][:, None, None]).all(axis=0)
     assert fill.sum() == 604 and fill[row, col]
-    values, valid = read_raster(open_raster(bundled.development_scene(muufl, str(tmp_path))))
+    values, valid = read_raster(open_raster(weights_recipe.development_scene(muufl, str(tmp_path))))
     assert np.array_equal(valid, ~fill)
     assert np.array_equal(values[:, valid], raw[:, valid])
 
     aviris = shared_scene("aviris_santa_barbara.tif")
     with rasterio.open(aviris) as dataset:
         counts = dataset.read().astype(np.float64)
-    values, valid = read_raster(open_raster(bundled.development_scene(aviris, str(tmp_path))))
+    values, valid = read_raster(open_raster(weights_recipe.development_scene(aviris, str(tmp_path))))
     assert valid.all() and np.allclose(values, counts * 1e-4, rtol=1e-6, atol=1e-7)
     enmap = shared_scene("enmap_potsdam.tif")
-    assert bundled.development_scene(enmap, str(tmp_path)) == enmap
+    assert weights_recipe.development_scene(enmap, str(tmp_path)) == enmap
 
 
 def _smallest():
-    return min(BUNDLED, key=lambda mp: os.path.getsize(bundled.weights_path(*mp)))
+    return min(BUNDLED, key=lambda mr: os.path.getsize(bundled.weights_path(mr[0], mr[1].preset)))
 
 
 def test_retraining_the_smallest_bundled_model_with_its_seed_gives_identical_weights(tmp_path):
     shared_scene("aviris_santa_barbara.tif")
-    method, preset = _smallest()
-    bundled_state, card = weights_io.load_weights(bundled.weights_path(method, preset))
+    method, recipe = _smallest()
+    bundled_state, card = weights_io.load_weights(bundled.weights_path(method, recipe.preset))
     if card["training"]["platform"] == numeric_platform(torch.device("cpu")):
-        model, _, _ = bundled.train_preset(method, preset, None)
+        model, _, _ = weights_recipe.train_preset(method, recipe, None)
         assert all(torch.equal(model.state_dict()[k], v) for k, v in bundled_state.items())
     else:
         # Floating-point kernels differ between CPU instruction sets, so bit-identical
         # weights are promised on the platform that trained them; here, check that the
         # recipe repeats exactly on this one (over its first 300 steps, to keep the test short).
-        first, _, _ = bundled.train_preset(method, preset, None, steps=300)
-        again, _, _ = bundled.train_preset(method, preset, None, steps=300)
+        first, _, _ = weights_recipe.train_preset(method, recipe, None, steps=300)
+        again, _, _ = weights_recipe.train_preset(method, recipe, None, steps=300)
         assert all(torch.equal(first.state_dict()[k], v) for k, v in again.state_dict().items())

@@ -2,16 +2,16 @@
 import numpy as np
 import pytest
 import rasterio
-
-from hyperfuse.core import classical, metrics, synthetic
+from hyperfuse.core import registry, synthetic
 from hyperfuse.core.classical import cnmf, hysure
 from hyperfuse.core.classical.run import fuse_classical
-from hyperfuse.core.degradation import PointSpread, spatial_degrade, spectral_degrade
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.grids import open_pair, read_common_area
-from hyperfuse.core.raster_io import open_raster, read_raster
-from hyperfuse.core.srf import preset, response_matrix
-from hyperfuse.core.tiling import lr_mask_on_hr
+from hyperfuse.core.inference.tiling import lr_mask_on_hr
+from hyperfuse.core.protocol import metrics
+from hyperfuse.core.protocol.degradation import PointSpread, spatial_degrade, spectral_degrade
+from hyperfuse.core.protocol.grids import open_pair, read_common_area
+from hyperfuse.core.protocol.srf import preset, response_matrix
+from hyperfuse.core.storage.raster_io import open_raster, read_raster
 
 RATIO = 3
 BASELINES = [("gsa", {}), ("glp", {"lowpass": "mtf"}), ("glp", {"lowpass": "box"}), ("cnmf", {}), ("hysure", {})]
@@ -34,9 +34,9 @@ def _psnr(reference, estimate):
 
 
 def test_registry_entries():
-    assert list(classical.METHODS) == ["bicubic", "gsa", "glp", "cnmf", "hysure"]
-    for method in classical.METHODS.values():
-        assert method.citation and method.summary and callable(method.predict)
+    assert list(registry.CLASSICAL_METHODS) == ["bicubic", "gsa", "glp", "cnmf", "hysure"]
+    for method in registry.CLASSICAL_METHODS.values():
+        assert method.paper and method.summary and callable(method.predict)
         if method.tiled:
             assert method.max_pixels is None and method.receptive_field(RATIO) >= 2 * RATIO
         else:
@@ -46,10 +46,10 @@ def test_registry_entries():
 @pytest.mark.parametrize("method_id,options", BASELINES, ids=IDS)
 def test_baseline_beats_bicubic(scene, method_id, options):
     reference, lr, lr_valid, ms, ms_valid = scene
-    method = classical.method(method_id)
+    method = registry.method(method_id)
     fused = method.predict(lr, lr_valid, ms, ms_valid, RATIO, **{**method.defaults, **options})
     assert fused.shape == reference.shape and fused.dtype == np.float32
-    bicubic = classical.method("bicubic").predict(lr, lr_valid, ms, ms_valid, RATIO)
+    bicubic = registry.method("bicubic").predict(lr, lr_valid, ms, ms_valid, RATIO)
     assert _psnr(reference, fused) > _psnr(reference, bicubic) + 3
 
 
@@ -65,7 +65,7 @@ def test_invalid_pixels_never_leak(scene, method_id, options):
     ms[:, ~ms_valid] = np.nan
     ms_valid[:, 0] = False
     ms[:, :, 0] = -1e30
-    method = classical.method(method_id)
+    method = registry.method(method_id)
     fused = method.predict(lr, lr_valid, ms, ms_valid, RATIO, **{**method.defaults, **options})
     valid = ms_valid & lr_mask_on_hr(lr_valid, RATIO)
     assert np.isfinite(fused[:, valid]).all()
@@ -75,7 +75,7 @@ def test_invalid_pixels_never_leak(scene, method_id, options):
 @pytest.mark.parametrize("module,name", [(cnmf, "CNMF"), (hysure, "HySure")])
 def test_whole_image_methods_refuse_large_inputs(module, name, small_pair, tmp_path, monkeypatch):
     monkeypatch.setattr(module, "MAX_PIXELS", 1000)
-    method = classical.method(name.lower())
+    method = registry.method(name.lower())
     assert method.max_pixels == 1000
     output = str(tmp_path / "out.tif")
     with pytest.raises(UserInputError, match=rf"{name} processes the whole image at once and handles at most 1,000 "
@@ -103,7 +103,7 @@ def pair_with_nodata(small_pair, tmp_path_factory):
                                                 ("glp", {"mtf_gain": 0.0}), ("bicubic", {})],
                          ids=["gsa", "glp-mtf", "glp-box", "glp-estimated-psf", "bicubic"])
 def test_tiled_equals_whole_image(pair_with_nodata, tmp_path, method_id, options):
-    method = classical.method(method_id)
+    method = registry.method(method_id)
     output = str(tmp_path / "tiled.tif")
     result = fuse_classical(method, pair_with_nodata["lr"], pair_with_nodata["ms"], output, block_size=24, **options)
     assert result.blocks == 9
@@ -136,7 +136,7 @@ def test_algorithms_document_every_parameter(qgis_app):
 
 
 def test_fusion_algorithms_through_processing(processing, small_pair, tmp_path):
-    from hyperfuse.core import assessment
+    from hyperfuse.core.assessment import quality as assessment
 
     scores = {}
     runs = (("fuse_bicubic", {}), ("fuse_glp", {"LOWPASS": 1}), ("fuse_cnmf", {"INNER_ITERATIONS": 50}))
@@ -159,7 +159,7 @@ def test_whole_image_limit_reaches_the_user(processing, small_pair, tmp_path, mo
 
 
 def test_estimated_responses_feed_simulation_and_fusion(processing, small_pair, tmp_path):
-    from hyperfuse.core import srf
+    from hyperfuse.core.protocol import srf
 
     estimate = processing.run("hyperfuse:estimate_responses", {
         "LR_HSI": small_pair["lr"], "HR_MSI": small_pair["ms"], "OUTPUT_SRF": str(tmp_path / "r.csv"),

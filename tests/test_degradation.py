@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-
-from hyperfuse.core import srf
-from hyperfuse.core.degradation import PointSpread, add_noise, gaussian_sigma, spatial_degrade, spectral_degrade
 from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.protocol import srf
+from hyperfuse.core.protocol.degradation import (PointSpread, add_noise, gaussian_sigma, spatial_degrade,
+                                                 spectral_degrade)
 
 
 @pytest.mark.parametrize("ratio", [2, 3, 4, 8])

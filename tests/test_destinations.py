@@ -1,14 +1,13 @@
-"""No algorithm may overwrite one of its inputs, or one output with another (core/files.py check_destinations)."""
+"""No algorithm may overwrite one of its inputs, or one output with another (core/storage/files.py check_destinations)."""
 import hashlib
 import os
 import shutil
 import time
 
 import pytest
-
-from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.files import check_destinations, remove_stale_temporaries, temporary_path
 from helpers import PROVIDER_ALGORITHMS
+from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.storage.files import check_destinations, remove_stale_temporaries, temporary_path
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +145,7 @@ def test_stale_temporaries_are_removed_and_fresh_ones_kept(tmp_path):
         os.utime(path, (two_days_ago, two_days_ago))
     # `fresh` belongs to a run of this process that is still writing: never touched.
     os.utime(fresh, (two_days_ago, two_days_ago))
-    from hyperfuse.core import files as files_module
+    from hyperfuse.core.storage import files as files_module
 
     files_module._LIVE_TEMPORARIES.discard(stale)
     assert remove_stale_temporaries(str(tmp_path)) == [stale]

@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 import rasterio
 import torch
-
-from hyperfuse.core import fusion, registry, simulation, srf, weights
+from helpers import TINY, CancelAfter, random_model, save_random_weights, shared_scene
+from hyperfuse.core import registry
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.feedback import CancelAfter
-from hyperfuse.core.fusion import MODEL_TRAIN, MODEL_WEIGHTS
-from hyperfuse.core.raster_io import OUTPUT_NODATA, open_raster, read_raster
-
-from helpers import TINY, random_model, save_random_weights, shared_scene
+from hyperfuse.core.inference import fusion, weights
+from hyperfuse.core.inference.fusion import MODEL_TRAIN, MODEL_WEIGHTS, NetworkFusionSettings
+from hyperfuse.core.protocol import simulation, srf
+from hyperfuse.core.storage.raster_io import OUTPUT_NODATA, open_raster, read_raster
 
 DEEPSEN3 = registry.method("deepsen3")
 
@@ -22,8 +21,8 @@ def test_tiled_inference_equals_whole_image(small_pair, tmp_path):
     lr_info, ms_info = open_raster(small_pair["lr"]), open_raster(small_pair["ms"])
     model = save_random_weights(str(tmp_path / "w.pt"), lr_info.count, ms_info.count, 3)
     out = str(tmp_path / "tiled.tif")
-    result = fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, MODEL_WEIGHTS,
-                                      str(tmp_path / "w.pt"), block_size=24)
+    result = fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, settings=NetworkFusionSettings(
+        model=MODEL_WEIGHTS, weights_path=str(tmp_path / "w.pt"), block_size=24))
     assert result.blocks == 9  # 72 × 72 in 24 × 24 blocks
     lr, _ = read_raster(lr_info)
     ms, _ = read_raster(ms_info)
@@ -51,8 +50,8 @@ def test_output_grid_bands_wavelengths_and_nodata(small_pair, tmp_path):
         with rasterio.open(ms_path, "w", **profile) as dst:
             dst.write(ms)
     out = str(tmp_path / "fused.tif")
-    fusion.fuse_with_network(DEEPSEN3, lr_path, ms_path, out, MODEL_TRAIN, train_steps=2,
-                             hyperparameters=TINY, training_overrides={"batch_size": 2})
+    fusion.fuse_with_network(DEEPSEN3, lr_path, ms_path, out, settings=NetworkFusionSettings(
+        model=MODEL_TRAIN, train_steps=2, hyperparameters=TINY, training_overrides={"batch_size": 2}))
     with rasterio.open(out) as fused, rasterio.open(ms_path) as msi, rasterio.open(lr_path) as hsi:
         assert fused.transform == msi.transform and fused.crs == msi.crs
         assert fused.count == hsi.count and fused.dtypes[0] == "float32"
@@ -73,8 +72,9 @@ def test_output_grid_bands_wavelengths_and_nodata(small_pair, tmp_path):
 def test_cancel_leaves_no_output(small_pair, tmp_path):
     out, out_weights = str(tmp_path / "fused.tif"), str(tmp_path / "w.pt")
     with pytest.raises(Exception, match="cancelled"):
-        fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, MODEL_TRAIN, train_steps=50,
-                                 output_weights=out_weights, feedback=CancelAfter(3), hyperparameters=TINY)
+        fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, settings=NetworkFusionSettings(
+            model=MODEL_TRAIN, train_steps=50, output_weights=out_weights, hyperparameters=TINY),
+            feedback=CancelAfter(3))
     assert os.listdir(tmp_path) == []
 
 
@@ -83,8 +83,8 @@ def test_cancel_during_inference_leaves_no_output(small_pair, tmp_path):
     save_random_weights(str(tmp_path / "w.pt"), lr_info.count, ms_info.count, 3)
     out = str(tmp_path / "fused.tif")
     with pytest.raises(Exception, match="cancelled"):
-        fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, MODEL_WEIGHTS,
-                                 str(tmp_path / "w.pt"), block_size=24, feedback=CancelAfter(4))
+        fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, settings=NetworkFusionSettings(
+            model=MODEL_WEIGHTS, weights_path=str(tmp_path / "w.pt"), block_size=24), feedback=CancelAfter(4))
     assert sorted(os.listdir(tmp_path)) == ["w.pt"]
 
 
@@ -135,21 +135,23 @@ def test_too_small_inputs_cannot_be_trained_on(tmp_path):
     scene = str(tmp_path / "scene.tif")
     synthetic.write_scene(scene, 15, 15, wavelengths_nm=np.linspace(420, 1000, 20), seed=1)
     paths = [str(tmp_path / f"{k}.tif") for k in ("lr", "ms", "ref")]
-    simulation.simulate(scene, 3, srf.preset("s2a_10m").load(), *paths)
+    simulation.simulate(scene, simulation.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load()), *paths)
     with pytest.raises(UserInputError, match="too small to train on"):
-        fusion.fuse_with_network(DEEPSEN3, paths[0], paths[1], str(tmp_path / "f.tif"), MODEL_TRAIN, train_steps=1)
+        fusion.fuse_with_network(DEEPSEN3, paths[0], paths[1], str(tmp_path / "f.tif"),
+                                 settings=NetworkFusionSettings(model=MODEL_TRAIN, train_steps=1))
     assert not os.path.exists(str(tmp_path / "f.tif"))
 
 
 def test_enmap_with_bad_bands_and_nodata_blocks_fuses_to_a_valid_result(tmp_path):
     scene = shared_scene("enmap_potsdam.tif")
     paths = {k: str(tmp_path / f"{k}.tif") for k in ("lr", "ms", "ref")}
-    simulation.simulate(scene, 3, srf.preset("s2a_10m").load(), paths["lr"], paths["ms"], paths["ref"])
+    simulation.simulate(scene, simulation.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load()),
+                        paths["lr"], paths["ms"], paths["ref"])
     lr_info = open_raster(paths["lr"])
     assert len(lr_info.bad_bands) == 6
     out = str(tmp_path / "fused.tif")
-    fusion.fuse_with_network(DEEPSEN3, paths["lr"], paths["ms"], out, MODEL_TRAIN, train_steps=3,
-                             hyperparameters=TINY, training_overrides={"batch_size": 4}, block_size=64)
+    fusion.fuse_with_network(DEEPSEN3, paths["lr"], paths["ms"], out, settings=NetworkFusionSettings(
+        model=MODEL_TRAIN, train_steps=3, hyperparameters=TINY, training_overrides={"batch_size": 4}, block_size=64))
     info = open_raster(out)
     assert info.count == 224 and info.bad_bands == lr_info.bad_bands
     values, valid = read_raster(info)
@@ -173,16 +175,16 @@ def test_ungeoreferenced_scene_simulates_and_fuses(tmp_path):
         for b, w in enumerate(np.linspace(420, 1000, 20)):
             dst.update_tags(b + 1, wavelength=str(w), wavelength_units="Nanometers")
     paths = [str(tmp_path / f"{k}.tif") for k in ("lr", "ms", "ref")]
-    simulation.simulate(scene, 3, srf.preset("s2a_10m").load(), *paths)
+    simulation.simulate(scene, simulation.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load()), *paths)
     out = str(tmp_path / "fused.tif")
-    result = fusion.fuse_with_network(DEEPSEN3, paths[0], paths[1], out, MODEL_TRAIN, train_steps=2,
-                                      hyperparameters=TINY, training_overrides={"batch_size": 2})
+    result = fusion.fuse_with_network(DEEPSEN3, paths[0], paths[1], out, settings=NetworkFusionSettings(
+        model=MODEL_TRAIN, train_steps=2, hyperparameters=TINY, training_overrides={"batch_size": 2}))
     assert result.ratio == 3
     assert open_raster(out).width == 36 and np.isfinite(read_raster(open_raster(out))[0]).all()
 
 
 def test_unit_factor_converts_units_and_leaves_brightness_alone():
-    from hyperfuse.core.input_units import unit_factor
+    from hyperfuse.core.inference.input_units import unit_factor
 
     assert unit_factor(1212.0, 0.12) == pytest.approx(1e-4)      # reflectance × 10⁴ against reflectance
     assert unit_factor(25.0, 0.2) == pytest.approx(1e-2)         # percent
@@ -207,12 +209,12 @@ def _scaled_copy(path, out, factor):
 def test_inputs_in_another_unit_are_converted_for_the_model_and_back(small_pair, tmp_path):
     lr_info, ms_info = open_raster(small_pair["lr"]), open_raster(small_pair["ms"])
     save_random_weights(str(tmp_path / "w.pt"), lr_info.count, ms_info.count, 3)
+    from_weights = NetworkFusionSettings(model=MODEL_WEIGHTS, weights_path=str(tmp_path / "w.pt"))
     reflectance = fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], str(tmp_path / "a.tif"),
-                                           MODEL_WEIGHTS, str(tmp_path / "w.pt"))
+                                           settings=from_weights)
     lr_counts = _scaled_copy(small_pair["lr"], str(tmp_path / "lr_counts.tif"), 1e4)
     ms_counts = _scaled_copy(small_pair["ms"], str(tmp_path / "ms_counts.tif"), 1e4)
-    counts = fusion.fuse_with_network(DEEPSEN3, lr_counts, ms_counts, str(tmp_path / "b.tif"), MODEL_WEIGHTS,
-                                      str(tmp_path / "w.pt"))
+    counts = fusion.fuse_with_network(DEEPSEN3, lr_counts, ms_counts, str(tmp_path / "b.tif"), settings=from_weights)
     a, valid_a = read_raster(open_raster(reflectance.output))
     b, valid_b = read_raster(open_raster(counts.output))
     assert np.array_equal(valid_a, valid_b)

@@ -1,9 +1,8 @@
 import pytest
-from rasterio.crs import CRS
-
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.grids import check_grids, check_same_grid
-from hyperfuse.core.raster_io import RasterInfo
+from hyperfuse.core.protocol.grids import check_grids, check_same_grid
+from hyperfuse.core.storage.raster_io import RasterInfo
+from rasterio.crs import CRS
 
 UTM33 = CRS.from_epsg(32633).to_wkt()
 UTM32 = CRS.from_epsg(32632).to_wkt()

@@ -4,14 +4,13 @@ import os
 import numpy as np
 import pytest
 import rasterio
-
-from hyperfuse.core import fusion, registry
+from helpers import save_random_weights
+from hyperfuse.core import registry
 from hyperfuse.core.classical.run import fuse_classical
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.fusion import MODEL_WEIGHTS
-from hyperfuse.core.raster_io import OUTPUT_NODATA, NonFiniteResult, RasterWriter, open_raster
-
-from helpers import save_random_weights
+from hyperfuse.core.inference import fusion
+from hyperfuse.core.inference.fusion import MODEL_WEIGHTS, NetworkFusionSettings
+from hyperfuse.core.storage.raster_io import OUTPUT_NODATA, NonFiniteResult, RasterWriter, open_raster
 
 RATIO = 3
 BAD_LR_PIXEL = (5, 7)  # row, column in the LR-HSI
@@ -50,7 +49,8 @@ def weights_file(small_pair, tmp_path_factory):
 
 def _fuse(method, lr, ms, out, weights_file):
     if method == "deepsen3":
-        fusion.fuse_with_network(registry.method("deepsen3"), lr, ms, out, MODEL_WEIGHTS, weights_file)
+        fusion.fuse_with_network(registry.method("deepsen3"), lr, ms, out,
+                                 settings=NetworkFusionSettings(model=MODEL_WEIGHTS, weights_path=weights_file))
     else:
         fuse_classical(method, lr, ms, out)
     with rasterio.open(out) as src:
@@ -118,7 +118,6 @@ def test_a_block_holding_nan_is_never_written(tmp_path):
 def test_a_network_producing_nan_is_an_error_and_writes_nothing(small_pair, tmp_path, monkeypatch):
     """Whatever the cause, a non-finite network output stops the run with a message, not a NaN raster."""
     import torch
-
     from hyperfuse.nets.blocks import FusionModel
 
     weights_path = str(tmp_path / "w.pt")
@@ -129,7 +128,7 @@ def test_a_network_producing_nan_is_an_error_and_writes_nothing(small_pair, tmp_
     out = str(tmp_path / "fused.tif")
     with pytest.raises(UserInputError, match="DeepSen3 produced .* non-finite value.*weights may be damaged"):
         fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], out,
-                                 MODEL_WEIGHTS, weights_path)
+                                 settings=NetworkFusionSettings(model=MODEL_WEIGHTS, weights_path=weights_path))
     assert sorted(os.listdir(tmp_path)) == ["w.pt"]
 
 

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
+from hyperfuse.core.protocol import metrics
 from skimage.metrics import structural_similarity
-
-from hyperfuse.core import metrics
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hyperfuse.core import registry  # noqa: E402
+from hyperfuse.core.feedback import Feedback  # noqa: E402
+from hyperfuse.core.inference.tiling import aligned_halo, run_tiled  # noqa: E402
+from hyperfuse.nets.blocks import bicubic_upsample, masked_l1  # noqa: E402
+from hyperfuse.nets.ssjcn import SSJCN  # noqa: E402
 
 torch = pytest.importorskip("torch")
 
-from hyperfuse.core import registry  # noqa: E402
-from hyperfuse.core.feedback import Feedback  # noqa: E402
-from hyperfuse.core.tiling import aligned_halo, run_tiled  # noqa: E402
-from hyperfuse.nets.blocks import bicubic_upsample, masked_l1  # noqa: E402
-from hyperfuse.nets.ssjcn import SSJCN  # noqa: E402
 
 SHARED_CASES = [(31, 3, 8), (224, 4, 3), (21, 3, 5), (103, 4, 4), (72, 4, 2), (50, 13, 16)]
 LR_SIZES = [(3, 3), (4, 5), (5, 3)]

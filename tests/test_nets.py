@@ -2,14 +2,12 @@
 import numpy as np
 import pytest
 import torch
-
+from helpers import inputs, perturb
 from hyperfuse.core import registry
 from hyperfuse.core.feedback import Feedback
-from hyperfuse.core.grids import GridPair
-from hyperfuse.core.tiling import run_tiled
+from hyperfuse.core.inference.tiling import run_tiled
+from hyperfuse.core.protocol.grids import GridPair
 from hyperfuse.nets.blocks import FusionModel, bicubic_upsample
-
-from helpers import inputs, perturb
 
 CONFIGS = [(31, 3, 8), (224, 4, 3), (21, 3, 5), (103, 4, 4), (72, 4, 2), (50, 13, 16)]
 METHOD_IDS = list(registry.METHODS)

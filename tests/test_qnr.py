@@ -5,19 +5,20 @@ import json
 import numpy as np
 import pytest
 import rasterio
-
-from hyperfuse.core import assessment, metrics, simulation, srf, synthetic
-from hyperfuse.core.classical.run import fuse_classical
-from hyperfuse.core.degradation import DEFAULT_MTF_GAIN, PointSpread, spatial_degrade
-from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.raster_io import open_raster, read_raster
 from helpers import shared_scene
+from hyperfuse.core import synthetic
+from hyperfuse.core.assessment import quality as assessment
+from hyperfuse.core.classical.run import fuse_classical
+from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.protocol import metrics, simulation, srf
+from hyperfuse.core.protocol.degradation import DEFAULT_MTF_GAIN, PointSpread, spatial_degrade
+from hyperfuse.core.storage.raster_io import open_raster, read_raster
 
 
 def _simulate_and_fuse(scene: str, folder, **noise) -> dict:
     paths = {k: str(folder / f"{k}.tif") for k in ("lr", "ms", "ref", "gsa", "bicubic")}
-    simulation.simulate(scene, 3, srf.preset("s2a_10m").load(), paths["lr"], paths["ms"], paths["ref"], seed=1,
-                        **noise)
+    settings = simulation.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load(), seed=1, **noise)
+    simulation.simulate(scene, settings, paths["lr"], paths["ms"], paths["ref"])
     for method in ("gsa", "bicubic"):
         fuse_classical(method, paths["lr"], paths["ms"], paths[method])
     return paths

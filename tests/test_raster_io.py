@@ -3,10 +3,9 @@ import os
 import numpy as np
 import pytest
 import rasterio
-from rasterio.crs import CRS
-
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.raster_io import RasterWriter, open_raster, read_raster, write_raster
+from hyperfuse.core.storage.raster_io import RasterWriter, open_raster, read_raster, write_raster
+from rasterio.crs import CRS
 
 UTM = CRS.from_epsg(32633).to_wkt()
 TRANSFORM = (10.0, 0.0, 365000.0, 0.0, -10.0, 5810000.0)

@@ -1,12 +1,12 @@
-"""Estimating R and the PSF from a pair (core/responses.py) and writing them as SRF CSV and JSON."""
+"""Estimating R and the PSF from a pair (core/protocol/responses.py) and writing them as SRF CSV and JSON."""
 import json
 
 import numpy as np
 import pytest
-
-from hyperfuse.core import responses, srf, synthetic
-from hyperfuse.core.degradation import PointSpread, gaussian_sigma, spatial_degrade, spectral_degrade
+from hyperfuse.core import synthetic
 from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.protocol import responses, srf
+from hyperfuse.core.protocol.degradation import PointSpread, gaussian_sigma, spatial_degrade, spectral_degrade
 
 WAVELENGTHS = np.linspace(420, 1000, 40)
 

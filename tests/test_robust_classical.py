@@ -1,14 +1,14 @@
-"""One wild pixel stays local: outlier-resistant global statistics (core/robust.py) in the classical
+"""One wild pixel stays local: outlier-resistant global statistics (core/protocol/robust.py) in the classical
 methods and the response estimation, and σ refused where the inputs carry no spatial detail."""
 import numpy as np
 import pytest
 import rasterio
-
-from hyperfuse.core import responses, robust, simulation, srf, synthetic
+from hyperfuse.core import synthetic
 from hyperfuse.core.classical.run import fuse_classical
-from hyperfuse.core.degradation import gaussian_sigma
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.raster_io import open_raster, read_raster
+from hyperfuse.core.protocol import responses, robust, simulation, srf
+from hyperfuse.core.protocol.degradation import gaussian_sigma
+from hyperfuse.core.storage.raster_io import open_raster, read_raster
 from test_responses import _pair, _truth
 
 RATIO = 3
@@ -24,7 +24,8 @@ def scene(tmp_path_factory):
     folder = tmp_path_factory.mktemp("robust")
     paths = {k: str(folder / f"{k}.tif") for k in ("scene", "lr", "ms", "ref")}
     synthetic.write_scene(paths["scene"], 60, 60, wavelengths_nm=np.linspace(420, 1000, 30), seed=5)
-    simulation.simulate(paths["scene"], RATIO, srf.preset("s2a_10m").load(), paths["lr"], paths["ms"], paths["ref"])
+    settings = simulation.SimulationSettings(ratio=RATIO, srf=srf.preset("s2a_10m").load())
+    simulation.simulate(paths["scene"], settings, paths["lr"], paths["ms"], paths["ref"])
     clean = {}
     for method_id, options in METHODS:
         output = str(folder / f"clean_{method_id}.tif")
@@ -59,7 +60,7 @@ def test_one_wild_pixel_stays_local(scene, method_id, options, key, factor):
     """‖out_wild − out_clean‖ / ‖out_clean‖ over HR pixels outside the 5-LR-pixel neighbourhood < 1 %.
 
     The norm is over all bands of those pixels, relative to the clean output's norm there
-    (not to the error against the reference). Before core/robust.py a bright wild LR pixel
+    (not to the error against the reference). Before core/protocol/robust.py a bright wild LR pixel
     changed that ratio to 3.9e3 for GSA, 0.079 for GLP, 12.7 for CNMF and 3.4 for HySure, and
     a negative one made GSA fail. A wild HR-MSI pixel (inside the same neighbourhood) is
     checked the same way.
@@ -142,12 +143,12 @@ def test_constant_rasters_with_a_given_sigma_still_give_r():
 
 def test_constant_rasters_through_the_methods():
     """A method whose PSF comes from MTF_GAIN fuses flat inputs; one that must estimate σ says why it cannot."""
-    from hyperfuse.core import classical
+    from hyperfuse.core import registry
 
     inputs = _constant()
-    gsa = classical.method("gsa")
+    gsa = registry.method("gsa")
     assert np.allclose(gsa.predict(*inputs, RATIO, **gsa.defaults), 0.3)
-    cnmf = classical.method("cnmf")
+    cnmf = registry.method("cnmf")
     assert cnmf.defaults["mtf_gain"] == 0.0
     with pytest.raises(UserInputError, match="The PSF σ cannot be estimated"):
         cnmf.predict(*inputs, RATIO, **cnmf.defaults)

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 import rasterio
-
-from hyperfuse.core import simulation, srf, synthetic
-from hyperfuse.core.degradation import PointSpread
+from hyperfuse.core import synthetic
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.raster_io import open_raster, read_raster
+from hyperfuse.core.protocol import simulation, srf
+from hyperfuse.core.protocol.degradation import PointSpread
+from hyperfuse.core.storage.raster_io import open_raster, read_raster
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +18,11 @@ def scene(tmp_path_factory):
 
 def _outputs(tmp_path, prefix=""):
     return [str(tmp_path / f"{prefix}{k}.tif") for k in ("lr", "ms", "ref")]
+
+
+def _settings(ratio, response=None, **options):
+    """Simulation settings with the Sentinel-2A 10 m responses unless ``response`` is given."""
+    return simulation.SimulationSettings(ratio=ratio, srf=response or srf.preset("s2a_10m").load(), **options)
 
 
 @pytest.mark.parametrize("key,bands", [("s3a_olci", 21), ("s3b_olci", 21), ("worldview2", 8), ("rgb_camera", 3),
@@ -36,7 +41,7 @@ def test_olci_centres_match_the_published_band_centres():
 
 def test_lr_grid_is_the_hr_grid_times_the_ratio_from_the_same_origin(scene, tmp_path):
     lr, ms, ref = _outputs(tmp_path)
-    simulation.simulate(scene, 4, srf.preset("s2a_10m").load(), lr, ms, ref)
+    simulation.simulate(scene, _settings(4), lr, ms, ref)
     lr_info, ms_info, ref_info, src = open_raster(lr), open_raster(ms), open_raster(ref), open_raster(scene)
     assert (ref_info.height, ref_info.width) == (48, 44) and (lr_info.height, lr_info.width) == (12, 11)
     assert (ms_info.height, ms_info.width) == (48, 44)
@@ -49,7 +54,7 @@ def test_lr_grid_is_the_hr_grid_times_the_ratio_from_the_same_origin(scene, tmp_
 
 def test_box_psf_gives_block_means(scene, tmp_path):
     lr, ms, ref = _outputs(tmp_path)
-    simulation.simulate(scene, 2, srf.preset("s2a_10m").load(), lr, ms, ref, psf=simulation.PSF_BOX)
+    simulation.simulate(scene, _settings(2, psf="box"), lr, ms, ref)
     reference, _ = read_raster(open_raster(ref))
     low, _ = read_raster(open_raster(lr))
     expected = reference.reshape(40, 25, 2, 23, 2).mean(axis=(2, 4))
@@ -61,15 +66,15 @@ def test_kernel_file_psf(scene, tmp_path):
     kernel = str(tmp_path / "kernel.csv")
     np.savetxt(kernel, np.outer(taps, taps), delimiter=",")
     results = []
-    for psf, psf_file, prefix in ((simulation.PSF_GAUSSIAN, None, "g"), (simulation.PSF_FILE, kernel, "k")):
+    for psf, psf_file, prefix in (("gaussian", None, "g"), ("kernel", kernel, "k")):
         lr, ms, ref = _outputs(tmp_path, prefix)
-        simulation.simulate(scene, 3, srf.preset("s2a_10m").load(), lr, ms, ref, psf=psf, psf_file=psf_file)
+        simulation.simulate(scene, _settings(3, psf=psf, psf_file=psf_file), lr, ms, ref)
         results.append(read_raster(open_raster(lr))[0])
     assert np.allclose(results[0], results[1], atol=1e-6)
     even = str(tmp_path / "even.csv")
     np.savetxt(even, np.ones((4, 4)), delimiter=",")
     with pytest.raises(UserInputError, match="cannot be centred on the LR pixel centre at ratio 3"):
-        simulation.simulate(scene, 3, srf.preset("s2a_10m").load(), *_outputs(tmp_path, "e"), psf=2, psf_file=even)
+        simulation.simulate(scene, _settings(3, psf="kernel", psf_file=even), *_outputs(tmp_path, "e"))
 
 
 def test_noise_snr_and_seed_reproduce_bit_for_bit(tmp_path):
@@ -80,12 +85,12 @@ def test_noise_snr_and_seed_reproduce_bit_for_bit(tmp_path):
     runs = {}
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         lr, ms, ref = _outputs(tmp_path, name)
-        simulation.simulate(scene, 2, response, lr, ms, ref, seed=seed, snr_hs=25.0, snr_ms=35.0)
+        simulation.simulate(scene, _settings(2, response, seed=seed, snr_hs=25.0, snr_ms=35.0), lr, ms, ref)
         runs[name] = [read_raster(open_raster(p))[0] for p in (lr, ms)]
     assert all(np.array_equal(x, y) for x, y in zip(runs["a"], runs["b"]))
     assert not np.array_equal(runs["a"][0], runs["c"][0])
     clean_lr, clean_ms, clean_ref = _outputs(tmp_path, "clean")
-    simulation.simulate(scene, 2, response, clean_lr, clean_ms, clean_ref)
+    simulation.simulate(scene, _settings(2, response), clean_lr, clean_ms, clean_ref)
     for noisy, clean_path, snr in ((runs["a"][0], clean_lr, 25.0), (runs["a"][1], clean_ms, 35.0)):
         clean = read_raster(open_raster(clean_path))[0].astype(np.float64)
         noise = noisy - clean
@@ -95,7 +100,7 @@ def test_noise_snr_and_seed_reproduce_bit_for_bit(tmp_path):
 
 def test_response_matrix_csv(scene, tmp_path):
     out_srf = str(tmp_path / "r.csv")
-    simulation.simulate(scene, 2, srf.preset("s2a_10m").load(), *_outputs(tmp_path), out_srf=out_srf)
+    simulation.simulate(scene, _settings(2), *_outputs(tmp_path), out_srf=out_srf)
     rows = [line.split(",") for line in open(out_srf).read().splitlines() if not line.startswith("#")]
     assert rows[0][0] == "ms_band" and len(rows[0]) == 41 and [r[0] for r in rows[1:]] == ["B2", "B3", "B4", "B8"]
     matrix = np.array([[float(v) for v in r[1:]] for r in rows[1:]])
@@ -104,7 +109,8 @@ def test_response_matrix_csv(scene, tmp_path):
 
 def test_band_outside_coverage_is_named(scene, tmp_path):
     with pytest.raises(UserInputError, match=r"band\(s\) B12 .*mostly outside the HS wavelength coverage"):
-        simulation.simulate(scene, 2, srf.load_response(2, band_subset="B4,B12"), *_outputs(tmp_path))
+        simulation.simulate(scene, _settings(2, srf.load_response("s2a_all", band_subset="B4,B12")),
+                            *_outputs(tmp_path))
 
 
 def test_missing_wavelengths_need_the_wavelengths_parameter(tmp_path):
@@ -113,10 +119,9 @@ def test_missing_wavelengths_need_the_wavelengths_parameter(tmp_path):
     with rasterio.open(bare, "w", driver="GTiff", width=20, height=20, count=30, dtype="float32") as dst:
         dst.write(data)
     with pytest.raises(UserInputError, match="no wavelength metadata.*WAVELENGTHS"):
-        simulation.simulate(bare, 2, srf.preset("s2a_10m").load(), *_outputs(tmp_path))
+        simulation.simulate(bare, _settings(2), *_outputs(tmp_path))
     listing = ",".join(f"{w:.1f}" for w in np.linspace(420, 980, 30))
-    simulation.simulate(bare, 2, srf.preset("s2a_10m").load(), *_outputs(tmp_path),
-                        wavelengths_nm=simulation.parse_wavelengths(listing))
+    simulation.simulate(bare, _settings(2, wavelengths_nm=simulation.parse_wavelengths(listing)), *_outputs(tmp_path))
     csv = tmp_path / "wl.csv"
     csv.write_text("wavelength_nm\n" + "\n".join(f"{w / 1000:.4f}" for w in np.linspace(420, 980, 30)))
     assert np.allclose(simulation.parse_wavelengths(str(csv)), np.linspace(420, 980, 30), atol=0.1)
@@ -124,7 +129,7 @@ def test_missing_wavelengths_need_the_wavelengths_parameter(tmp_path):
 
 def test_ratio_larger_than_the_image_is_refused(scene, tmp_path):
     with pytest.raises(UserInputError, match="RATIO 60 is larger than the image"):
-        simulation.simulate(scene, 60, srf.preset("s2a_10m").load(), *_outputs(tmp_path))
+        simulation.simulate(scene, _settings(60), *_outputs(tmp_path))
 
 
 @pytest.mark.parametrize("content", ["not,a\nnumber,table\n", "", "wavelength_nm,B1\n500,-1\n510,1\n", "\x00\x01"])
@@ -132,7 +137,7 @@ def test_unreadable_srf_csv_is_refused(tmp_path, content):
     path = tmp_path / "srf.csv"
     path.write_text(content)
     with pytest.raises(UserInputError, match="spectral response file|responses in"):
-        srf.load_response(len(srf.PRESETS) - 1, str(path))
+        srf.load_response("csv_file", str(path))
 
 
 def test_csv_preset_and_band_subset_through_processing(qgis_app, scene, tmp_path):

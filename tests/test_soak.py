@@ -3,9 +3,8 @@ import gc
 import os
 
 import pytest
-
-from hyperfuse.core.raster_io import open_raster
 from helpers import save_random_weights
+from hyperfuse.core.storage.raster_io import open_raster
 
 RUNS = 50
 WARM_UP = 5

@@ -5,10 +5,10 @@ import os
 
 import numpy as np
 import pytest
-
-from hyperfuse.core import simulation, srf, synthetic
+from hyperfuse.core import synthetic
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.raster_io import open_raster
+from hyperfuse.core.protocol import simulation, srf
+from hyperfuse.core.storage.raster_io import open_raster
 
 HEADER = "# a made-up sensor\nwavelength_nm,Blue,Red\n"
 GOOD_ROWS = ["450,1,0", "500,0.5,0", "600,0,1", "650,0,0.5"]
@@ -60,7 +60,7 @@ def test_bad_srf_csv_is_refused_naming_file_column_and_row(tmp_path, rows, expec
 
 def test_nan_srf_csv_is_refused_through_the_csv_preset(tmp_path):
     path = _csv(tmp_path, _with_row(1, "500,NaN,0"))
-    message = _refused(lambda: srf.load_response(len(srf.PRESETS) - 1, path))
+    message = _refused(lambda: srf.load_response("csv_file", path))
     assert "column 'Blue' on line 4" in message
 
 

@@ -1,8 +1,7 @@
 import numpy as np
 import rasterio
-
 from hyperfuse.core import synthetic
-from hyperfuse.core.raster_io import open_raster
+from hyperfuse.core.storage.raster_io import open_raster
 
 
 def test_same_seed_same_scene_other_seed_other_scene():

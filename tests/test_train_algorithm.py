@@ -2,11 +2,10 @@
 import os
 
 import pytest
-from osgeo import gdal
-
 from hyperfuse.algorithms.train import METHOD_IDS
-from hyperfuse.core import assessment
-from hyperfuse.core import weights as weights_io
+from hyperfuse.core.assessment import quality as assessment
+from hyperfuse.core.inference import weights as weights_io
+from osgeo import gdal
 
 TRAINING = {"METHOD": METHOD_IDS.index("deepsen3"), "STEPS": 15, "BATCH_SIZE": 4, "SEED": 3}
 

@@ -1,4 +1,4 @@
-"""The trainer (core/training.py) and training runs from files (core/training_run.py)."""
+"""The trainer (core/training/trainer.py) and training runs from files (core/training/runs.py)."""
 from __future__ import annotations
 
 import os
@@ -6,12 +6,16 @@ import os
 import numpy as np
 import pytest
 import torch
-
-from hyperfuse.core import registry, srf, training_run
-from hyperfuse.core import weights as weights_io
+from helpers import CancelAfter
+from hyperfuse.core import registry
 from hyperfuse.core.errors import Cancelled, UserInputError
-from hyperfuse.core.feedback import CancelAfter, Feedback
-from hyperfuse.core.training import TrainingConfig, TrainingPair, split_for_validation, train
+from hyperfuse.core.feedback import Feedback
+from hyperfuse.core.inference import weights as weights_io
+from hyperfuse.core.protocol import simulation, srf
+from hyperfuse.core.protocol.grids import open_pair
+from hyperfuse.core.training.trainer import TrainingConfig, TrainingPair
+from hyperfuse.core.training import runs as training_run
+from hyperfuse.core.training.trainer import split_for_validation, train
 
 DEEPSEN3 = registry.method("deepsen3")
 TINY = {"width": 8}
@@ -19,7 +23,7 @@ TINY = {"width": 8}
 
 @pytest.fixture(scope="module")
 def reference_data(small_pair):
-    settings = training_run.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load())
+    settings = simulation.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load())
     return training_run.data_from_reference(small_pair["scene"], settings)
 
 
@@ -121,7 +125,7 @@ def test_model_card_holds_every_field(reference_data, tmp_path):
 
 
 def test_self_supervised_data_come_from_the_inputs_degraded_once_more(small_pair):
-    data = training_run.data_from_inputs(small_pair["lr"], small_pair["ms"])
+    data = training_run.data_from_inputs(*open_pair(small_pair["lr"], small_pair["ms"]))
     pair = data.pairs[0]
     assert data.ratio == 3 and pair.lr.shape == (40, 8, 8) and pair.hr.shape == (4, 24, 24)
     assert pair.target.shape == (40, 24, 24) and data.mode.startswith("self-supervised")
@@ -129,7 +133,7 @@ def test_self_supervised_data_come_from_the_inputs_degraded_once_more(small_pair
 
 @pytest.mark.parametrize("ratio", [3, 5])
 def test_self_supervised_training_needs_four_lr_pixels_a_side_after_degrading_again(ratio):
-    from hyperfuse.core.training import MIN_WALD_LR_PIXELS, wald_pair
+    from hyperfuse.core.training.trainer import MIN_WALD_LR_PIXELS, wald_pair
 
     def pair(lr_side):
         lr = np.ones((6, lr_side, lr_side + 3), np.float32)
@@ -152,7 +156,7 @@ def _random_pair(rng, rows, cols, ratio=3, hs=12, ms=3, name="pair"):
 
 @pytest.mark.parametrize("method_id", ["mhfnet", "mlpln"])
 def test_data_dependent_initialisation_sees_every_pair(method_id):
-    from hyperfuse.core.training import _build_model, pooled_pixels
+    from hyperfuse.core.training.trainer import _build_model, pooled_pixels
 
     rng = np.random.default_rng(0)
     first, second = _random_pair(rng, 6, 8), _random_pair(rng, 4, 5)

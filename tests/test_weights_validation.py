@@ -9,11 +9,13 @@ import re
 import numpy as np
 import pytest
 import torch
-
-from hyperfuse.core import bundled, fusion, registry, srf, training_run, weights
+from hyperfuse.core import registry
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.fusion import MODEL_WEIGHTS
-from hyperfuse.core.training import TrainingConfig
+from hyperfuse.core.inference import bundled, fusion, weights
+from hyperfuse.core.inference.fusion import MODEL_WEIGHTS, NetworkFusionSettings
+from hyperfuse.core.protocol import simulation, srf
+from hyperfuse.core.training.trainer import TrainingConfig
+from hyperfuse.core.training import runs as training_run
 from hyperfuse.nets.blocks import FusionModel
 
 DEEPSEN3 = registry.method("deepsen3")
@@ -28,7 +30,7 @@ def _content(hs=HS, ms=MS, ratio=RATIO):
     model = FusionModel(DEEPSEN3.build(hs, ms, ratio, **TINY), hs, ms)
     wavelengths = [float(w) for w in np.linspace(420, 1000, hs)]
     card = weights.make_card("deepsen3", {**DEEPSEN3.hyperparameters, **TINY}, hs, wavelengths, ms, "test",
-                             ratio, {"mode": "test", "data": ["scene.tif"]}, {}, 0)
+                             ratio, training={"mode": "test", "data": ["scene.tif"]}, validation={}, seed=0)
     return {"format": weights.FORMAT, "card": card, "state_dict": model.state_dict()}
 
 
@@ -72,7 +74,8 @@ def test_nan_weights_are_refused_naming_the_tensor_and_no_output_is_written(smal
     path = _write(tmp_path, content, "nan.pt")
     out = str(tmp_path / "fused.tif")
     with pytest.raises(UserInputError, match=r"tensor 'net\.head\.0\.weight' holds 1 NaN or infinite value") as info:
-        fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, MODEL_WEIGHTS, path)
+        fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out,
+                                 settings=NetworkFusionSettings(model=MODEL_WEIGHTS, weights_path=path))
     assert "\n" not in str(info.value) and "Re-export it with train_model" in str(info.value)
     assert not os.path.exists(out)
 
@@ -82,7 +85,7 @@ def test_nan_weights_are_refused_for_fine_tuning(small_pair, tmp_path):
     content["state_dict"]["hs_mean"][3] = float("inf")
     path = _write(tmp_path, content, "inf.pt")
     data = training_run.data_from_reference(small_pair["scene"],
-                                            training_run.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load()))
+                                            simulation.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load()))
     out = str(tmp_path / "tuned.pt")
     with pytest.raises(UserInputError, match="tensor 'hs_mean' holds 1 NaN or infinite value"):
         training_run.run_training(DEEPSEN3, data, TrainingConfig.for_method(DEEPSEN3, steps=1), out,
@@ -91,14 +94,18 @@ def test_nan_weights_are_refused_for_fine_tuning(small_pair, tmp_path):
 
 
 def test_a_damaged_bundled_file_is_never_chosen(good, tmp_path):
-    content = _edited(good, lambda c: c["state_dict"]["net.head.0.bias"].fill_(float("nan")))
-    _write(tmp_path, content, "deepsen3_broken.pt")
-    try:    # skipped today; reporting the broken file instead would be as good
-        found = bundled.find_bundled_model(DEEPSEN3, HS, MS, RATIO, WAVELENGTHS, folder=str(tmp_path))
-    except weights.InvalidWeightsFile as exc:
-        assert "tensor 'net.head.0.bias'" in str(exc)
-    else:
-        assert found is None
+    """Damaged after `make weights` indexed it: reported by its SHA-256. Damaged before: never indexed."""
+    from bundled_index import write_index
+
+    damaged = _edited(good, lambda c: c["state_dict"]["net.head.0.bias"].fill_(float("nan")))
+    _write(tmp_path, good, "deepsen3_test.pt")
+    write_index(str(tmp_path))
+    assert bundled.find_bundled_model(DEEPSEN3, HS, MS, RATIO, WAVELENGTHS, folder=str(tmp_path))
+    _write(tmp_path, damaged, "deepsen3_test.pt")
+    with pytest.raises(weights.InvalidWeightsFile, match=r"deepsen3_test\.pt.*SHA-256 does not match"):
+        bundled.find_bundled_model(DEEPSEN3, HS, MS, RATIO, WAVELENGTHS, folder=str(tmp_path))
+    with pytest.raises(weights.InvalidWeightsFile, match="tensor 'net.head.0.bias'"):
+        write_index(str(tmp_path))
 
 
 @pytest.mark.parametrize("edit,expected", [

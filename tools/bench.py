@@ -2,7 +2,7 @@
 
 One table per scene and sensor preset. The inputs are simulated from a development scene
 in ../shared/data by the protocol (PROTOCOL.md: Gaussian PSF with MTF gain 0.25, no noise,
-seed 0), as for the bundled models (core/bundled.py), and every row is run through the
+seed 0), as for the bundled models (tools/weights_recipe.py), and every row is run through the
 same code as the Processing algorithms:
 
 - the five networks with MODEL = auto (the bundled model the card matches), in the tables of a
@@ -11,12 +11,12 @@ same code as the Processing algorithms:
   budget of 300 steps, seed 0);
 - the classical baselines and bicubic, with their default settings.
 
-Scenes are read as the bundled models were trained (core/bundled.py): AVIRIS, stored as
+Scenes are read as the bundled models were trained (tools/weights_recipe.py): AVIRIS, stored as
 reflectance × 10⁴ without a GDAL scale, as reflectance; the MUUFL crop's corner outside the
 flight strip, which the file fills with one constant spectrum, as nodata.
 
 Metrics come from the quality-assessment core on the part of the scene held out from the
-bundled models' training (the last fifth of the longer side, core/training.py), so every
+bundled models' training (the last fifth of the longer side, core/training/trainer.py), so every
 row is judged on pixels no model was fitted to. Wall time is the whole fusion run (reading,
 training where there is any, inference and writing the GeoTIFF).
 """
@@ -39,34 +39,36 @@ CLASSICAL_RUNS = (("GSA", "gsa", {}), ("MTF-GLP-HS", "glp", {"lowpass": "mtf"}),
 
 def tables():
     """(scene, bundled preset or None, title): the scenes each preset was trained on, and AVIRIS as itself."""
-    from hyperfuse.core import bundled
+    import weights_recipe
 
-    for preset in bundled.PRESETS:
-        for scene in preset.scenes:
-            yield scene, preset, f"{scene}: {preset.label}"
+    for recipe in weights_recipe.RECIPES:
+        for scene in recipe.scenes:
+            yield scene, recipe.preset, f"{scene}: {recipe.preset.label}"
     yield "aviris_santa_barbara.tif", None, ("aviris_santa_barbara.tif: its own 224 bands + Sentinel-2A 10 m "
                                              "(B2, B3, B4, B8), ratio 3 (no bundled model)")
 
 
 def simulate(scene_path: str, preset, work: str):
-    from hyperfuse.core import bundled, simulation, srf
+    import weights_recipe
+    from hyperfuse.core.protocol import simulation, srf
 
     lr, ms, ref = (os.path.join(work, f"{n}.tif") for n in ("lr", "ms", "ref"))
     if preset is None:
         ratio, ms_response, hs_response = 3, srf.preset("s2a_10m").load(), None
     else:
         ratio, ms_response = preset.ratio, preset.ms_response()
-        hs_response = None if preset.hs_sensor is None else srf.preset(preset.hs_sensor).load()
-    # Read as the bundled models were trained: in reflectance, fill spectra as nodata (core/bundled.py).
-    scene = bundled.development_scene(scene_path, work)
-    simulation.simulate(scene, ratio, ms_response, lr, ms, ref, seed=SEED, hs_response=hs_response)
+        hs_response = preset.hs_response()
+    # Read as the bundled models were trained: in reflectance, fill spectra as nodata (tools/weights_recipe.py).
+    scene = weights_recipe.development_scene(scene_path, work)
+    settings = simulation.SimulationSettings(ratio=ratio, srf=ms_response, seed=SEED, hs_response=hs_response)
+    simulation.simulate(scene, settings, lr, ms, ref)
     return lr, ms, ref, ratio
 
 
 def held_out_window(lr_path: str, ratio: int):
     """The HR window the trainer holds out of this scene (the same rule for every row)."""
-    from hyperfuse.core.raster_io import open_raster
-    from hyperfuse.core.training import TrainingConfig, validation_window
+    from hyperfuse.core.storage.raster_io import open_raster
+    from hyperfuse.core.training.trainer import TrainingConfig, validation_window
 
     lr = open_raster(lr_path)
     row0, col0, rows, cols = validation_window(lr.height, lr.width, TrainingConfig.validation_fraction)
@@ -74,10 +76,11 @@ def held_out_window(lr_path: str, ratio: int):
 
 
 def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str, with_bundled: bool) -> list:
-    from hyperfuse.core import fusion, registry
-    from hyperfuse.core.assessment import assess_files
+    from hyperfuse.core import registry
+    from hyperfuse.core.assessment.quality import assess_files
     from hyperfuse.core.classical.run import fuse_classical
     from hyperfuse.core.errors import UserInputError
+    from hyperfuse.core.inference import fusion
 
     rows = []
 
@@ -100,14 +103,14 @@ def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str, with_bun
 
     for method in registry.METHODS.values() if with_bundled else ():
         def bundled_run(output, method=method):
-            result = fusion.fuse_with_network(method, lr, ms, output, fusion.MODEL_AUTO, seed=SEED,
-                                              device_name="cpu")
+            result = fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
+                model=fusion.MODEL_AUTO, seed=SEED, device="cpu"))
             return result.model_source
         measure("bundled model", method.name, bundled_run)
     for method in registry.METHODS.values():
         def trained_run(output, method=method):
-            result = fusion.fuse_with_network(method, lr, ms, output, fusion.MODEL_TRAIN, seed=SEED,
-                                              device_name="cpu")
+            result = fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
+                model=fusion.MODEL_TRAIN, seed=SEED, device="cpu"))
             return f"{result.training['steps']} steps"
         measure("trained on the inputs", method.name, trained_run)
     for label, method_id, options in CLASSICAL_RUNS:
@@ -182,13 +185,12 @@ def main() -> None:
     parser.add_argument("--output", default=OUTPUT)
     args = parser.parse_args()
     import torch
-
+    import weights_recipe
     from bench_common import hardware
-    from hyperfuse.core import bundled
 
     sections, by_preset = [], {}
     for scene, preset, title in tables():
-        path = os.path.join(bundled.SHARED_DATA, scene)
+        path = os.path.join(weights_recipe.SHARED_DATA, scene)
         if not os.path.exists(path):
             sys.exit(f"{path} is missing: this benchmark needs ../shared/data.")
         print(title, flush=True)

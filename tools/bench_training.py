@@ -52,11 +52,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=STEPS)
     args = parser.parse_args()
     import torch
-
     from bench_common import hardware
-    from hyperfuse.core import registry, simulation, srf, training_run
+    from hyperfuse.core import registry
     from hyperfuse.core.feedback import Feedback
-    from hyperfuse.core.training import TrainingConfig
+    from hyperfuse.core.protocol import simulation, srf
+    from hyperfuse.core.protocol.grids import open_pair
+    from hyperfuse.core.training.trainer import TrainingConfig
+    from hyperfuse.core.training import runs as training_run
 
     aviris, enmap = (os.path.join(DATA, n) for n in ("aviris_santa_barbara.tif", "enmap_potsdam.tif"))
     for path in (aviris, enmap):
@@ -75,8 +77,8 @@ def main() -> None:
 
     # 1. Self-supervised on AVIRIS.
     lr, ms, ref = (os.path.join(work, f"aviris_{n}.tif") for n in ("lr", "ms", "ref"))
-    simulation.simulate(aviris, RATIO, s2, lr, ms, ref, seed=SEED)
-    data = training_run.data_from_inputs(lr, ms)
+    simulation.simulate(aviris, simulation.SimulationSettings(ratio=RATIO, srf=s2, seed=SEED), lr, ms, ref)
+    data = training_run.data_from_inputs(*open_pair(lr, ms))
     print(f"self-supervised {method.name} on AVIRIS …", flush=True)
     _, _, report = training_run.run_training(method, data, config, os.path.join(work, "aviris.pt"),
                                              os.path.join(work, "aviris.html"), device_name="cpu",
@@ -100,7 +102,7 @@ def main() -> None:
     # 2. Fine-tuning on EnMAP.
     north, south = crop(enmap, os.path.join(work, "north.tif"), 0, 64), crop(enmap, os.path.join(work, "south.tif"),
                                                                               64, 64)
-    settings = training_run.SimulationSettings(ratio=RATIO, srf=s2, seed=SEED)
+    settings = simulation.SimulationSettings(ratio=RATIO, srf=s2, seed=SEED)
     north_data = training_run.data_from_reference(north, settings)
     south_data = training_run.data_from_reference(south, settings)
     pretrained = os.path.join(work, "north.pt")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[1] / "core" / "srf_data"
+OUT = Path(__file__).resolve().parents[1] / "core" / "protocol" / "srf_data"
 # output file -> (pyrsr folder, [(our band name, pyrsr file)])
 SENSORS = {
     "sentinel2a_msi.csv": ("Sentinel-2A/MSI", [(f"B{b}", f"band_{b}") for b in

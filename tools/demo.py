@@ -38,7 +38,8 @@ def qgis_process(algorithm: str, parameters: list) -> None:
 
 def bundled_wavelengths():
     """Band centres of the bundled EnMAP DeepSen3 model, or None when it is not installed."""
-    from hyperfuse.core import bundled, registry, weights
+    from hyperfuse.core import registry
+    from hyperfuse.core.inference import bundled, weights
 
     path = bundled.weights_path(registry.method("deepsen3"), bundled.PRESETS[0])
     return weights.load_weights(path)[1]["hs_wavelengths_nm"] if os.path.exists(path) else None

@@ -25,10 +25,10 @@ Choices made here (the paper leaves them open or uses randomness):
   projecting it out each time. It is deterministic, where the paper's VCA is random.
 - Fixed iteration counts (``inner`` per update loop, ``outer`` coupling rounds) instead of
   a convergence threshold, so run time is predictable and results repeat exactly.
-- R and the PSF: given, or estimated from the pair (core/responses.py); R is scaled per
+- R and the PSF: given, or estimated from the pair (core/protocol/responses.py); R is scaled per
   MS band by the least-squares gain between R Z and the degraded HR-MSI so that W_m is in
   MS units. Negative input values are clipped to 0 (NMF needs non-negative data).
-- Invalid pixels, and wild ones (core/robust.py: far outside each band's 1–99 % range),
+- Invalid pixels, and wild ones (core/protocol/robust.py: far outside each band's 1–99 % range),
   are filled with the band means of the others. SPA picks the pixel of largest norm and
   the updates are least squares, so one wild pixel would otherwise become an endmember,
   scale the data and pull every endmember spectrum, i.e. change the whole image.
@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..feedback import Feedback
-from ..upsample import bicubic
+from ..protocol.upsample import bicubic
 from . import common
 
 MAX_PIXELS = 1024 * 1024
@@ -103,7 +103,7 @@ def alternate(data, endmembers, abundances, iterations, delta=DELTA, feedback=No
     return endmembers, abundances
 
 
-def predict(lr, lr_valid, hr, hr_valid, ratio: int, endmembers: int = 20, inner: int = 200, outer: int = 2,
+def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, endmembers: int = 20, inner: int = 200, outer: int = 2,
             mtf_gain: float = 0.0, response=None, sigma=None, feedback: Feedback | None = None, **_) -> np.ndarray:
     """Fused (S, r·h, r·w) float32; see the module docstring."""
     feedback = feedback or Feedback()
@@ -111,7 +111,7 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, endmembers: int = 20, inner:
     bands, h, w = lr.shape
     rows, cols = h * ratio, w * ratio
     response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
-    # Wild pixels (core/robust.py) are filled like invalid ones: SPA would pick one as an endmember, and
+    # Wild pixels (core/protocol/robust.py) are filled like invalid ones: SPA would pick one as an endmember, and
     # the least-squares updates of the endmembers and the scale would follow it.
     lr_keep, hr_keep = common.screened(lr, lr_valid, hr[:, :rows, :cols], hr_valid[:rows, :cols])
     z = np.maximum(common.filled(lr, lr_keep), 0.0).astype(np.float64)

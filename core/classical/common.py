@@ -6,23 +6,23 @@ huge numbers and never reach a computation.
 
 Global statistics (fill values, regressions, gains, endmembers, scales, subspaces) use
 only the pixels that :func:`screened` keeps: valid and not wild by the one rule of
-core/robust.py, so that a single corrupted pixel changes the result only near itself.
+core/protocol/robust.py, so that a single corrupted pixel changes the result only near itself.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import robust
-from ..degradation import PointSpread, gaussian_sigma, spatial_degrade
-from ..responses import SigmaNotIdentifiable, crop_to_window, estimate_responses, gaussian_psf
-from ..training import fill_invalid
+from ..protocol import robust
+from ..protocol.degradation import PointSpread, gaussian_sigma, spatial_degrade
+from ..protocol.responses import SigmaNotIdentifiable, crop_to_window, estimate_responses, gaussian_psf
+from ..training.trainer import fill_invalid
 
 # An HS band is "inside" MS band k when R[k, b] is at least this share of row k's peak.
 COVERAGE_SHARE = 0.05
 
 
 def screened(lr, lr_valid, hr, hr_valid) -> tuple[np.ndarray, np.ndarray]:
-    """(LR mask, HR mask) for global statistics: valid pixels that are not wild (core/robust.py)."""
+    """(LR mask, HR mask) for global statistics: valid pixels that are not wild (core/protocol/robust.py)."""
     return robust.inliers(lr, lr_valid), robust.inliers(hr, hr_valid)
 
 
@@ -55,9 +55,9 @@ def psf_for(ratio: int, sigma: float | None = None, mtf_gain: float | None = Non
     return gaussian_psf(ratio, sigma) if sigma else PointSpread.gaussian(ratio, mtf_gain)
 
 
-def responses(lr, lr_valid, hr, hr_valid, ratio: int, response=None, sigma=None, need_sigma: bool = False,
+def responses(lr, lr_valid, hr, hr_valid, ratio: int, *, response=None, sigma=None, need_sigma: bool = False,
               fallback_sigma: float | None = None):
-    """(R, σ): the given ones, else estimated on the estimation window (core/responses.py).
+    """(R, σ): the given ones, else estimated on the estimation window (core/protocol/responses.py).
 
     When σ is not needed (the PSF comes from MTF_GAIN) but R is, R is estimated at the
     estimated σ; on inputs without spatial detail, where σ cannot be estimated, at
@@ -77,8 +77,8 @@ def responses(lr, lr_valid, hr, hr_valid, ratio: int, response=None, sigma=None,
 def degradation_model(lr, lr_valid, hr, hr_valid, ratio: int, response, sigma, mtf_gain: float):
     """(R checked against the band counts, Gaussian PSF): given, from MTF_GAIN, or estimated from the pair."""
     need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma,
-                                    sigma_from(ratio, mtf_gain, None))
+    response, estimated = responses(lr, lr_valid, hr, hr_valid, ratio, response=response, sigma=sigma,
+                                    need_sigma=need_sigma, fallback_sigma=sigma_from(ratio, mtf_gain, None))
     response = check_response(response, lr.shape[0], hr.shape[0])
     return response, psf_for(ratio, sigma=sigma or sigma_from(ratio, mtf_gain, estimated))
 
@@ -126,7 +126,7 @@ def assign_groups(response: np.ndarray, lr: np.ndarray, degraded_ms: np.ndarray,
 
 
 def window(lr, lr_valid, hr, hr_valid, ratio):
-    """The estimation window of core/responses.py (global statistics are computed on it)."""
+    """The estimation window of core/protocol/responses.py (global statistics are computed on it)."""
     return crop_to_window(lr, lr_valid, hr, hr_valid, ratio)
 
 

@@ -26,7 +26,7 @@ bands) the gain is 0 and the pixel keeps Z̃_b, so nothing is divided by zero.
 
 Everything but the grouping, the fill values and the floor is local: those are computed
 once on the estimation window (:func:`prepare`), so tiled and whole-image runs agree, and
-from valid pixels that are not wild (core/robust.py), so one corrupted pixel cannot set them.
+from valid pixels that are not wild (core/protocol/robust.py), so one corrupted pixel cannot set them.
 """
 from __future__ import annotations
 
@@ -34,10 +34,10 @@ import math
 
 import numpy as np
 
-from ..degradation import DEFAULT_MTF_GAIN, PointSpread
 from ..errors import UserInputError
-from ..responses import psf_reach
-from ..upsample import BICUBIC_LR_RADIUS, bicubic
+from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread
+from ..protocol.responses import psf_reach
+from ..protocol.upsample import BICUBIC_LR_RADIUS, bicubic
 from . import common
 
 LOWPASS = ("mtf", "box")
@@ -50,16 +50,17 @@ def _psf(ratio: int, lowpass: str, sigma: float) -> PointSpread:
     return PointSpread.box(ratio) if lowpass == "box" else common.psf_for(ratio, sigma=sigma)
 
 
-def prepare(lr, lr_valid, hr, hr_valid, ratio: int, lowpass: str = "mtf", mtf_gain: float = DEFAULT_MTF_GAIN,
+def prepare(lr, lr_valid, hr, hr_valid, ratio: int, *, lowpass: str = "mtf", mtf_gain: float = DEFAULT_MTF_GAIN,
             response=None, sigma=None, **_) -> dict:
     """Global settings, from the estimation window: groups, fill values, floors, σ."""
     lr, lr_valid, hr, hr_valid = common.window(lr, lr_valid, hr, hr_valid, ratio)
     need_sigma = lowpass == "mtf" and not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = common.responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma,
-                                           common.sigma_from(ratio, mtf_gain, None))
+    response, estimated = common.responses(
+        lr, lr_valid, hr, hr_valid, ratio, response=response, sigma=sigma, need_sigma=need_sigma,
+        fallback_sigma=common.sigma_from(ratio, mtf_gain, None))
     response = common.check_response(response, lr.shape[0], hr.shape[0])
     sigma = sigma or common.sigma_from(ratio, mtf_gain, estimated)
-    # Wild pixels (core/robust.py) are filled like invalid ones for these global statistics only.
+    # Wild pixels (core/protocol/robust.py) are filled like invalid ones for these global statistics only.
     lr_keep, hr_keep = common.screened(lr, lr_valid, hr, hr_valid)
     hs_fill, ms_fill = common.band_means(lr, lr_keep), common.band_means(hr, hr_keep)
     z, y = common.filled(lr, lr_keep, hs_fill), common.filled(hr, hr_keep, ms_fill)
@@ -72,11 +73,12 @@ def prepare(lr, lr_valid, hr, hr_valid, ratio: int, lowpass: str = "mtf", mtf_ga
             "ms_fill": ms_fill, "ms_floor": floor}
 
 
-def predict(lr, lr_valid, hr, hr_valid, ratio: int, lowpass: str = "mtf", mtf_gain: float = DEFAULT_MTF_GAIN,
+def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, lowpass: str = "mtf", mtf_gain: float = DEFAULT_MTF_GAIN,
             **options) -> np.ndarray:
     """Fused (S, r·h, r·w) float32; see the module docstring."""
     if "groups" not in options:
-        options = {**options, **prepare(lr, lr_valid, hr, hr_valid, ratio, lowpass, mtf_gain, **options)}
+        options = {**options, **prepare(lr, lr_valid, hr, hr_valid, ratio, lowpass=lowpass, mtf_gain=mtf_gain,
+                                        **options)}
     z = common.filled(lr, lr_valid, options["hs_fill"])
     y = common.filled(hr, hr_valid, options["ms_fill"])
     psf = _psf(ratio, options.get("lowpass", lowpass), options["sigma"])

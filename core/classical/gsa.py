@@ -24,8 +24,8 @@ and Y_k needs no histogram matching. The gains are computed on the LR grid, wher
 I_k↓ = Σ w_b Z_b + w₀ are both available without interpolation.
 
 The weights and gains are global statistics: they are computed once on the estimation
-window of core/responses.py (the whole common area up to 256 × 256 LR pixels), from
-valid pixels that are not wild (core/robust.py, so one corrupted pixel cannot set them), in
+window of core/protocol/responses.py (the whole common area up to 256 × 256 LR pixels), from
+valid pixels that are not wild (core/protocol/robust.py, so one corrupted pixel cannot set them), in
 :func:`prepare`, and the per-pixel step above then needs only a bicubic halo, so a tiled
 run equals a whole-image run.
 """
@@ -34,19 +34,20 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-from ..degradation import DEFAULT_MTF_GAIN
 from ..errors import UserInputError
-from ..upsample import BICUBIC_LR_RADIUS, bicubic
+from ..protocol.degradation import DEFAULT_MTF_GAIN
+from ..protocol.upsample import BICUBIC_LR_RADIUS, bicubic
 from . import common
 
 
-def prepare(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_MTF_GAIN, response=None,
+def prepare(lr, lr_valid, hr, hr_valid, ratio: int, *, mtf_gain: float = DEFAULT_MTF_GAIN, response=None,
             sigma=None, **_) -> dict:
     """Groups, regression weights, intercepts and injection gains from the estimation window."""
     lr, lr_valid, hr, hr_valid = common.window(lr, lr_valid, hr, hr_valid, ratio)
     need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = common.responses(lr, lr_valid, hr, hr_valid, ratio, response, sigma, need_sigma,
-                                           common.sigma_from(ratio, mtf_gain, None))
+    response, estimated = common.responses(
+        lr, lr_valid, hr, hr_valid, ratio, response=response, sigma=sigma, need_sigma=need_sigma,
+        fallback_sigma=common.sigma_from(ratio, mtf_gain, None))
     response = common.check_response(response, lr.shape[0], hr.shape[0])
     sigma = sigma or common.sigma_from(ratio, mtf_gain, estimated)
     # Wild pixels are filled like invalid ones here: a fit on the LR grid must not see them, nor the
@@ -83,10 +84,10 @@ def prepare(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_MT
             "gains": gains, "hs_fill": hs_fill, "ms_fill": ms_fill}
 
 
-def predict(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_MTF_GAIN, **options) -> np.ndarray:
+def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, mtf_gain: float = DEFAULT_MTF_GAIN, **options) -> np.ndarray:
     """Fused (S, r·h, r·w) float32; see the module docstring."""
     if "gains" not in options:
-        options = {**options, **prepare(lr, lr_valid, hr, hr_valid, ratio, mtf_gain, **options)}
+        options = {**options, **prepare(lr, lr_valid, hr, hr_valid, ratio, mtf_gain=mtf_gain, **options)}
     groups = np.asarray(options["groups"])
     upsampled = bicubic(common.filled(lr, lr_valid, options["hs_fill"]), ratio).astype(np.float64)
     y = common.filled(hr, hr_valid, options["ms_fill"])[:, :upsampled.shape[1], :upsampled.shape[2]]

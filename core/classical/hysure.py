@@ -31,13 +31,13 @@ inputs are non-negative the result is clipped at 0: the data are non-negative, a
 subspace fit can undershoot on dark pixels (water), where the spectral angle suffers most.
 
 Invalid pixels are handled by the masks (they are simply not observed); so are wild pixels
-(core/robust.py), which are also left out of the scale and the subspace. The FFT assumes
+(core/protocol/robust.py), which are also left out of the scale and the subspace. The FFT assumes
 periodic borders: both inputs are mirrored (symmetric padding, which the protocol's
 degradation also uses) by a margin of at least 4 LR pixels and the PSF's reach, so that
 the wrap-around seam lies in the padding; the PSF's frequency response includes the
 sub-pixel offset of the LR pixel centre ((r − 1)/2 HR pixels) so that the sampling phase
 is the protocol's. The data are divided by the mean of the LR-HSI first, so λ_φ does not
-depend on the units. R and the PSF are given or estimated (core/responses.py), R scaled
+depend on the units. R and the PSF are given or estimated (core/protocol/responses.py), R scaled
 per MS band to MS units as in CNMF.
 
 Whole-image method: about 16 arrays of p values per (padded) HR pixel and the S-band
@@ -54,8 +54,8 @@ import numpy as np
 from scipy import fft
 
 from ..feedback import Feedback
-from ..responses import psf_reach
-from ..upsample import bicubic
+from ..protocol.responses import psf_reach
+from ..protocol.upsample import bicubic
 from . import common
 
 MAX_PIXELS = 1024 * 1024
@@ -85,7 +85,7 @@ def _difference_response(length: int) -> np.ndarray:
 def _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio: int, response, psf):
     """(Z, Y, LR mask, HR mask, coupling, scale, non-negative): the data divided by the LR-HSI's mean |value|.
 
-    Wild pixels (core/robust.py) are treated like invalid ones: not observed, and left out of
+    Wild pixels (core/protocol/robust.py) are treated like invalid ones: not observed, and left out of
     the scale, the unit gains and the subspace; one of them would otherwise set the scale and
     become the leading singular vector, i.e. change the whole image.
     """
@@ -116,7 +116,7 @@ def _mirrored(z, y, lr_keep, hr_keep, psf, ratio: int):
             np.pad(y, ((0, 0),) + pad_hr, mode="symmetric"), np.pad(hr_keep, pad_hr, mode="symmetric"), pad_hr)
 
 
-def _solve(z_pad, observed, y_pad, ms_valid, basis, ms_matrix, psf, ratio: int, lambda_phi: float,
+def _solve(z_pad, observed, y_pad, ms_valid, basis, ms_matrix, psf, ratio: int, *, lambda_phi: float,
            lambda_m: float, mu: float, iterations: int, feedback: Feedback) -> np.ndarray:
     """The ADMM of the module docstring on the padded domain; returns U (p × padded HR rows × cols)."""
     rows_p, cols_p = y_pad.shape[1:]
@@ -168,7 +168,7 @@ def _solve(z_pad, observed, y_pad, ms_valid, basis, ms_matrix, psf, ratio: int, 
     return applied[1]
 
 
-def predict(lr, lr_valid, hr, hr_valid, ratio: int, subspace: int = 0, lambda_phi: float = 1e-3,
+def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, subspace: int = 0, lambda_phi: float = 1e-3,
             lambda_m: float = 10.0, mu: float = 0.05, iterations: int = 200, mtf_gain: float = 0.0,
             response=None, sigma=None, feedback: Feedback | None = None, **_) -> np.ndarray:
     """Fused (S, r·h, r·w) float32; see the module docstring."""
@@ -180,8 +180,8 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, subspace: int = 0, lambda_ph
                                                                            response, psf)
     basis = _subspace(z, lr_keep, subspace if subspace > 0 else hr.shape[0])
     z_pad, observed, y_pad, ms_valid, pad_hr = _mirrored(z, y, lr_keep, hr_keep, psf, ratio)
-    u = _solve(z_pad, observed, y_pad, ms_valid, basis, coupling @ basis, psf, ratio, lambda_phi, lambda_m, mu,
-               iterations, feedback)
+    u = _solve(z_pad, observed, y_pad, ms_valid, basis, coupling @ basis, psf, ratio, lambda_phi=lambda_phi,
+               lambda_m=lambda_m, mu=mu, iterations=iterations, feedback=feedback)
     u = u[:, pad_hr[0][0]:pad_hr[0][0] + rows, pad_hr[1][0]:pad_hr[1][0] + cols]
     # float32 product: the output is the largest array (S values per HR pixel).
     fused = np.tensordot((basis * scale).astype(np.float32), u.astype(np.float32), axes=1)

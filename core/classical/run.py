@@ -1,12 +1,14 @@
-"""Running a classical method on two rasters: tiled methods through core.fusion, whole-image ones here.
+"""Running a classical method on two rasters: tiled methods through core.inference.fusion, whole-image ones here.
 
 - Tiled methods (bicubic, GSA, GLP): global settings (grouping, regression weights, fill
   values) are computed once by the method's ``prepare`` on the estimation window of
-  core/responses.py, then :func:`core.fusion.fuse_with_function` runs ``predict`` block by
+  core/protocol/responses.py, then :func:`core.inference.fusion.fuse_with_function` runs ``predict`` block by
   block with a halo of the method's receptive field; peak memory depends on the block size.
 - Whole-image methods (CNMF, HySure): :func:`fuse_whole_image` refuses a common area larger
   than the method's ``max_pixels`` before reading anything, reads the common area, predicts
   and writes the result with the same writer, tags and nodata rule as fuse_with_function.
+
+:func:`fuse_classical` opens the pair once; both runners take the opened rasters.
 """
 from __future__ import annotations
 
@@ -17,14 +19,15 @@ import numpy as np
 
 from ..errors import UserInputError
 from ..feedback import Feedback
-from ..files import ensure_writable
-from ..fusion import FusionResult, output_writer, block_sink, fuse_with_function
-from ..grids import open_pair, read_common_area
-from ..raster_io import RasterInfo
-from ..responses import read_window
-from ..srf import read_srf_csv, response_matrix
-from ..tiling import DEFAULT_BLOCK_SIZE, aligned_blocks, lr_mask_on_hr
-from . import ClassicalMethod, method as lookup
+from ..inference.fusion import FusionResult, block_sink, fuse_with_function, output_writer
+from ..inference.tiling import DEFAULT_BLOCK_SIZE, aligned_blocks, lr_mask_on_hr
+from ..protocol.grids import GridPair, open_pair, read_common_area
+from ..protocol.responses import read_window
+from ..protocol.srf import read_srf_csv, response_matrix
+from ..storage.files import ensure_writable
+from ..registry import ClassicalMethod
+from ..registry import method as lookup
+from ..storage.raster_io import RasterInfo
 from .common import check_whole_image_size
 
 
@@ -45,42 +48,42 @@ def response_from_file(path: str, lr: RasterInfo, hr: RasterInfo) -> np.ndarray:
 def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, output: str,
                    block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
                    srf_file: str | None = None, **options) -> FusionResult:
-    """Fuse two rasters with a classical method; ``options`` are the method's ``predict`` keywords."""
+    """Fuse two rasters with a classical method; ``options`` are the method's ``predict`` keywords.
+
+    The pair is opened here, once, and the opened rasters are passed down."""
     method = lookup(method) if isinstance(method, str) else method
     feedback = feedback or Feedback()
     options = {**method.defaults, **options}
+    ensure_writable(output)
+    lr, hr, pair = open_pair(lr_path, hr_path)
     if srf_file:
-        lr, hr, _ = open_pair(lr_path, hr_path)
         options["response"] = response_from_file(srf_file, lr, hr)
     runner = fuse_tiled if method.tiled else fuse_whole_image
-    return runner(method, lr_path, hr_path, output, block_size, feedback, **options)
+    return runner(method, lr, hr, pair, output, block_size=block_size, feedback=feedback, **options)
 
 
-def fuse_tiled(method: ClassicalMethod, lr_path: str, hr_path: str, output: str,
+def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, *,
                block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None, **options) -> FusionResult:
     """Global settings once (``prepare``), then block-wise ``predict`` through fuse_with_function."""
     feedback = feedback or Feedback()
-    ensure_writable(output)
     started = time.perf_counter()
     if method.prepare is not None:
-        lr, hr, pair = open_pair(lr_path, hr_path)
         window = read_window(lr, hr, pair, feedback)
         options = {**options, **method.prepare(*window, pair.ratio, **options)}
         feedback.check_cancelled()
     prepared = time.perf_counter() - started
-    result = fuse_with_function(method.name, lr_path, hr_path, output, functools.partial(method.predict, **options),
-                                lambda ratio: method.receptive_field(ratio, **options), block_size, feedback)
+    result = fuse_with_function(method.name, lr, hr, pair, output, functools.partial(method.predict, **options),
+                                lambda ratio: method.receptive_field(ratio, **options), block_size=block_size,
+                                feedback=feedback)
     result.seconds_inference += prepared
     return result
 
 
-def fuse_whole_image(method: ClassicalMethod, lr_path: str, hr_path: str, output: str,
+def fuse_whole_image(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, *,
                      block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
                      **options) -> FusionResult:
     """Read the whole common area, predict once, write block by block."""
     feedback = feedback or Feedback()
-    ensure_writable(output)
-    lr, hr, pair = open_pair(lr_path, hr_path)
     rows, cols = pair.hr_shape
     check_whole_image_size(method.name, rows * cols, method.max_pixels)
     started = time.perf_counter()

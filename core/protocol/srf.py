@@ -1,6 +1,6 @@
 """Spectral response presets and the spectral response matrix R of PROTOCOL.md.
 
-Presets are CSV files in ``core/srf_data`` (written by ``tools/convert_srf.py`` from the
+Presets are CSV files in ``core/protocol/srf_data`` (written by ``tools/convert_srf.py`` from the
 agencies' tables, each naming its source) or box functions defined here. A user CSV has
 the same form: a ``wavelength_nm`` column, then one column per MS band; lines starting with
 ``#`` are comments.
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UserInputError
-from .files import write_text
+from ..errors import UserInputError
+from ..storage.files import write_text
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "srf_data")
 # Share of a band's response that must fall inside the HS coverage (PROTOCOL.md).
@@ -174,7 +174,8 @@ class Preset:
 
 
 _S2_10M = ("B2", "B3", "B4", "B8")
-# The order is public: it is the SRF enum of hyperfuse:simulate_degradation. Append only.
+# The order is public: it is the SRF enum of hyperfuse:simulate_degradation (and train_model), whose
+# option index the algorithms turn into the preset's key. Append only.
 PRESETS = [
     Preset("s2a_10m", "Sentinel-2A MSI 10 m (B2, B3, B4, B8)", "sentinel2a_msi.csv", _S2_10M),
     Preset("s2b_10m", "Sentinel-2B MSI 10 m (B2, B3, B4, B8)", "sentinel2b_msi.csv", _S2_10M),
@@ -204,22 +205,23 @@ def parse_band_list(text: str | None) -> list:
     return [t.strip() for t in (text or "").replace(";", ",").split(",") if t.strip()]
 
 
-def load_response(index: int, srf_file: str | None = None, band_subset: str | None = None) -> SpectralResponse:
-    """The SRF parameter of Simulate degradation: preset ``index`` (or the CSV), optionally a band subset."""
-    if not 0 <= index < len(PRESETS):
-        raise UserInputError(f"SRF must be one of 0–{len(PRESETS) - 1}; got {index}.")
-    response = PRESETS[index].load(srf_file)
+def load_response(key: str, srf_file: str | None = None, band_subset: str | None = None) -> SpectralResponse:
+    """The responses of preset ``key`` (for "csv_file", of ``srf_file``), optionally a band subset."""
+    try:
+        chosen = preset(key)
+    except KeyError:
+        raise UserInputError(f"There is no spectral response preset {key!r}; the presets are "
+                             f"{', '.join(p.key for p in PRESETS)}.") from None
+    response = chosen.load(srf_file)
     names = parse_band_list(band_subset)
     return response.subset(names) if names else response
 
 
-def preset(key_or_index) -> Preset:
-    if isinstance(key_or_index, int):
-        return PRESETS[key_or_index]
+def preset(key: str) -> Preset:
     for p in PRESETS:
-        if p.key == key_or_index:
+        if p.key == key:
             return p
-    raise KeyError(key_or_index)
+    raise KeyError(key)
 
 
 def response_matrix(srf: SpectralResponse, hs_wavelengths_nm, hs_fwhm_nm=None, good_bands=None) -> np.ndarray:

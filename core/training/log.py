@@ -11,9 +11,9 @@ import json
 import numpy as np
 from matplotlib.figure import Figure
 
-from .files import ensure_writable, write_text
-from .report import figure_png, html_document, image_tag
-from .training import VALIDATION_KEYS, TrainingReport
+from ..assessment.report import figure_png, html_document, image_tag
+from ..storage.files import ensure_writable, write_text
+from .trainer import VALIDATION_KEYS, TrainingReport
 
 
 def _smoothed(values: list, window: int) -> np.ndarray:

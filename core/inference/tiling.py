@@ -14,10 +14,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .errors import UserInputError
-from .feedback import Feedback
-from .grids import GridPair
-from .raster_io import RasterInfo, read_block
+from ..errors import UserInputError
+from ..feedback import Feedback
+from ..protocol.grids import GridPair
+from ..storage.raster_io import RasterInfo, read_block
 
 DEFAULT_BLOCK_SIZE = 512
 MIN_BLOCK_SIZE, MAX_BLOCK_SIZE = 16, 16384

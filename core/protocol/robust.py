@@ -1,6 +1,6 @@
 """Screening gross outliers out of global statistics (one rule for every caller).
 
-Global estimates — the responses R and σ (core/responses.py), the regressions and gains
+Global estimates — the responses R and σ (core/protocol/responses.py), the regressions and gains
 of GSA, the floors and fill values of GLP, the endmembers, scale and subspace of CNMF and
 HySure — are least-squares or mean statistics: one wild pixel (a saturated or corrupted
 LR pixel at 1000 × the scene's maximum) can dominate them and so change the result far

@@ -17,7 +17,7 @@ import re
 import time
 import uuid
 
-from .errors import UserInputError
+from ..errors import UserInputError
 
 RASTER_EXTENSIONS = (".tif", ".tiff")
 STALE_AFTER_SECONDS = 24 * 3600

@@ -20,9 +20,10 @@ import os
 import pickle
 import zipfile
 
-from .errors import UserInputError
-from .files import atomic_path
-from .registry import METHODS
+from ..environment import PLUGIN_DIR
+from ..errors import UserInputError
+from ..registry import METHODS
+from ..storage.files import atomic_path
 from .torch_support import require_torch
 
 FORMAT = "hyperfuse-weights/1"
@@ -60,7 +61,7 @@ def _wavelength_range(values) -> str:
 
 
 def plugin_version() -> str:
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "metadata.txt")
+    path = os.path.join(PLUGIN_DIR, "metadata.txt")
     try:
         with open(path, encoding="utf-8") as handle:
             for line in handle:
@@ -72,7 +73,7 @@ def plugin_version() -> str:
 
 
 def make_card(method_id: str, hyperparameters: dict, hs_bands: int, hs_wavelengths, ms_bands: int,
-              ms_description: str, ratio: int, training: dict, validation: dict, seed: int,
+              ms_description: str, ratio: int, *, training: dict, validation: dict, seed: int,
               ms_wavelengths=None) -> dict:
     """The model card: what the weights are for and how they were obtained (DESIGN.md "Weights")."""
     return {
@@ -281,7 +282,7 @@ def _check_hyperparameters(path: str, method, hyperparameters: dict) -> None:
 def _network_tensors(path: str, card: dict) -> dict:
     """Name: tensor (shapes only, no memory) of the model the card describes."""
     torch = require_torch()
-    from ..nets.blocks import FusionModel
+    from ...nets.blocks import FusionModel
 
     method = METHODS[card["method"]]
     _check_hyperparameters(path, method, card["hyperparameters"])
@@ -357,7 +358,7 @@ def check_card(card: dict, method_id: str, hs_bands: int, ms_bands: int, ratio: 
 def build_model(method, path: str, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths=None,
                 ms_wavelengths=None):
     """(model, card) from a weights file whose card has been checked against the inputs."""
-    from ..nets.blocks import FusionModel
+    from ...nets.blocks import FusionModel
 
     state, card = load_weights(path)
     check_card(card, method.id, hs_bands, ms_bands, ratio, hs_wavelengths, ms_wavelengths)

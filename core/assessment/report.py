@@ -15,9 +15,9 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from . import metrics
-from .files import ensure_writable, write_text
-from .raster_io import open_raster, read_raster
+from ..protocol import metrics
+from ..storage.files import ensure_writable, write_text
+from ..storage.raster_io import open_raster, read_raster
 
 SPECTRA_PIXELS = 3
 
@@ -59,7 +59,7 @@ def _summary_table(assessment: dict) -> str:
 
 
 def _reasons(layers: list) -> str:
-    """Why QNR is "not computed" in the table, in the words of core/metrics.py."""
+    """Why QNR is "not computed" in the table, in the words of core/protocol/metrics.py."""
     items = [f"<li>{html.escape(layer['name'])}: {html.escape(layer['QNR_reason'])}</li>" for layer in layers
              if layer.get("QNR_reason")]
     return f'<ul class="reasons">{"".join(items)}</ul>' if items else ""

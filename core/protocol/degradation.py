@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UserInputError
+from ..errors import UserInputError
 
 DEFAULT_MTF_GAIN = 0.25
 

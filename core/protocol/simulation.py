@@ -11,27 +11,57 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..errors import UserInputError
+from ..feedback import Feedback
+from ..storage.files import ensure_writable, write_text
+from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, band_metadata, open_raster, read_raster, write_raster
 from .degradation import DEFAULT_MTF_GAIN, KernelPSF, PointSpread, add_noise, spatial_degrade, spectral_degrade
-from .errors import UserInputError
-from .files import ensure_writable, write_text
-from .feedback import Feedback
-from .raster_io import OUTPUT_NODATA, RasterInfo, band_metadata, open_raster, read_raster, write_raster
 from .srf import SpectralResponse, response_matrix
 
-# The order is public: it is the PSF enum of hyperfuse:simulate_degradation.
-PSF_CHOICES = ["Gaussian (MTF gain at Nyquist)", "Box average over the r × r footprint", "Kernel file (PSF_FILE)"]
-PSF_GAUSSIAN, PSF_BOX, PSF_FILE = range(3)
+# The point-spread functions by name, each with the description a model card records.
+PSF_KINDS = {"gaussian": "Gaussian (MTF gain at Nyquist)", "box": "Box average over the r × r footprint",
+             "kernel": "Kernel file (PSF_FILE)"}
 
 
-def make_psf(kind: int, ratio: int, mtf_gain: float = DEFAULT_MTF_GAIN, psf_file: str | None = None):
-    if kind == PSF_BOX:
+@dataclass
+class SimulationSettings:
+    """How an LR-HSI / HR-MSI pair is simulated from a reference: the parameters of
+    ``hyperfuse:simulate_degradation``, which supervised training uses too."""
+
+    ratio: int
+    srf: SpectralResponse
+    mtf_gain: float = DEFAULT_MTF_GAIN
+    psf: str = "gaussian"           # a key of PSF_KINDS
+    psf_file: str | None = None     # the kernel CSV, for psf = "kernel"
+    snr_hs: float = 0.0
+    snr_ms: float = 0.0
+    wavelengths_nm: list | None = None   # the reference's band centres, when its file has none
+    seed: int = 0
+    hs_response: SpectralResponse | None = None   # resample the reference to another HS sensor first
+
+    def __post_init__(self):
+        if self.psf not in PSF_KINDS:
+            raise ValueError(f"Unknown PSF kind {self.psf!r}; expected one of {', '.join(PSF_KINDS)}.")
+
+    def describe(self) -> dict:
+        return {"ratio": self.ratio, "srf": self.srf.name, "ms_bands": list(self.srf.band_names),
+                "hs_resampled_to": None if self.hs_response is None else self.hs_response.name,
+                "psf": PSF_KINDS[self.psf], "mtf_gain": self.mtf_gain, "psf_file": self.psf_file,
+                "snr_hs_db": self.snr_hs, "snr_ms_db": self.snr_ms, "seed": self.seed}
+
+
+def make_psf(kind: str, ratio: int, mtf_gain: float = DEFAULT_MTF_GAIN, psf_file: str | None = None):
+    """The PSF of ``kind`` (a key of PSF_KINDS) at ``ratio``."""
+    if kind == "box":
         return PointSpread.box(ratio)
-    if kind == PSF_FILE:
+    if kind == "kernel":
         if not psf_file:
             raise UserInputError("PSF is 'kernel file' but no PSF_FILE was given. Choose a CSV with one kernel row "
                                  "per line.")
         return KernelPSF.from_csv(psf_file, ratio)
-    return PointSpread.gaussian(ratio, mtf_gain)
+    if kind == "gaussian":
+        return PointSpread.gaussian(ratio, mtf_gain)
+    raise ValueError(f"Unknown PSF kind {kind!r}; expected one of {', '.join(PSF_KINDS)}.")
 
 
 def parse_wavelengths(text: str | None) -> list | None:
@@ -109,17 +139,16 @@ class SimulatedPair:
         return self.reference.shape[1] // self.lr.shape[1]
 
 
-def simulate_arrays(input_path: str, ratio: int, srf: SpectralResponse, mtf_gain: float = DEFAULT_MTF_GAIN,
-                    psf: int = PSF_GAUSSIAN, seed: int = 0, snr_hs: float = 0.0, snr_ms: float = 0.0,
-                    wavelengths_nm=None, psf_file: str | None = None, feedback: Feedback | None = None,
-                    hs_response: SpectralResponse | None = None) -> SimulatedPair:
+def simulate_arrays(input_path: str, settings: SimulationSettings, feedback: Feedback | None = None) -> SimulatedPair:
     """The protocol's degradation of one reference raster, without writing files.
 
-    ``hs_response`` resamples the reference to another hyperspectral sensor's bands first
-    (Y = R_hs X, e.g. Sentinel-3 OLCI from an airborne scene); the MS bands are still
+    ``settings.hs_response`` resamples the reference to another hyperspectral sensor's bands
+    first (Y = R_hs X, e.g. Sentinel-3 OLCI from an airborne scene); the MS bands are still
     simulated from the original spectra.
     """
     feedback = feedback or Feedback()
+    ratio, srf, hs_response, wavelengths_nm = (settings.ratio, settings.srf, settings.hs_response,
+                                               settings.wavelengths_nm)
     info = open_raster(input_path)
     if wavelengths_nm is not None:
         if len(wavelengths_nm) != info.count:
@@ -134,7 +163,7 @@ def simulate_arrays(input_path: str, ratio: int, srf: SpectralResponse, mtf_gain
     if ratio > min(info.width, info.height):
         raise UserInputError(f"RATIO {ratio} is larger than the image ({info.width} × {info.height} pixels): the LR "
                              "image would have no pixel. Use a smaller ratio or a larger image.")
-    kernel = make_psf(psf, ratio, mtf_gain, psf_file)
+    kernel = make_psf(settings.psf, ratio, settings.mtf_gain, settings.psf_file)
     full_matrix = response_matrix(srf, info.wavelengths_nm, info.fwhm_nm, info.good_bands)
     matrix = full_matrix[:, info.good_bands]
     feedback.info(f"Simulating {len(srf.band_names)} MS bands ({srf.name}) and an LR-HSI at ratio {ratio}.")
@@ -148,29 +177,27 @@ def simulate_arrays(input_path: str, ratio: int, srf: SpectralResponse, mtf_gain
                                                           info.good_bands)[:, info.good_bands])
     lr, lr_valid = spatial_degrade(values, valid, ratio, kernel)
     feedback.progress(0.5)
-    rng = np.random.default_rng(seed)
-    lr = add_noise(lr, lr_valid, snr_hs, rng)
-    ms = add_noise(ms, valid, snr_ms, rng)
+    rng = np.random.default_rng(settings.seed)
+    lr = add_noise(lr, lr_valid, settings.snr_hs, rng)
+    ms = add_noise(ms, valid, settings.snr_ms, rng)
     feedback.check_cancelled()
     wavelengths = ([float(c) for c in hs_response.centres_nm()] if hs_response is not None
                    else [info.wavelengths_nm[b] for b in info.good_bands])
     return SimulatedPair(info, values, valid, lr, lr_valid, ms, valid.copy(), full_matrix, matrix, wavelengths)
 
 
-def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, out_ms: str, out_reference: str,
-             mtf_gain: float = DEFAULT_MTF_GAIN, psf: int = PSF_GAUSSIAN, seed: int = 0, snr_hs: float = 0.0,
-             snr_ms: float = 0.0, wavelengths_nm=None, psf_file: str | None = None, out_srf: str | None = None,
-             feedback: Feedback | None = None, hs_response: SpectralResponse | None = None) -> SimulationResult:
+def simulate(input_path: str, settings: SimulationSettings, out_lr: str, out_ms: str, out_reference: str,
+             out_srf: str | None = None, feedback: Feedback | None = None) -> SimulationResult:
     """Write the LR-HSI, HR-MSI and cropped reference (and optionally R as CSV) for one scene.
 
-    With ``hs_response`` the reference and the LR-HSI have that sensor's bands (see
+    With ``settings.hs_response`` the reference and the LR-HSI have that sensor's bands (see
     :func:`simulate_arrays`), named and with wavelengths from the response.
     """
     feedback = feedback or Feedback()
     for path in (out_lr, out_ms, out_reference) + ((out_srf,) if out_srf else ()):
         ensure_writable(path)
-    sim = simulate_arrays(input_path, ratio, srf, mtf_gain, psf, seed, snr_hs, snr_ms, wavelengths_nm, psf_file,
-                          feedback, hs_response)
+    sim = simulate_arrays(input_path, settings, feedback)
+    ratio, srf, hs_response = settings.ratio, settings.srf, settings.hs_response
     info, values, valid = sim.info, sim.reference, sim.reference_valid
     a, b, c, d, e, f = info.transform
     lr_transform = (a * ratio, b * ratio, c, d * ratio, e * ratio, f)
@@ -182,7 +209,7 @@ def simulate(input_path: str, ratio: int, srf: SpectralResponse, out_lr: str, ou
     ms_names = srf.labelled_band_names()
     centres = srf.centres_nm()
     ms_tags = [{"wavelength": f"{c:.4f}", "wavelength_units": "Nanometers"} for c in centres]
-    common = {"hyperfuse_ratio": ratio, "hyperfuse_srf": srf.name, "hyperfuse_seed": seed}
+    common = {"hyperfuse_ratio": ratio, "hyperfuse_srf": srf.name, "hyperfuse_seed": settings.seed}
     write_raster(out_reference, _full_bands(info, values, valid), info.transform, info.crs_wkt,
                  band_names=hs_names, band_tags=hs_tags, dataset_tags=common)
     feedback.progress(0.7)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from .raster_io import RasterInfo, read_block
+from ..storage.raster_io import RasterInfo, read_block
 
 LEVEL_WINDOW = 256   # pixels a side: the central window the mean level is taken from
 UNIT_GAP = 1.5       # log10 of the level ratio from which the units are taken to differ

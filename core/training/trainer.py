@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import metrics
-from .degradation import DEFAULT_MTF_GAIN, PointSpread, spatial_degrade
-from .errors import UserInputError
-from .feedback import Feedback
-from .registry import Method
-from .torch_support import require_torch
-from .upsample import bicubic
+from ..errors import UserInputError
+from ..feedback import Feedback
+from ..inference.torch_support import require_torch
+from ..protocol import metrics
+from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread, spatial_degrade
+from ..protocol.upsample import bicubic
+from ..registry import NetworkMethod
 
 MIN_VALID_FRACTION = 0.5      # patches with fewer valid target pixels are drawn again
 VALIDATION_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM")
@@ -64,7 +64,7 @@ class TrainingConfig:
     pairs_equally: bool = False       # draw patches from every pair equally often, not by their size
 
     @classmethod
-    def for_method(cls, method: Method, fine_tuning: bool = False, **overrides) -> "TrainingConfig":
+    def for_method(cls, method: NetworkMethod, fine_tuning: bool = False, **overrides) -> "TrainingConfig":
         """The method's (paper) settings; fine-tuning starts from a tenth of its learning rate."""
         paper = {k: v for k, v in method.training.items() if k in cls.__dataclass_fields__}
         if fine_tuning:
@@ -135,10 +135,6 @@ def simulated_pair(simulation, name: str = "reference") -> TrainingPair:
                         simulation.reference, simulation.reference_valid, name)
 
 
-def band_statistics(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return pooled_statistics([(values, valid)])
-
-
 def pooled_statistics(parts) -> tuple[np.ndarray, np.ndarray]:
     """Per-band mean and standard deviation over the valid pixels of several (values, valid) arrays."""
     pixels = np.concatenate([values[:, valid].astype(np.float64) for values, valid in parts], axis=1)
@@ -206,10 +202,6 @@ class TrainingReport:
     validation: dict = field(default_factory=dict)         # mean over the validation parts
     validation_parts: list = field(default_factory=list)   # per part: name, window, metrics
 
-    @property
-    def reduced_resolution(self) -> dict:
-        return self.validation
-
 
 class _PatchSampler:
     """Random aligned patches (LR, HR, target, mask) from several pairs, with flips and quarter turns."""
@@ -270,31 +262,26 @@ def _mean_scores(parts: list) -> dict:
     return {key: float(np.mean([p[key] for p in parts])) for key in parts[0]}
 
 
-def _build_model(method: Method, hs_bands: int, ms_bands: int, ratio: int, hyperparameters: dict | None):
-    from ..nets.blocks import FusionModel
+def _build_model(method: NetworkMethod, hs_bands: int, ms_bands: int, ratio: int, hyperparameters: dict | None):
+    from ...nets.blocks import FusionModel
 
     return FusionModel(method.build(hs_bands, ms_bands, ratio, **(hyperparameters or {})), hs_bands, ms_bands)
 
 
-def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, device, feedback: Feedback,
-          hyperparameters: dict | None = None, initial_model=None):
-    """Train ``method`` on ``pairs``; returns (model holding the best validated weights, report).
+def _band_statistics(pairs: list, initial_model) -> tuple:
+    """(hs_mean, hs_std, ms_mean, ms_std) of the training inputs; a model being fine-tuned keeps its own
+    means (and its standard deviations, which are then not needed)."""
+    if initial_model is not None:
+        return initial_model.hs_mean.cpu().numpy(), None, initial_model.ms_mean.cpu().numpy(), None
+    hs_mean, hs_std = pooled_statistics([(p.lr, p.lr_valid) for p in pairs])
+    ms_mean, ms_std = pooled_statistics([(p.hr, p.hr_valid) for p in pairs])
+    return hs_mean, hs_std, ms_mean, ms_std
 
-    ``initial_model`` fine-tunes: training starts from its weights and keeps the band
-    statistics it was trained with, instead of building and initialising a new network.
-    """
-    torch = require_torch()
-    if not pairs:
-        raise UserInputError("There is no training data.")
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    hs_bands, ms_bands = pairs[0].lr.shape[0], pairs[0].hr.shape[0]
 
-    if initial_model is None:
-        hs_mean, hs_std = pooled_statistics([(p.lr, p.lr_valid) for p in pairs])
-        ms_mean, ms_std = pooled_statistics([(p.hr, p.hr_valid) for p in pairs])
-    else:
-        hs_mean, ms_mean = initial_model.hs_mean.cpu().numpy(), initial_model.ms_mean.cpu().numpy()
+def _split_pairs(pairs: list, ratio: int, config: TrainingConfig, statistics: tuple, feedback: Feedback):
+    """(training parts, validation parts, what is validated on): invalid inputs filled with the band means,
+    every pair split by :func:`split_for_validation`."""
+    hs_mean, _, ms_mean, _ = statistics
     train_parts, validation_parts = [], []
     for pair in pairs:
         if not pair.target_valid.any():
@@ -309,55 +296,74 @@ def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, devic
     if not train_parts:
         raise UserInputError("No pixel of the inputs is valid in both rasters after degradation, so there is "
                              "nothing to train on. Check the nodata values and that the layers overlap.")
-    validated_on = "held-out part"
-    if not validation_parts:
-        validation_parts, validated_on = train_parts, "training data"
-        if config.validation_fraction > 0:
-            feedback.info("The training data are too small to hold a part out for validation; validation uses "
-                          "the training data, so it cannot detect over-fitting.")
+    if validation_parts:
+        return train_parts, validation_parts, "held-out part"
+    if config.validation_fraction > 0:
+        feedback.info("The training data are too small to hold a part out for validation; validation uses "
+                      "the training data, so it cannot detect over-fitting.")
+    return train_parts, train_parts, "training data"
 
-    if initial_model is None:
-        model = _build_model(method, hs_bands, ms_bands, ratio, hyperparameters)
-        model.set_statistics(hs_mean, hs_std, ms_mean, ms_std)
-        model.to(device)
-        model.initialise_from_data(*pooled_pixels(train_parts))
+
+def _network_to_train(method: NetworkMethod, ratio: int, statistics: tuple, train_parts: list, device,
+                      hyperparameters: dict | None, initial_model):
+    """The model being fine-tuned, or a new network with the data's statistics and data-dependent initialisation."""
+    if initial_model is not None:
+        return initial_model.to(device)
+    hs_bands, ms_bands = train_parts[0].lr.shape[0], train_parts[0].hr.shape[0]
+    model = _build_model(method, hs_bands, ms_bands, ratio, hyperparameters)
+    model.set_statistics(*statistics)
+    model.to(device)
+    model.initialise_from_data(*pooled_pixels(train_parts))
+    return model
+
+
+@dataclass
+class _TrainingState:
+    """What changes during a run: the model, the report, and the best validated weights so far."""
+
+    model: object
+    validation_parts: list
+    ratio: int
+    device: object
+    report: TrainingReport
+    best_score: float = -math.inf
+    best_state: dict | None = None
+    checks_without_gain: int = 0
+
+
+def _validation_check(state: _TrainingState, step: int, config: TrainingConfig, feedback: Feedback) -> None:
+    """Score the validation parts, extend the curve, and keep the weights when they score best so far."""
+    model, report = state.model, state.report
+    model.eval()
+    scores = _mean_scores([score_pair(model, part, state.ratio, state.device) for part in state.validation_parts])
+    model.train()
+    recent = report.losses[-config.check_interval:]
+    report.curve.append({"step": step, "loss": float(np.mean(recent)) if recent else float("nan"), **scores})
+    score = scores["PSNR"]
+    if state.best_state is None or (np.isfinite(score) and not score <= state.best_score):  # NaN never counts as better
+        state.best_score, state.best_state, state.checks_without_gain = score, copy.deepcopy(model.state_dict()), 0
+        report.best_step = step
     else:
-        model = initial_model.to(device)
+        state.checks_without_gain += 1
+    loss_text = f"loss {report.curve[-1]['loss']:.4f}, " if recent else ""
+    feedback.info(f"  step {step}/{config.steps}: {loss_text}validation PSNR {scores['PSNR']:.2f} dB, "
+                  f"SAM {scores['SAM']:.3f}°")
 
+
+def _optimise(state: _TrainingState, sampler: _PatchSampler, config: TrainingConfig, feedback: Feedback) -> None:
+    """Adam steps on random patches with a validation check every ``config.check_interval`` steps, until the
+    steps, the patience (after WARM_UP) or the time budget run out, or a cancel."""
+    torch = require_torch()
+    model, report = state.model, state.report
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=tuple(config.betas))
-    sampler = _PatchSampler(train_parts, ratio, config.patch_size, rng, config.pairs_equally)
-    report = TrainingReport(steps=0, seconds=0.0, validated_on=validated_on)
     budget = config.time_budget_minutes * 60.0
-    interval = config.check_interval
-    best_score, best_state, checks_without_gain = -math.inf, None, 0
-    feedback.info(f"Training {method.name} at ratio {ratio}: up to {config.steps} steps, batch {config.batch_size}, "
-                  f"patches of {sampler.patch_lr * ratio} px, learning rate {config.learning_rate:g}, "
-                  f"device {device}; validation every {interval} steps on the {validated_on} "
-                  f"({len(validation_parts)} part(s)).")
     started = time.perf_counter()
-
-    def check(step: int) -> None:
-        nonlocal best_score, best_state, checks_without_gain
-        model.eval()
-        scores = _mean_scores([score_pair(model, part, ratio, device) for part in validation_parts])
-        model.train()
-        recent = report.losses[-interval:]
-        report.curve.append({"step": step, "loss": float(np.mean(recent)) if recent else float("nan"), **scores})
-        score = scores["PSNR"]
-        if best_state is None or (np.isfinite(score) and not score <= best_score):   # NaN never counts as better
-            best_score, best_state, checks_without_gain = score, copy.deepcopy(model.state_dict()), 0
-            report.best_step = step
-        else:
-            checks_without_gain += 1
-        loss_text = f"loss {report.curve[-1]['loss']:.4f}, " if recent else ""
-        feedback.info(f"  step {step}/{config.steps}: {loss_text}validation PSNR {scores['PSNR']:.2f} dB, "
-                      f"SAM {scores['SAM']:.3f}°")
-
-    check(0)
+    _validation_check(state, 0, config, feedback)
     model.train()
     for step in range(1, config.steps + 1):
         feedback.check_cancelled()
-        lr_b, hr_b, target_b, mask_b = (torch.from_numpy(a).to(device) for a in sampler.sample(config.batch_size))
+        lr_b, hr_b, target_b, mask_b = (torch.from_numpy(a).to(state.device)
+                                        for a in sampler.sample(config.batch_size))
         loss = model.training_loss(lr_b, hr_b, target_b, mask_b)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
@@ -366,9 +372,9 @@ def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, devic
         report.steps = step
         feedback.progress(step / config.steps)
         out_of_time = budget > 0 and time.perf_counter() - started >= budget
-        if step % interval == 0 or step == config.steps or out_of_time:
-            check(step)
-            if config.patience and checks_without_gain >= config.patience and step >= config.steps * WARM_UP:
+        if step % config.check_interval == 0 or step == config.steps or out_of_time:
+            _validation_check(state, step, config, feedback)
+            if config.patience and state.checks_without_gain >= config.patience and step >= config.steps * WARM_UP:
                 report.stopped_because = (f"early stopping: validation PSNR did not improve in {config.patience} "
                                           f"checks after step {report.best_step}")
                 break
@@ -376,12 +382,13 @@ def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, devic
             report.stopped_because = f"time budget of {config.time_budget_minutes:g} min spent"
             break
     report.seconds = time.perf_counter() - started
-    model.load_state_dict(best_state)
-    model.eval()
-    feedback.info(f"Training stopped after {report.steps} steps ({report.stopped_because}); keeping the weights of "
-                  f"step {report.best_step}, the best on validation.")
-    for part in validation_parts:
-        scores = score_pair(model, part, ratio, device, with_bicubic=True)
+
+
+def _final_validation(state: _TrainingState, feedback: Feedback) -> None:
+    """The kept weights' metrics, and bicubic's, on every validation part and on average."""
+    report = state.report
+    for part in state.validation_parts:
+        scores = score_pair(state.model, part, state.ratio, state.device, with_bicubic=True)
         rows, cols = part.target.shape[1:]
         report.validation_parts.append({"name": part.name, "window": [*part.origin, rows, cols], **scores})
     report.validation = _mean_scores([{k: v for k, v in p.items() if k not in ("name", "window")}
@@ -389,11 +396,35 @@ def train(method: Method, pairs: list, ratio: int, config: TrainingConfig, devic
     feedback.info("Validation (" + report.validated_on + "): " + ", ".join(
         f"{k} {report.validation[k]:.3f} (bicubic {report.validation['bicubic_' + k]:.3f})"
         for k in ("PSNR", "SAM")))
+
+
+def train(method: NetworkMethod, pairs: list, ratio: int, config: TrainingConfig, device, feedback: Feedback,
+          hyperparameters: dict | None = None, initial_model=None):
+    """Train ``method`` on ``pairs``; returns (model holding the best validated weights, report).
+
+    ``initial_model`` fine-tunes: training starts from its weights and keeps the band
+    statistics it was trained with, instead of building and initialising a new network.
+    """
+    torch = require_torch()
+    if not pairs:
+        raise UserInputError("There is no training data.")
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    statistics = _band_statistics(pairs, initial_model)
+    train_parts, validation_parts, validated_on = _split_pairs(pairs, ratio, config, statistics, feedback)
+    model = _network_to_train(method, ratio, statistics, train_parts, device, hyperparameters, initial_model)
+    sampler = _PatchSampler(train_parts, ratio, config.patch_size, rng, config.pairs_equally)
+    state = _TrainingState(model, validation_parts, ratio, device,
+                           TrainingReport(steps=0, seconds=0.0, validated_on=validated_on))
+    feedback.info(f"Training {method.name} at ratio {ratio}: up to {config.steps} steps, batch {config.batch_size}, "
+                  f"patches of {sampler.patch_lr * ratio} px, learning rate {config.learning_rate:g}, "
+                  f"device {device}; validation every {config.check_interval} steps on the {validated_on} "
+                  f"({len(validation_parts)} part(s)).")
+    _optimise(state, sampler, config, feedback)
+    model.load_state_dict(state.best_state)
+    model.eval()
+    report = state.report
+    feedback.info(f"Training stopped after {report.steps} steps ({report.stopped_because}); keeping the weights of "
+                  f"step {report.best_step}, the best on validation.")
+    _final_validation(state, feedback)
     return model, report
-
-
-def train_on_inputs(method: Method, lr, lr_valid, hr, hr_valid, ratio: int, config: TrainingConfig,
-                    device, feedback: Feedback, hyperparameters: dict | None = None, initial_model=None):
-    """Self-supervised training on an LR-HSI/HR-MSI pair by the Wald protocol; returns (model, report)."""
-    pair = wald_pair(lr, lr_valid, hr, hr_valid, ratio, config.mtf_gain)
-    return train(method, [pair], ratio, config, device, feedback, hyperparameters, initial_model)

@@ -100,6 +100,30 @@ def ssim_per_band(reference, estimate, valid) -> np.ndarray:
     return np.array([ssim_band(reference[b], estimate[b], valid) for b in range(reference.shape[0])])
 
 
+def _compared_pixels(valid: np.ndarray, border: int) -> np.ndarray:
+    """``valid`` without a ``border`` of pixels on every side; refuses an empty comparison."""
+    valid = valid.copy()
+    if border:
+        valid[:border] = valid[-border:] = False
+        valid[:, :border] = valid[:, -border:] = False
+    if not valid.any():
+        raise ValueError("no valid pixel is left to compare")
+    return valid
+
+
+def _on_bands(per_band, reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray,
+              bands: np.ndarray) -> np.ndarray:
+    """``per_band`` evaluated on the listed bands; NaN on the others, where it is undefined."""
+    values = np.full(reference.shape[0], np.nan)
+    if bands.size:
+        values[bands] = per_band(reference[bands], estimate[bands], valid)
+    return values
+
+
+def _mean_over(values: np.ndarray, bands: np.ndarray) -> float:
+    return float(np.mean(values[bands])) if bands.size else float("nan")
+
+
 def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio: int,
            border: int = 0, extended: bool = True) -> dict:
     """All reference-based metrics of PROTOCOL.md for one estimate, with per-band tables.
@@ -113,44 +137,25 @@ def assess(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, ratio
     """
     if reference.shape != estimate.shape:
         raise ValueError(f"reference {reference.shape} and estimate {estimate.shape} differ in shape")
-    valid = valid.copy()
-    if border:
-        valid[:border] = valid[-border:] = False
-        valid[:, :border] = valid[:, -border:] = False
-    if not valid.any():
-        raise ValueError("no valid pixel is left to compare")
+    valid = _compared_pixels(valid, border)
     ref_pixels = _pixels(reference, valid)
-    bands = reference.shape[0]
     flat = ref_pixels.std(axis=1) == 0
     no_peak = ref_pixels.max(axis=1) <= 0
     zero_mean = ref_pixels.mean(axis=1) == 0
-    psnr_b = np.full(bands, np.nan)
-    ssim_b = np.full(bands, np.nan)
-    cc_b = np.full(bands, np.nan)
-    has_peak, varying = np.flatnonzero(~no_peak), np.flatnonzero(~flat)
-    psnr_b[has_peak] = psnr_per_band(reference[has_peak], estimate[has_peak], valid)
-    if varying.size:
-        ssim_b[varying] = ssim_per_band(reference[varying], estimate[varying], valid)
-        cc_b[varying] = cc_per_band(reference[varying], estimate[varying], valid)
-    with_mean = np.flatnonzero(~zero_mean)
+    has_peak, varying, with_mean = np.flatnonzero(~no_peak), np.flatnonzero(~flat), np.flatnonzero(~zero_mean)
+    psnr_b = _on_bands(psnr_per_band, reference, estimate, valid, has_peak)
+    ssim_b = _on_bands(ssim_per_band, reference, estimate, valid, varying)
+    cc_b = _on_bands(cc_per_band, reference, estimate, valid, varying)
+    uiqi_b = _on_bands(uiqi_per_band, reference, estimate, valid, varying if extended else varying[:0])
+    q2n_value, q2n_bands = q2n(reference, estimate, valid) if extended else (float("nan"), 0)
     sam_deg, skipped = sam(reference, estimate, valid)
-
-    def mean_of(values, used):
-        return float(np.mean(values[used])) if used.size else float("nan")
-
-    uiqi_b = np.full(bands, np.nan)
-    q2n_value, q2n_bands = float("nan"), 0
-    if extended:
-        if varying.size:
-            uiqi_b[varying] = uiqi_per_band(reference[varying], estimate[varying], valid)
-        q2n_value, q2n_bands = q2n(reference, estimate, valid)
     return {
-        "PSNR": mean_of(psnr_b, has_peak),
+        "PSNR": _mean_over(psnr_b, has_peak),
         "SAM": sam_deg,
         "ERGAS": ergas(reference[with_mean], estimate[with_mean], valid, ratio) if with_mean.size else float("nan"),
-        "SSIM": mean_of(ssim_b, varying),
+        "SSIM": _mean_over(ssim_b, varying),
         "RMSE": rmse(reference, estimate, valid),
-        "CC": mean_of(cc_b, varying),
+        "CC": _mean_over(cc_b, varying),
         "UIQI": float(np.nanmean(uiqi_b[varying])) if varying.size and np.isfinite(uiqi_b[varying]).any()
         else float("nan"),
         "Q2n": q2n_value,
@@ -218,7 +223,7 @@ def estimate_response(lr_pixels: np.ndarray, ms_pixels: np.ndarray) -> np.ndarra
     then amplifies any small error of the fused image F into garbage. λ is relative to the
     mean eigenvalue, so it does not depend on units; directions carrying less than 1e-6 of
     the mean energy (float32 rounding, noise) are damped, the scene's signal is not.
-    Pixels that are wild in either image (core/robust.py) are left out of the fit, so a
+    Pixels that are wild in either image (core/protocol/robust.py) are left out of the fit, so a
     saturated or corrupted pixel cannot steer R̂.
     """
     keep = robust.inliers(np.concatenate([lr_pixels, ms_pixels]), np.ones(lr_pixels.shape[1], bool))

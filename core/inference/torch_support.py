@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import UserInputError
+from ..environment import PLUGIN_DIR
+from ..errors import UserInputError
 
 DEVICES = ["auto", "cpu", "cuda"]
 
@@ -27,16 +28,14 @@ def require_torch():
     try:
         import torch
     except ImportError as exc:
-        plugin = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        plugin = PLUGIN_DIR
         raise UserInputError(INSTALL_HINT.format(python=sys.version.split()[0], plugin=plugin)) from exc
     return torch
 
 
-def select_device(name: str = "auto", threads: int | None = None):
+def select_device(name: str = "auto"):
     """A ``torch.device`` for ``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
     torch = require_torch()
-    if threads:
-        torch.set_num_threads(int(threads))
     if name not in DEVICES:
         raise UserInputError(f"Unknown device '{name}'; use one of {', '.join(DEVICES)}.")
     if name == "cuda" and not torch.cuda.is_available():
@@ -56,4 +55,5 @@ def numeric_platform(device) -> str:
     torch = require_torch()
     if getattr(device, "type", str(device)) == "cuda":
         return f"torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name(0)}"
-    return f"torch {torch.__version__}, CPU {torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads"
+    return (f"torch {torch.__version__}, CPU {torch.backends.cpu.get_cpu_capability()}, "
+            f"{torch.get_num_threads()} threads")

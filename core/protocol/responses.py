@@ -15,7 +15,7 @@ here the PSF is the protocol's Gaussian, so it has one parameter, σ (HR pixels)
 
 - Pixels: LR pixels valid in Z whose PSF (at the widest σ searched) sees only valid
   HR-MSI pixels; near invalid ones the normalised convolution re-weights the PSF and
-  the identity above does not hold. Wild pixels (core/robust.py: outside a far-out fence
+  the identity above does not hold. Wild pixels (core/protocol/robust.py: outside a far-out fence
   around each band's 1–99 % range, e.g. a saturated or corrupted pixel) count as invalid
   here, in either image: one of them would otherwise dominate both least-squares fits.
 - σ needs spatial detail: when the LR-HSI or the HR-MSI is constant or nearly so (every
@@ -57,10 +57,10 @@ import numpy as np
 from scipy.ndimage import binary_dilation
 from scipy.optimize import minimize_scalar, nnls
 
+from ..errors import UserInputError
+from ..feedback import Feedback
 from . import robust
 from .degradation import PointSpread, spatial_degrade
-from .errors import UserInputError
-from .feedback import Feedback
 
 MAX_ESTIMATION_LR_PIXELS = 256 * 256
 SIGMA_RANGE = (0.05, 0.95)        # σ / r searched; gains 0.99 … 0.01
@@ -133,7 +133,7 @@ def _zeroed(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 
 def _estimation_pixels(lr, lr_valid, hr, hr_valid, ratio: int, sigma: float | None):
-    """(Y zeroed where unusable, its mask, LR pixels used): valid, not wild (core/robust.py), PSF on valid HR only."""
+    """(Y zeroed where unusable, its mask, LR pixels used): valid, not wild (core/protocol/robust.py), PSF on valid HR only."""
     h, w = lr.shape[1:]
     hr_valid = robust.inliers(hr[:, :h * ratio, :w * ratio], hr_valid[:h * ratio, :w * ratio])
     hr = _zeroed(hr[:, :h * ratio, :w * ratio], hr_valid)
@@ -220,7 +220,7 @@ def _fit_response(design: np.ndarray, target: np.ndarray, smoothness: float) -> 
     return raw
 
 
-def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_valid: np.ndarray, ratio: int,
+def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_valid: np.ndarray, ratio: int, *,
                        sigma: float | None = None, offset: bool = False, smoothness: float = 0.0,
                        feedback: Feedback | None = None) -> ResponseEstimate:
     """Estimate σ (unless given) and R from an aligned pair; see the module docstring."""
@@ -289,7 +289,7 @@ def response_curves(matrix: np.ndarray, wavelengths_nm, band_names: list, source
 
 def read_window(lr, hr, pair, feedback: Feedback | None = None):
     """Read the estimation window (:func:`estimation_window`) of an aligned pair's common area."""
-    from .raster_io import read_block
+    from ..storage.raster_io import read_block
 
     lr_row0, lr_col0, rows, cols = pair.lr_window
     hr_row0, hr_col0 = pair.hr_window[:2]
@@ -306,8 +306,8 @@ def estimate_from_files(lr_path: str, hr_path: str, out_srf: str | None = None, 
                         offset: bool = False, smoothness: float = 0.0,
                         feedback: Feedback | None = None) -> ResponseEstimate:
     """Estimate R and σ from two rasters; optionally write R as an SRF CSV and everything as JSON."""
-    from .assessment import write_json
-    from .files import ensure_writable
+    from ..assessment.quality import write_json
+    from ..storage.files import ensure_writable
     from .grids import open_pair
     from .srf import write_srf_csv
 
@@ -330,7 +330,7 @@ def estimate_from_files(lr_path: str, hr_path: str, out_srf: str | None = None, 
                   "relative residual per MS band: " + ", ".join(f"{e:.2e}" for e in estimate.residuals))
     matrix = full_band_response(estimate, lr.count, lr.good_bands)
     if out_srf:
-        source = (f"Estimated by HyperFuse (core/responses.py) from LR-HSI {lr_path} and HR-MSI {hr_path}: "
+        source = (f"Estimated by HyperFuse (core/protocol/responses.py) from LR-HSI {lr_path} and HR-MSI {hr_path}: "
                   f"non-negative least squares of the MS bands degraded with a Gaussian PSF of sigma "
                   f"{estimate.sigma:.4f} HR pixels (MTF gain {estimate.mtf_gain:.4f}, ratio {r}) on the HS bands; "
                   "sampled at the HS band centres, rows normalised to sum to 1.")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from rasterio.crs import CRS
 
-from .errors import UserInputError
-from .raster_io import RasterInfo, open_raster, read_block
+from ..errors import UserInputError
+from ..storage.raster_io import RasterInfo, open_raster, read_block
 
 RATIO_TOLERANCE = 1e-6      # relative, on the pixel-size ratio (PROTOCOL.md)
 OFFSET_TOLERANCE = 1e-3     # in HR pixels, on the origin offset

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import rasterio
-from rasterio.enums import MaskFlags
 from rasterio._err import CPLE_BaseError
+from rasterio.enums import MaskFlags
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.windows import Window
 
-from .errors import UserInputError
+from ..errors import UserInputError
 from .files import commit_temporary, discard_temporary, ensure_writable, temporary_path
 
 OUTPUT_NODATA = -9999.0
@@ -266,7 +266,7 @@ class RasterWriter:
     removes the temporary file, so the destination is either complete or untouched.
     """
 
-    def __init__(self, path: str, width: int, height: int, count: int, transform, crs_wkt,
+    def __init__(self, path: str, width: int, height: int, count: int, transform, crs_wkt, *,
                  band_names=None, band_tags=None, dataset_tags=None, nodata: float = OUTPUT_NODATA,
                  producer: str = "The computation", non_finite_hint: str = DEFAULT_NON_FINITE_HINT):
         ensure_writable(path)

@@ -14,12 +14,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import metrics
-from .degradation import DEFAULT_MTF_GAIN, PointSpread
-from .errors import UserInputError
-from .files import atomic_path, write_text
-from .grids import check_grids, check_same_grid
-from .raster_io import OUTPUT_NODATA, RasterInfo, open_raster, read_block, read_raster, write_raster
+from ..errors import UserInputError
+from ..protocol import metrics
+from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread
+from ..protocol.grids import check_grids, check_same_grid
+from ..storage.files import atomic_path, write_text
+from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, open_raster, read_block, read_raster, write_raster
 
 SUMMARY_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM", "RMSE", "CC", "UIQI", "Q2n")
 NO_REFERENCE_KEYS = ("QNR", "D_lambda", "D_s")
@@ -89,7 +89,7 @@ def infer_ratio(lr_path: str, hr_path: str) -> int:
 def checked_ratio(ratio: int, lr_path: str | None, hr_path: str | None, fused_paths: list) -> int:
     """RATIO as given, or inferred when 0; one that contradicts the grids is refused.
 
-    The grids' ratio comes from core/grids.py: LR_HSI against HR_MSI when both are given,
+    The grids' ratio comes from core/protocol/grids.py: LR_HSI against HR_MSI when both are given,
     otherwise LR_HSI against each fused raster (a fusion is on a grid r times finer).
     """
     if not lr_path:

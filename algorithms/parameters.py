@@ -1,0 +1,54 @@
+"""Names, labels, help texts and groups of the parameters that several algorithms share.
+
+Parameter names are public (qgis_process arguments, modeler inputs, scripts): never
+change one. A parameter that only one algorithm has is declared in that algorithm's module.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Group(NamedTuple):
+    """A Processing Toolbox group: ``id`` is public, ``name`` is translated."""
+
+    id: str
+    name: str
+
+
+FUSION_GROUP = Group("fusion", "Fusion")
+SIMULATION_GROUP = Group("simulation", "Simulation and assessment")
+TRAINING_GROUP = Group("training", "Training")
+TOOLS_GROUP = Group("tools", "Tools")
+
+# Names
+LR_HSI = "LR_HSI"
+HR_MSI = "HR_MSI"
+REFERENCE = "REFERENCE"
+OUTPUT = "OUTPUT"
+BLOCK_SIZE = "BLOCK_SIZE"
+DEVICE = "DEVICE"
+SEED = "SEED"
+SRF_FILE = "SRF_FILE"
+MTF_GAIN = "MTF_GAIN"
+OUTPUT_WEIGHTS = "OUTPUT_WEIGHTS"
+OUTPUT_JSON = "OUTPUT_JSON"
+OUTPUT_SRF = "OUTPUT_SRF"
+
+# Labels
+LR_HSI_LABEL = "Low-resolution hyperspectral image (LR-HSI)"
+HR_MSI_LABEL = "High-resolution multispectral image (HR-MSI)"
+BLOCK_SIZE_LABEL = "Block size (HR pixels)"
+DEVICE_LABEL = "Device"
+SEED_LABEL = "Random seed"
+FUSED_OUTPUT_LABEL = "Fused HR-HSI"
+
+# Help texts
+LR_HSI_HELP = ("Low-resolution hyperspectral raster (S bands). Its grid must line up with the HR-MSI: the LR pixel is "
+               "an integer multiple r ≥ 2 of the HR pixel, from an origin on the HR grid.")
+HR_MSI_HELP = "High-resolution multispectral raster (s < S bands) of the same scene."
+BLOCK_SIZE_HELP = ("Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to the "
+                   "alignment a network's strided layers need). Smaller blocks need less memory; the result does not "
+                   "depend on it.")
+FUSED_OUTPUT_HELP = ("Fused high-resolution hyperspectral GeoTIFF (float32) on the HR-MSI grid, with the LR-HSI's band "
+                     "names and wavelengths. Pixels invalid in either input are nodata (-9999).")
+DEVICE_HELP = "0 auto (CUDA when PyTorch sees a GPU, else CPU), 1 cpu, 2 cuda."

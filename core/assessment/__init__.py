@@ -1,0 +1,3 @@
+"""Quality assessment of fused rasters against a reference and without one (QNR), with the
+per-band tables, the SAM map and the HTML report.
+"""

@@ -1,0 +1,242 @@
+"""One fusion run, from two raster paths to a fused GeoTIFF (DESIGN.md "Data flow").
+
+open both rasters → grid check → model (bundled, weights file, or trained on the inputs)
+→ model converted to the inputs' units where they differ by a power of ten (input_units.py)
+→ tiled inference → output GeoTIFF written to a temporary file and renamed on success.
+The algorithms call :func:`fuse_with_network` (networks) and core/classical/run.py, which runs
+tiled classical methods through :func:`fuse_with_function`; nothing else decides how a fusion is
+run. Each run opens its pair once (:func:`~..protocol.grids.open_pair`) and passes the opened
+rasters down, to training too.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UserInputError
+from ..feedback import Feedback
+from ..protocol.grids import GridPair, open_pair
+from ..registry import NetworkMethod
+from ..storage.files import ensure_writable
+from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata
+from ..training import runs as training_runs
+from ..training.trainer import TrainingConfig, fill_invalid
+from . import input_units
+from . import weights as weights_io
+from .bundled import find_bundled_model
+from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
+from .torch_support import require_torch, select_device
+
+DEFAULT_TRAIN_STEPS = 300
+# Where the model comes from: a matching bundled model (else training on the inputs), a weights
+# file, or training on the inputs.
+MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN = "auto", "weights file", "train on the inputs"
+MODEL_CHOICES = [MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN]
+
+
+@dataclass
+class FusionResult:
+    output: str
+    method: str
+    model_source: str
+    ratio: int
+    blocks: int
+    seconds_training: float = 0.0
+    seconds_inference: float = 0.0
+    training: dict = field(default_factory=dict)
+
+
+NETWORK_NON_FINITE_HINT = ("The network's weights may be damaged, or the inputs far outside the range it was "
+                           "trained on: check the inputs' units and nodata values, or choose another model.")
+
+
+def output_writer(output: str, lr: RasterInfo, pair: GridPair, tags: dict, **writer_options) -> RasterWriter:
+    rows, cols = pair.hr_shape
+    return RasterWriter(output, cols, rows, lr.count, pair.transform, pair.crs_wkt, band_names=lr.band_names,
+                        band_tags=band_metadata(lr), dataset_tags=tags,
+                        producer=tags.get("hyperfuse_method", "The fusion"), **writer_options)
+
+
+def block_sink(writer: RasterWriter, lr: RasterInfo):
+    good = lr.good_bands
+
+    def sink(values: np.ndarray, valid: np.ndarray, row0: int, col0: int) -> None:
+        block = np.full((lr.count,) + valid.shape, OUTPUT_NODATA, dtype=np.float32)
+        block[good] = np.where(valid[None], values, OUTPUT_NODATA)
+        writer.write(block, row0, col0)
+    return sink
+
+
+def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, predict,
+                       receptive_field, *, block_size: int = DEFAULT_BLOCK_SIZE,
+                       feedback: Feedback | None = None) -> FusionResult:
+    """Tiled fusion of an opened pair with a NumPy ``predict(lr, lr_valid, hr, hr_valid, ratio)`` (classical
+    methods); ``receptive_field(ratio)`` is its halo. The caller has checked that ``output`` is writable."""
+    feedback = feedback or Feedback()
+    started = time.perf_counter()
+    tags = {"hyperfuse_method": name, "hyperfuse_ratio": pair.ratio}
+    with output_writer(output, lr, pair, tags) as writer:
+        blocks = run_tiled(PairReader(lr, hr, pair), lambda *a: predict(*a, pair.ratio), block_sink(writer, lr),
+                           receptive_field(pair.ratio), block_size, feedback)
+    return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkFusionSettings:
+    """How :func:`fuse_with_network` chooses (or trains) its model and runs it."""
+
+    model: str = MODEL_AUTO                   # one of MODEL_CHOICES
+    weights_path: str | None = None           # the file for MODEL_WEIGHTS
+    train_steps: int = DEFAULT_TRAIN_STEPS    # when training on the inputs
+    seed: int = 0                             # of training
+    hyperparameters: dict | None = None       # of a network trained on the inputs
+    training_overrides: dict | None = None    # other TrainingConfig fields (tests and benchmarks)
+    device: str = "auto"                      # a name of torch_support.DEVICES
+    block_size: int = DEFAULT_BLOCK_SIZE
+    output_weights: str | None = None         # where to write the model used, with its card
+
+
+@dataclass
+class ChosenModel:
+    """The model a network fusion runs, with its card and where it came from."""
+
+    model: object
+    card: dict
+    source: str                               # the weights file's name, or "trained on the inputs"
+    trained_on_inputs: bool = False           # then it has the inputs' units already
+    training: dict = field(default_factory=dict)
+    seconds_training: float = 0.0
+
+
+def _good(values, good_bands):
+    return None if values is None else [values[b] for b in good_bands]
+
+
+def _bundled_model_path(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
+                        feedback: Feedback) -> str | None:
+    """MODEL = auto: the bundled model that matches the pair, or None to train on the inputs."""
+    good_wavelengths = _good(lr.wavelengths_nm, lr.good_bands)
+    if good_wavelengths is None:
+        feedback.info("The LR-HSI has no wavelength metadata, so no bundled model can be matched to it; "
+                      "training on the inputs.")
+        return None
+    hs_bands, ms_bands = len(lr.good_bands), len(hr.good_bands)
+    path = find_bundled_model(method, hs_bands, ms_bands, pair.ratio, good_wavelengths,
+                              _good(hr.wavelengths_nm, hr.good_bands), feedback=feedback)
+    if path:
+        feedback.info(f"Using the bundled model {os.path.basename(path)}.")
+    else:
+        feedback.info(f"No bundled {method.name} model matches {hs_bands} HS bands at "
+                      f"{min(good_wavelengths):.0f}–{max(good_wavelengths):.0f} nm, {ms_bands} MS bands and "
+                      f"ratio {pair.ratio}; training on the inputs.")
+    return path
+
+
+def _weights_to_load(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
+                     settings: NetworkFusionSettings, feedback: Feedback) -> str | None:
+    """The weights file the settings choose, or None to train on the inputs."""
+    if settings.model == MODEL_TRAIN:
+        return None
+    if settings.model == MODEL_WEIGHTS:
+        if not settings.weights_path:
+            raise UserInputError("MODEL is 'weights file' but no WEIGHTS file was given. Choose a weights file, "
+                                 "or set MODEL to auto or train on the inputs.")
+        return settings.weights_path
+    if settings.model != MODEL_AUTO:
+        raise ValueError(f"Unknown model choice {settings.model!r}; use one of {', '.join(MODEL_CHOICES)}.")
+    return _bundled_model_path(method, lr, hr, pair, feedback)
+
+
+def _train_on_inputs(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
+                     settings: NetworkFusionSettings, device, feedback: Feedback) -> ChosenModel:
+    """Self-supervised training on the opened pair, by the same path as ``hyperfuse:train_model``."""
+    if settings.train_steps < 1:
+        raise UserInputError("TRAIN_STEPS must be at least 1 to train on the inputs.")
+    config = TrainingConfig.for_method(method, steps=settings.train_steps, seed=settings.seed,
+                                       **(settings.training_overrides or {}))
+    data = training_runs.data_from_inputs(lr, hr, pair, config.mtf_gain)
+    model, card, report = training_runs.train_model_on(method, data, config, device, feedback,
+                                                       hyperparameters=settings.hyperparameters)
+    training = {"steps": report.steps, "seconds": report.seconds, "final_loss": report.losses[-1],
+                "stopped_because": report.stopped_because, "validation": report.validation}
+    return ChosenModel(model, card, "trained on the inputs", trained_on_inputs=True, training=training,
+                       seconds_training=report.seconds)
+
+
+def choose_model(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
+                 settings: NetworkFusionSettings, device, feedback: Feedback) -> ChosenModel:
+    """Step 1 of a network fusion: the bundled model or weights file the settings choose, loaded for this
+    pair's bands and ratio, or a network trained on the pair (reporting on the first 80 % of the progress)."""
+    weights_path = _weights_to_load(method, lr, hr, pair, settings, feedback)
+    if not weights_path:
+        return _train_on_inputs(method, lr, hr, pair, settings, device, feedback.span(0.0, 0.8))
+    model, card = weights_io.build_model(method, weights_path, len(lr.good_bands), len(hr.good_bands), pair.ratio,
+                                         _good(lr.wavelengths_nm, lr.good_bands),
+                                         _good(hr.wavelengths_nm, hr.good_bands))
+    return ChosenModel(model, card, os.path.basename(weights_path))
+
+
+def _network_predict(model, device):
+    """``predict(lr, lr_valid, hr, hr_valid)`` of one block; invalid pixels enter as the band means."""
+    torch = require_torch()
+    hs_fill, ms_fill = model.hs_mean.cpu().numpy(), model.ms_mean.cpu().numpy()
+
+    def predict(lr_block, lr_valid, hr_block, hr_valid):
+        lr_t = torch.from_numpy(fill_invalid(lr_block, lr_valid, hs_fill))[None].to(device)
+        hr_t = torch.from_numpy(fill_invalid(hr_block, hr_valid, ms_fill))[None].to(device)
+        with torch.inference_mode():
+            return model(lr_t, hr_t)[0].float().cpu().numpy()
+    return predict
+
+
+def _network_tags(method: NetworkMethod, chosen: ChosenModel, pair: GridPair, unit_factors: tuple) -> dict:
+    training = chosen.card.get("training", {})
+    tags = {"hyperfuse_method": method.name, "hyperfuse_model": chosen.source, "hyperfuse_ratio": pair.ratio,
+            "hyperfuse_model_training": f"{training.get('mode', 'unknown')}; data: "
+                                        f"{', '.join(training.get('data', [])) or 'unknown'}"}
+    if unit_factors != (1.0, 1.0):
+        tags["hyperfuse_input_unit_factors"] = f"LR-HSI {unit_factors[0]:g}, HR-MSI {unit_factors[1]:g}"
+    return tags
+
+
+def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
+                output: str, *, block_size: int, device, feedback: Feedback) -> FusionResult:
+    """Step 2 of a network fusion: the chosen model over the opened pair, block by block, into ``output``."""
+    model = chosen.model
+    model.to(device).eval()
+    unit_factors = (1.0, 1.0) if chosen.trained_on_inputs else input_units.match_model_to_inputs(model, lr, hr,
+                                                                                               feedback)
+    started = time.perf_counter()
+    tags = _network_tags(method, chosen, pair, unit_factors)
+    with output_writer(output, lr, pair, tags, non_finite_hint=NETWORK_NON_FINITE_HINT) as writer:
+        blocks = run_tiled(PairReader(lr, hr, pair), _network_predict(model, device), block_sink(writer, lr),
+                           model.receptive_field(pair.ratio), block_size, feedback,
+                           alignment=model.alignment(pair.ratio))
+    return FusionResult(output, method.name, chosen.source, pair.ratio, blocks, chosen.seconds_training,
+                        time.perf_counter() - started, chosen.training)
+
+
+def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output: str, *,
+                      settings: NetworkFusionSettings | None = None, feedback: Feedback | None = None) -> FusionResult:
+    """Fuse with one of the registry's networks: open the pair once, :func:`choose_model`, then
+    :func:`run_network` (on the last 20 % of the progress after training)."""
+    feedback = feedback or Feedback()
+    settings = settings or NetworkFusionSettings()
+    require_torch()
+    ensure_writable(output)
+    if settings.output_weights:
+        ensure_writable(settings.output_weights)
+    lr, hr, pair = open_pair(lr_path, hr_path)
+    device = select_device(settings.device)
+    if lr.bad_bands:
+        feedback.info(f"{len(lr.bad_bands)} LR-HSI band(s) are nodata everywhere (bad bands "
+                      f"{', '.join(str(b + 1) for b in lr.bad_bands)}); they stay in place in the output as nodata.")
+    chosen = choose_model(method, lr, hr, pair, settings, device, feedback)
+    if settings.output_weights:
+        weights_io.save_weights(settings.output_weights, chosen.model, chosen.card)
+        feedback.info(f"Weights written to {settings.output_weights}.")
+    return run_network(method, chosen, lr, hr, pair, output, block_size=settings.block_size, device=device,
+                       feedback=feedback.span(0.8, 1.0) if chosen.trained_on_inputs else feedback)
