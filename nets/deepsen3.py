@@ -14,15 +14,21 @@ Mapping to the paper
   No pooling anywhere.
 - Fig. 3 "residual module global": a long skip adds the low-level features to the output
   of the three modules; two 3 × 3 convolutions reconstruct the HS bands.
-- §2.3: MSE loss; Adam with lr 3e-4, β1 0.92, β2 0.95, batch 16, 64 × 64 patches.
+- §2.3: MSE loss; Adam with lr 3e-4, β1 0.92, β2 0.95, batch 16, 64 × 64 patches, and
+  Keras' learning-rate decay 1e-9 (lr₀ / (1 + 1e-9 · updates), ``lr_decay`` in the registry).
 
 Choices where the paper is silent (Fig. 4 is not in the text)
 - Branch composition: (3 × 3, 3 × 3) with 16, (5 × 5, 5 × 5) with 32 and (3 × 3, 3 × 3)
   with 64 channels. This uses every kernel size and channel count the text names, with
   the widest branch on the cheaper kernel so that CPU training stays practical.
 - Module width 48 (the fourth channel count the text quotes, "16, 32, 64 and 48").
-- Leaky ReLU with a fixed slope of 0.2: the text calls it Leaky ReLU but also speaks of a
-  learnable slope; a fixed slope keeps the named activation.
+- The Leaky ReLU slope is learnable, as §2.2 says ("it uses a learnable slope parameter
+  instead of a constant slope parameter"): PReLU with one slope per channel, so the network
+  stays independent of the image size (Keras' PReLU default, one slope per element, would
+  tie it to the 64 × 64 training patches). The paper gives no starting value; the slopes
+  start at 0.2, the fixed slope used before (Keras' PReLU would start at 0, a ReLU).
+- ``learnable_slope = 0`` builds the earlier network with a fixed Leaky ReLU slope of 0.2:
+  the registry's ``card_defaults`` reads a model card without the key that way.
 - The global residual also adds the bicubic LR-HSI to the reconstruction, so the network
   learns only the missing high-frequency detail (the same choice as the residual
   pan-sharpening networks the paper builds on).
@@ -46,15 +52,22 @@ def _conv(cin: int, cout: int, kernel: int) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, kernel, padding=kernel // 2)
 
 
+def _leaky(channels: int, slope: float, learnable: bool) -> nn.Module:
+    """The paper's learnable Leaky ReLU (PReLU, one slope per channel, starting at ``slope``), or the
+    fixed-slope one of models trained before it."""
+    return nn.PReLU(channels, init=slope) if learnable else nn.LeakyReLU(slope)
+
+
 class InceptionResidualModule(nn.Module):
     """Three two-convolution branches at different scales, 1 × 1 fusion, identity skip."""
 
     BRANCHES = ((3, 16), (5, 32), (3, 64))   # (kernel size, channels) of each branch
 
-    def __init__(self, width: int, slope: float = 0.2):
+    def __init__(self, width: int, slope: float = 0.2, learnable: bool = True):
         super().__init__()
         self.branches = nn.ModuleList(
-            nn.Sequential(_conv(width, ch, k), nn.LeakyReLU(slope), _conv(ch, ch, k), nn.LeakyReLU(slope))
+            nn.Sequential(_conv(width, ch, k), _leaky(ch, slope, learnable), _conv(ch, ch, k),
+                          _leaky(ch, slope, learnable))
             for k, ch in self.BRANCHES)
         self.fuse = nn.Conv2d(sum(ch for _, ch in self.BRANCHES), width, 1)
 
@@ -70,12 +83,14 @@ class DeepSen3(nn.Module):
     """DeepSen3 for ``hs_bands`` LR-HSI bands, ``ms_bands`` HR-MSI bands and ratio ``ratio``."""
 
     def __init__(self, hs_bands: int, ms_bands: int, ratio: int, width: int = 48, modules: int = 3,
-                 slope: float = 0.2):
+                 slope: float = 0.2, learnable_slope: int = 1):
         super().__init__()
         self.ratio = ratio
-        self.head = nn.Sequential(_conv(hs_bands + ms_bands, width, 3), nn.LeakyReLU(slope))
-        self.body = nn.Sequential(*[InceptionResidualModule(width, slope) for _ in range(modules)])
-        self.reconstruct = nn.Sequential(_conv(width, width, 3), nn.LeakyReLU(slope), _conv(width, hs_bands, 3))
+        learnable = bool(learnable_slope)
+        self.head = nn.Sequential(_conv(hs_bands + ms_bands, width, 3), _leaky(width, slope, learnable))
+        self.body = nn.Sequential(*[InceptionResidualModule(width, slope, learnable) for _ in range(modules)])
+        self.reconstruct = nn.Sequential(_conv(width, width, 3), _leaky(width, slope, learnable),
+                                         _conv(width, hs_bands, 3))
         self._conv_radius = 1 + modules * InceptionResidualModule.radius() + 2
         # Start as plain bicubic: the residual branch begins at zero and training only adds detail.
         nn.init.zeros_(self.reconstruct[-1].weight)

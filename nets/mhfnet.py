@@ -9,42 +9,48 @@ Mapping to the paper
 - Eq. 19: X⁽ᵏ⁾ = Y ×₃ Aᵀ + Ŷ⁽ᵏ⁾ ×₃ Bᵀ; stage 1 starts from Ŷ⁽¹⁾ = 0, so X⁽¹⁾ = Y·A.
 - Eq. 20: E⁽ᵏ⁾ = downSample(X⁽ᵏ⁾) − Z, channel-wise convolutions and average pooling
   (:class:`DownSampler`).
-- Eq. 21: G⁽ᵏ⁾ = η · upSample(E⁽ᵏ⁾) ×₃ B, transposed convolutions (:class:`UpSampler`),
-  η learned per stage.
+- Eq. 21: G⁽ᵏ⁾ = η · upSample(E⁽ᵏ⁾) ×₃ B, transposed convolutions (:class:`UpSampler`).
 - Eq. 22: Ŷ⁽ᵏ⁺¹⁾ = proxNet(Ŷ⁽ᵏ⁾ − G⁽ᵏ⁾), a ResNet per stage (:class:`ProxNet`).
 - Eq. 23: X̂ = resNet(X⁽ᴷ⁾) after the final stage.
-- Eq. 24: L = ‖X̂ − X‖² + α Σₖ ‖X⁽ᵏ⁾ − X‖² + β ‖E⁽ᴷ⁾‖², α = 0.1, β = 0.01
-  (:meth:`MHFNet.training_loss`).
+- Eq. 24: L = ‖X̂ − X‖² + α Σₖ ‖X⁽ᵏ⁾ − X‖² + β ‖E⁽ᴷ⁾‖², α = 0.1, β = 0.01: the sums of
+  squares, divided by one constant, the valid HR element count (:func:`eq24`).
+- L, the residual units per ResNet (the paper's best (K, L) is (13, 2)): RESNET_LEVELS,
+  1 by default (L = 2 did not win at our step budgets; docs/methods.md).
 - A is initialised by least squares from training pixels, A = (YᵀY)⁻¹YᵀX
   (:meth:`MHFNet.initialise_from_data`), as in the authors' code.
 
 Facts taken from the authors' public code (read, not copied): one B shared by all
-stages; one depthwise down-sampler shared by all stages; an up-sampler per stage made of
-transposed convolutions with the down-sampled HR-MSI injected after each scale; residual
-units of three 3 × 3 convolutions.
+stages; an up-sampler per stage made of transposed convolutions with the down-sampled
+HR-MSI injected after each scale; residual units of three 3 × 3 convolutions; rank 12 for
+3 MS bands.
+
+Deviations from the paper (docs/methods.md gives the reasons)
+- One depthwise down-sampler shared by all stages, as in the authors' code; the paper has
+  one per stage (θ_d⁽ᵏ⁾, k = 1 … K).
+- One learned η per stage; the paper writes a single η.
+- The up-sampler projects E onto the basis (×₃ B) first and up-samples in the rank − s
+  basis channels; eq. 21 up-samples E in its S channels, then projects.
 
 Choices where the paper is silent
 - Any ratio: one scale per prime factor of r (4 → ×2, ×2 as in the paper's code; 3 → ×3;
   6 → ×2, ×3). Down-sampling at a ×p scale is a depthwise 3 × 3 convolution then a p × p
   average pool; up-sampling is a transposed convolution with kernel p and stride p, so
   every LR pixel maps onto its own footprint.
-- Rank: MS bands + 9 by default (the paper's 12 for 3 MS bands), at most S.
+- Rank: MS bands + 9 by default (the authors' code's 12 for 3 MS bands; the paper gives
+  no value), at most S.
 - Stages: 8 by default, a CPU-friendly depth (the paper finds K = 13 best, its code uses
   20); STAGES sets it.
 - No batch normalisation in the residual units: the authors normalise with batch
   statistics even at test time, which would make a pixel's value depend on the block it
   is computed in and break tiled inference.
-- The up-sampler works in the rank − s channels of Ŷ: it starts with Bᵀ (S → rank − s)
-  and ends with B, so eq. 21's "×₃ B" acts on the same subspace. Cheaper at many bands,
-  and the same operator as the paper's when the up-sampler is linear.
 - Initialisation that makes an untrained network a sensible classical fusion: A by least
   squares, B from the leading principal components of the residual X − Y·A, the
   down-sampler as a small blur, the up-sampler as nearest-neighbour up-sampling, the prox
   and final ResNets as the identity and η = 1. Stage 2 is then
   X⁽²⁾ ≈ Y·A + up(Z − down(Y·A)) projected on B, a high-pass injection; training refines
   every part.
-- The norms of eq. 24 are means over pixels and bands, so α and β keep their meaning
-  for any image size.
+- Eq. 24 is written per training image; the sums here run over the batch, divided by
+  the valid HR element count so that the value does not grow with batch or patch size.
 """
 from __future__ import annotations
 
@@ -53,7 +59,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..core.errors import UserInputError
-from .blocks import masked_mse, prime_factors
+from .blocks import prime_factors
 
 PAPER = "Multispectral and Hyperspectral Image Fusion by MS/HS Fusion Net"
 ALPHA, BETA = 0.1, 0.01
@@ -61,6 +67,22 @@ ALPHA, BETA = 0.1, 0.01
 
 def default_rank(hs_bands: int, ms_bands: int) -> int:
     return min(hs_bands, ms_bands + 9)
+
+
+def eq24(final, stages, error, target, mask, lr_mask):
+    """Eq. 24's sums of squares, all divided by the valid HR element count n_HR.
+
+    One constant for the whole loss keeps the paper's relative weights (Adam is invariant
+    to it) and makes the value independent of batch and patch size. E⁽ᴷ⁾ has r² fewer
+    elements than X, so its term is β · (n_LR / n_HR) · its mean: the counts, not 1/r²,
+    because masks remove HR and LR pixels in other proportions.
+    """
+    weight = mask.expand_as(target)
+    lr_weight = lr_mask.expand_as(error)
+    n_hr = weight.sum().clamp_min(1.0)
+    total = (((final - target) ** 2) * weight).sum()
+    total = total + ALPHA * sum((((x_k - target) ** 2) * weight).sum() for x_k in stages)
+    return (total + BETA * ((error ** 2) * lr_weight).sum()) / n_hr
 
 
 class ResidualUnit(nn.Module):
@@ -161,10 +183,12 @@ class MHFNet(nn.Module):
         basis = rank - ms_bands
         self.a = nn.Conv2d(ms_bands, hs_bands, 1, bias=False)
         self.b = nn.Conv2d(basis, hs_bands, 1, bias=False)
+        # One down-sampler for all K stages (paper: one per stage): it stands for the single
+        # sensor degradation that links X to Z, as in the authors' code.
         self.down = DownSampler(hs_bands, self.factors)
         self.up = nn.ModuleList(UpSampler(basis, ms_bands, self.factors) for _ in range(stages - 1))
         self.prox = nn.ModuleList(ProxNet(basis, width, levels) for _ in range(stages - 1))
-        self.step = nn.Parameter(torch.ones(max(stages - 1, 1)))
+        self.step = nn.Parameter(torch.ones(max(stages - 1, 1)))   # η, one per stage (paper: one η)
         self.final = ResNet(hs_bands, width, levels)
         nn.init.orthogonal_(self.b.weight)
 
@@ -202,6 +226,8 @@ class MHFNet(nn.Module):
             outputs.append(x_k)
             if k == self.stages - 1:
                 break
+            # Eq. 21 with ×₃ B moved before the up-sampler: the projection runs on the LR grid and
+            # the transposed convolutions on rank − s channels instead of S.
             g = self.step[k] * self.up[k](self._basis_transpose(error), hr_msi)  # eq. 21
             y_hat = self.prox[k]((0.0 if y_hat is None else y_hat) - g)         # eq. 22
         return outputs, error
@@ -211,12 +237,10 @@ class MHFNet(nn.Module):
         return self.final(outputs[-1])                                         # eq. 23
 
     def training_loss(self, lr_hsi, hr_msi, target, mask):
-        """Eq. 24 with α = 0.1 and β = 0.01, norms as means over valid pixels."""
+        """Eq. 24 (:func:`eq24`) with α = 0.1 and β = 0.01."""
         outputs, error = self._stages(lr_hsi, hr_msi)
-        loss = masked_mse(self.final(outputs[-1]), target, mask)
-        loss = loss + ALPHA * sum(masked_mse(x_k, target, mask) for x_k in outputs)
         lr_mask = (F.avg_pool2d(mask, self.ratio) > 0.999).float()
-        return loss + BETA * masked_mse(error, torch.zeros_like(error), lr_mask)
+        return eq24(self.final(outputs[-1]), outputs, error, target, mask, lr_mask)
 
     @torch.no_grad()
     def initialise_from_data(self, lr_hsi, hr_msi, target, valid):

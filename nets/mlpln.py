@@ -15,7 +15,8 @@ Mapping to the paper
 - §2 and §4, layers: input (sequence) → LSTM, sequence to sequence, with as many hidden
   units as there are features → fully connected layer → regression output.
 - §4, "the images on a set are transformed as bands per pixel": every step's feature
-  vector is a per-band summary of its crop (see the choices below).
+  vector has one entry per input band (HR-MSI bands and SVD components), computed from the
+  whole crop; how depends on the variant (below).
 - §4, spectral reduction by SVD: A = U S Vᵀ on the pixel × band matrix of the HS image;
   Γ = U S carries the spatial information and the network works on its leading
   ``components`` columns ("Band" 6–20 in Tables 2 and 3); the spectrum is restored with the
@@ -25,7 +26,28 @@ Mapping to the paper
   random patches of the reduced-resolution pair (Wald protocol); the network sees them
   whole, and every pixel of a patch is one training sequence.
 
-Choices where the paper is silent, and why
+Variants (``variant``; the registry's VARIANT; cards without the key hold BOX_MEANS, the rule is
+``card_defaults`` in core/registry.py)
+- PAPER (1, the default): the crops keep their spatial content, as the paper's conclusion asks
+  ("filtering the images is not necessary, and thus the loss of spatial content is avoided").
+  Every crop A_j of [HR-MSI bands ‖ SVD components of the bicubic-up-sampled LR-HSI] is
+  area-resampled to the smallest crop's size q × q (the smallest crop itself stays at native
+  resolution, so the pixel's own neighbourhood is in the sequence) and mapped by one linear
+  encoder W (F × F × q × q + bias, F = MS bands + components, "hidden units is the number of
+  features"), shared by all steps. Resampling is linear and separable (R_k, q × k), so the
+  encoder at every pixel is one exact convolution per crop size with the kernel
+  Σ_uv W[o,i,u,v]·R_k[u,a]·R_k[v,b] (:meth:`crop_kernel`). The LSTM's last output feeds one
+  linear layer that predicts the pixel's HR components ("the MLPLN learns the weights to
+  predict the target data linearly"); the spectrum is restored with Vᵀ. No hidden layer,
+  bypass or bicubic residual: the paper has none, so an untrained network is not bicubic.
+  Crops are padded by edge replication; a tile clipped at the raster edge repeats the same
+  pixels, so tiled = whole image.
+- BOX_MEANS (0): the architecture before issue 16, kept for its bundled weights and because it
+  wins at a few hundred training steps (EnMAP held-out part, 300 steps: 34.4 dB and SAM 2.87°,
+  against 24.1 dB and 5.76° for PAPER and 24.3 dB and 4.57° for bicubic; docs/methods.md). The
+  choices below describe it.
+
+Choices of the box-means variant, where the paper is silent, and why
 - What a step's features are: the mean over crop A_j of [HR-MSI bands ‖ SVD components of
   the bicubic-up-sampled LR-HSI]. A mean keeps one feature per band whatever the crop
   size (the paper's "bands per pixel"), and the HR-MSI is the only source of HR spatial
@@ -54,6 +76,12 @@ Choices where the paper is silent, and why
   the bicubic up-sampling, and the output is bicubic(LR-HSI) + (correction · scale) Vᵀ.
   The last layer starts at zero, so an untrained network returns exactly the bicubic
   up-sampling and a short training can only add detail to it.
+
+Choices common to both variants
+- Even crops cover k/2 pixels before the pixel and k/2 − 1 after it (above), in both variants.
+- The LSTM's last output (after the largest crop) is what the head reads.
+- How the paper counts η is ambiguous (Fig. 2's (η, κ) pairs fit η crops beyond A_0); here A_0
+  counts, so η = |Λ| as in "|Λi| = η".
 - Component scale: the LSTM gates saturate on large inputs, and the leading component of
   standardised bands is about √bands times larger than the others. Each component is
   therefore divided by its RMS over the training pixels (its singular value / √pixels),
@@ -88,6 +116,27 @@ LSTM_CHUNK = 65_536             # pixel sequences per LSTM call
 SVD_MAX_PIXELS = 200_000        # more pixels do not change the leading singular vectors noticeably
 MIN_SMALLEST_CROP = 2           # the paper: the smallest patch must stay at least 2 × 2
 MIN_RELATIVE_SCALE = 1e-3       # floor of a component's scale, relative to the leading one
+# The two variants (see the module docstring); the registry's VARIANT passes one of them.
+PAPER = 1                       # concentric patches kept whole, linear regression head
+BOX_MEANS = 0                   # box means, pixel bypass, 256-unit ReLU layer, bicubic residual
+VARIANTS = (PAPER, BOX_MEANS)
+
+
+def area_matrix(size: int, cells: int) -> torch.Tensor:
+    """``cells`` × ``size`` area-resampling matrix: row u holds the share of every input pixel in output
+    cell u (overlap length / cell width), so each row sums to 1 and a 2-D resampling is R·A·Rᵀ."""
+    edges = torch.arange(cells + 1, dtype=torch.float64) * (size / cells)
+    pixels = torch.arange(size + 1, dtype=torch.float64)
+    overlap = (torch.minimum(edges[1:, None], pixels[None, 1:])
+               - torch.maximum(edges[:-1, None], pixels[None, :-1])).clamp_min(0.0)
+    return overlap * (cells / size)
+
+
+def pad_for_crop(x: torch.Tensor, size: int) -> torch.Tensor:
+    """``x`` padded so that a ``size`` × ``size`` window at every pixel is its crop (size/2 before,
+    size/2 − 1 after for an even size); replicated edges, which a tile clipped at the same edge repeats."""
+    before, after = size // 2, size - 1 - size // 2
+    return F.pad(x, (before, after, before, after), mode="replicate")
 
 
 def crop_mean(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -106,9 +155,12 @@ class MLPLN(nn.Module):
     """MLPLN for ``hs_bands`` LR-HSI bands, ``ms_bands`` HR-MSI bands and ratio ``ratio``."""
 
     def __init__(self, hs_bands: int, ms_bands: int, ratio: int, kappa: int = 1, eta: int = 4, patch: int = 12,
-                 components: int = 0):
+                 components: int = 0, variant: int = PAPER):
         super().__init__()
-        kappa, eta, patch, components = int(kappa), int(eta), int(patch), int(components)
+        kappa, eta, patch, components, variant = int(kappa), int(eta), int(patch), int(components), int(variant)
+        if variant not in VARIANTS:
+            raise UserInputError(f"MLPLN: variant {variant} is unknown; use {PAPER} (the paper's concentric "
+                                 f"patches) or {BOX_MEANS} (box means with a bicubic residual).")
         if kappa < 1 or eta < 1 or patch < MIN_SMALLEST_CROP:
             raise UserInputError(
                 f"MLPLN needs a padding factor κ ≥ 1, a scalability number η ≥ 1 and a patch size ≥ "
@@ -128,12 +180,19 @@ class MLPLN(nn.Module):
                 f"between 1 and {hs_bands} components, or 0 for automatic.")
 
         self.ratio, self.kappa, self.eta, self.patch, self.components = ratio, kappa, eta, patch, components
+        self.variant = variant
         # Smallest crop first: the sequence propagates from the centre outwards.
         self.crop_sizes = tuple(patch - 2 * kappa * j for j in reversed(range(eta)))
         features = ms_bands + components
         self.register_buffer("basis", torch.eye(hs_bands)[:components].clone())   # leading rows of Vᵀ
         self.register_buffer("component_scale", torch.ones(components))
+        if variant == PAPER:
+            # One linear map of a crop resampled to the smallest crop's size, shared by all steps.
+            self.crop_encoder = nn.Conv2d(features, features, self.crop_sizes[0])
         self.lstm = nn.LSTM(features, features, batch_first=True)   # hidden units = number of features
+        if variant == PAPER:
+            self.regression = nn.Linear(features, components)         # the paper's linear prediction
+            return
         self.fully_connected = nn.Sequential(nn.Linear(2 * features, HEAD_WIDTH), nn.ReLU(),
                                              nn.Linear(HEAD_WIDTH, components))
         # Start as plain bicubic: the component correction begins at zero.
@@ -167,16 +226,39 @@ class MLPLN(nn.Module):
         self.basis.copy_(vt * signs)
         self.component_scale.copy_(scale)
 
+    def crop_kernel(self, size: int) -> torch.Tensor:
+        """The encoder as one ``size`` × ``size`` kernel: K[o,i,a,b] = Σ_uv W[o,i,u,v]·R[u,a]·R[v,b], so that
+        a convolution gives, at every pixel, W applied to its crop area-resampled to the smallest size."""
+        weight = self.crop_encoder.weight
+        resample = area_matrix(size, weight.shape[-1]).to(weight)
+        return torch.einsum("oiuv,ua,vb->oiab", weight, resample, resample)
+
+    def encode_crops(self, pixel_features: torch.Tensor) -> torch.Tensor:
+        """(N, η, F, H, W): every pixel's crops, smallest first, each encoded by the shared linear map."""
+        return torch.stack([F.conv2d(pad_for_crop(pixel_features, size), self.crop_kernel(size),
+                                     self.crop_encoder.bias) for size in self.crop_sizes], dim=1)
+
+    def last_lstm_output(self, sequence: torch.Tensor) -> torch.Tensor:
+        """The LSTM's output after the last (largest) crop of every (pixel, step, feature) sequence."""
+        # Chunks keep a whole-tile batch within cuDNN's RNN limits.
+        return torch.cat([self.lstm(chunk)[0][:, -1] for chunk in sequence.split(LSTM_CHUNK)])
+
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         upsampled = bicubic_upsample(lr_hsi, self.ratio)
         scale = self.component_scale[None, :, None, None]
         components = torch.einsum("nbhw,cb->nchw", upsampled, self.basis) / scale
         pixel_features = torch.cat([hr_msi, components], dim=1)
         n, f, rows, cols = pixel_features.shape
-        sequence = torch.stack([crop_mean(pixel_features, size) for size in self.crop_sizes], dim=1)
+        if self.variant == PAPER:
+            sequence = self.encode_crops(pixel_features)
+        else:
+            sequence = torch.stack([crop_mean(pixel_features, size) for size in self.crop_sizes], dim=1)
+        # Every pixel is one sequence.
         sequence = sequence.permute(0, 3, 4, 1, 2).reshape(n * rows * cols, len(self.crop_sizes), f)
-        # Every pixel is one sequence; chunks keep a whole-tile batch within cuDNN's RNN limits.
-        last = torch.cat([self.lstm(chunk)[0][:, -1] for chunk in sequence.split(LSTM_CHUNK)])
+        last = self.last_lstm_output(sequence)
+        if self.variant == PAPER:
+            predicted = self.regression(last).reshape(n, rows, cols, self.components).permute(0, 3, 1, 2)
+            return torch.einsum("nchw,cb->nbhw", predicted * scale, self.basis)
         own = pixel_features.permute(0, 2, 3, 1).reshape(n * rows * cols, f)
         correction = self.fully_connected(torch.cat([last, own], dim=1))
         correction = correction.reshape(n, rows, cols, self.components).permute(0, 3, 1, 2) * scale

@@ -16,8 +16,9 @@ Mapping to the paper
   after each convolutional layer": :class:`ConvBlock`.
 - §3.3, eq. 8–10: the scales are grouped into L levels; a reconstruction layer at the end
   of every level but the last predicts the reference down-sampled to that level's
-  resolution; the training loss is the sum of the levels' MSEs; these heads are not used
-  at test time (:meth:`MSSSFNet.training_loss`).
+  resolution; the training loss is the sum of the levels' squared-error sums (eq. 9:
+  "MSE_0 = Σ_{n=1}^N ‖Z_n − Ẑ_n‖²₂"), so a level at 1/f of the resolution weighs 1/f²
+  of the output; these heads are not used at test time (:meth:`MSSSFNet.training_loss`).
 
 Choices where the paper is silent
 - Ratios that are not powers of two: one scale per prime factor of r, in ascending order
@@ -30,10 +31,19 @@ Choices where the paper is silent
 - Intermediate targets: the reference averaged over the remaining factor (box
   down-sampling, aligned with the LR grid), standing in for eq. 8's blur and decimation.
 - Channel widths 64 in every block, 3 × 3 kernels.
-- The final reconstruction and each intermediate head add their output to the bicubic
-  up-sampled LR-HSI, and the final one starts at zero: an untrained network returns the
-  bicubic up-sampling and training only adds detail (the paper initialises with a
-  Gaussian of std 0.001, which is nearly the same start for the residual).
+- Bicubic skip, not in the paper: its output is the last layer alone, and with its
+  initialisation (§4.2, "initialized according to Gaussian distribution with standard
+  deviation 0.001", zero biases in Caffe) an untrained network outputs nearly zero, not
+  bicubic. Here the final reconstruction and each intermediate head add their output to
+  the bicubic up-sampled LR-HSI, and the final one starts at zero: an untrained network
+  returns the bicubic up-sampling exactly and training only adds detail, so a short run
+  on the CPU starts from a usable fusion instead of from zero.
+- Initialisation: every other layer keeps PyTorch's default (Kaiming-uniform, PReLU slope
+  0.25) instead of N(0, 0.001²). With std 0.001 each 3 × 3 × 64 layer scales its input by
+  about 0.001·√576 ≈ 0.02, so the signal and the gradients of the deep layers all but
+  vanish; the paper's 2000 epochs can wait that out, our step budgets cannot. The default
+  keeps them at unit scale, and the zero-initialised last layer alone fixes the start
+  (150 steps on the generated scene: 27.1 dB against 26.2 dB, docs/methods.md).
 """
 from __future__ import annotations
 
@@ -149,13 +159,18 @@ class MSSSFNet(nn.Module):
         return self._forward_levels(lr_hsi, hr_msi)[0]
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
-        """Eq. 10: the MSE of the output plus the MSE of every intermediate level against the
-        reference down-sampled to that level's resolution."""
+        """Eq. 9–10: the sum over levels of each level's sum of squared errors (the output against
+        the reference, every intermediate level against the reference down-sampled to its
+        resolution), divided by the output's valid element count. A level at 1/f of the resolution
+        has 1/f² as many terms, so it weighs 1/f² of the output, as in the paper."""
         final, intermediate = self._forward_levels(lr_hsi, hr_msi)
+        final_count = mask.sum().clamp_min(1.0)
         loss = masked_mse(final, target, mask)
         for step, estimate in intermediate.items():
             factor = self.ratio // self.scale_of(step)
             weight = F.avg_pool2d(mask, factor)
             level_target = F.avg_pool2d(target * mask, factor) / weight.clamp_min(1e-6)
-            loss = loss + masked_mse(estimate, level_target, (weight > 0.999).float())
+            level_mask = (weight > 0.999).float()
+            # A mean times its element count is the level's sum; over the output's count it is eq. 10's term.
+            loss = loss + masked_mse(estimate, level_target, level_mask) * level_mask.sum() / final_count
         return loss

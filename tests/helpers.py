@@ -70,6 +70,8 @@ def random_model(hs, ms, ratio, seed=0):
 
 def save_random_weights(path, hs, ms, ratio):
     model = random_model(hs, ms, ratio)
-    card = weights.make_card("deepsen3", TINY, hs, None, ms, "test", ratio, training={}, validation={}, seed=0)
+    # A card holds every constructor setting, as training writes it (a missing key means an older network).
+    card = weights.make_card("deepsen3", {**registry.method("deepsen3").hyperparameters, **TINY}, hs, None, ms,
+                             "test", ratio, training={}, validation={}, seed=0)
     weights.save_weights(path, model, card)
     return model

@@ -115,13 +115,15 @@ def test_retraining_the_smallest_bundled_model_with_its_seed_gives_identical_wei
     shared_scene("aviris_santa_barbara.tif")
     method, recipe = _smallest()
     bundled_state, card = weights_io.load_weights(bundled.weights_path(method, recipe.preset))
+    # The file's own architecture: a newer default (MLPLN's VARIANT) must not change what is retrained.
+    hyperparameters = method.card_hyperparameters(card["hyperparameters"])
     if card["training"]["platform"] == numeric_platform(torch.device("cpu")):
-        model, _, _ = weights_recipe.train_preset(method, recipe, None)
+        model, _, _ = weights_recipe.train_preset(method, recipe, None, hyperparameters=hyperparameters)
         assert all(torch.equal(model.state_dict()[k], v) for k, v in bundled_state.items())
     else:
         # Floating-point kernels differ between CPU instruction sets, so bit-identical
         # weights are promised on the platform that trained them; here, check that the
         # recipe repeats exactly on this one (over its first 300 steps, to keep the test short).
-        first, _, _ = weights_recipe.train_preset(method, recipe, None, steps=300)
-        again, _, _ = weights_recipe.train_preset(method, recipe, None, steps=300)
+        first, _, _ = weights_recipe.train_preset(method, recipe, None, steps=300, hyperparameters=hyperparameters)
+        again, _, _ = weights_recipe.train_preset(method, recipe, None, steps=300, hyperparameters=hyperparameters)
         assert all(torch.equal(first.state_dict()[k], v) for k, v in again.state_dict().items())

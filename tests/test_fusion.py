@@ -223,3 +223,29 @@ def test_inputs_in_another_unit_are_converted_for_the_model_and_back(small_pair,
         assert src.tags()["hyperfuse_input_unit_factors"] == "LR-HSI 0.0001, HR-MSI 0.0001"
     with rasterio.open(reflectance.output) as src:
         assert "hyperfuse_input_unit_factors" not in src.tags()
+
+
+def test_a_network_trained_on_the_inputs_that_stays_bicubic_is_tagged_and_logged(small_pair, tmp_path):
+    from hyperfuse.core.feedback import Feedback
+
+    # Learning rate 0: the kept weights are step 0's, which return bicubic up-sampling.
+    out, feedback = str(tmp_path / "fused.tif"), Feedback()
+    fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, feedback=feedback,
+                             settings=NetworkFusionSettings(model=MODEL_TRAIN, train_steps=2, hyperparameters=TINY,
+                                                            training_overrides={"batch_size": 2,
+                                                                                "learning_rate": 0.0}))
+    expected = "The trained DeepSen3 did not improve on its starting point (bicubic up-sampling)"
+    with rasterio.open(out) as fused:
+        assert fused.tags()["hyperfuse_warning"].startswith(expected)
+        assert "no better than bicubic" in fused.tags()["hyperfuse_warning"]
+    assert any(m.startswith("Warning: " + expected) for m in feedback.messages)
+
+
+def test_a_model_card_without_a_warning_tags_no_warning(small_pair, tmp_path):
+    lr_info, ms_info = open_raster(small_pair["lr"]), open_raster(small_pair["ms"])
+    save_random_weights(str(tmp_path / "w.pt"), lr_info.count, ms_info.count, 3)
+    out = str(tmp_path / "fused.tif")
+    fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, settings=NetworkFusionSettings(
+        model=MODEL_WEIGHTS, weights_path=str(tmp_path / "w.pt")))
+    with rasterio.open(out) as fused:
+        assert "hyperfuse_warning" not in fused.tags()

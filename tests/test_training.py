@@ -111,7 +111,8 @@ def test_model_card_holds_every_field(reference_data, tmp_path):
     path = str(tmp_path / "w.pt")
     training_run.run_training(DEEPSEN3, reference_data, _config(steps=3, seed=5), path, hyperparameters=TINY)
     _, card = weights_io.load_weights(path)
-    assert card["method"] == "deepsen3" and card["hyperparameters"] == {"width": 8, "modules": 3}
+    assert card["method"] == "deepsen3" and card["hyperparameters"] == {"width": 8, "modules": 3,
+                                                                        "learnable_slope": 1}
     assert card["hs_bands"] == 40 and len(card["hs_wavelengths_nm"]) == 40
     assert card["hs_wavelengths_nm"][0] == pytest.approx(420.0)
     assert card["ms_bands"] == 4 and card["ms_description"].startswith("B2 (492 nm)")
@@ -179,3 +180,57 @@ def test_data_dependent_initialisation_sees_every_pair(method_id):
     lr, hr, target, valid = pooled_pixels([first, second])
     assert target.shape == (12, 1, first.target_valid.sum() + second.target_valid.sum()) and valid.all()
     assert np.array_equal(target[:, 0, -second.target_valid.sum():], second.target[:, second.target_valid])
+
+
+def test_a_run_that_keeps_step_0_warns_in_the_log_the_card_and_the_training_log(reference_data, tmp_path):
+    # Learning rate 0: no check beats step 0, so the run keeps the untrained network, which is bicubic.
+    feedback = Feedback()
+    path, log = str(tmp_path / "w.pt"), str(tmp_path / "log.html")
+    _, card, report = training_run.run_training(DEEPSEN3, reference_data, _config(steps=4, learning_rate=0.0),
+                                                path, log, hyperparameters=TINY, feedback=feedback)
+    assert report.best_step == 0
+    expected = ("The trained DeepSen3 did not improve on its starting point (bicubic up-sampling) on the "
+                "validation part: the fused raster is no better than bicubic. Train longer")
+    assert report.warning.startswith(expected)
+    assert any(m.startswith("Warning: " + expected) for m in feedback.messages)
+    assert weights_io.load_weights(path)[1]["training"]["warning"] == report.warning == card["training"]["warning"]
+    with open(log, encoding="utf-8") as f:
+        assert "did not improve on its starting point" in f.read()
+
+
+def test_a_run_that_beats_bicubic_carries_no_warning(reference_data):
+    feedback = Feedback()
+    _, report = train(DEEPSEN3, reference_data.pairs, reference_data.ratio, _config(steps=40, learning_rate=1e-3),
+                      "cpu", feedback, TINY)
+    assert report.best_step > 0 and report.validation["PSNR"] > report.validation["bicubic_PSNR"]
+    assert report.warning == "" and not any(m.startswith("Warning") for m in feedback.messages)
+
+
+def test_a_kept_network_below_bicubic_is_called_out():
+    from hyperfuse.core.training.trainer import TrainingReport, _no_gain_warning
+
+    report = TrainingReport(steps=10, seconds=1.0, best_step=10, validation={"PSNR": 30.0, "bicubic_PSNR": 31.0})
+    assert _no_gain_warning(DEEPSEN3, report, False).startswith(
+        "The trained DeepSen3 did not beat bicubic up-sampling on the validation part (PSNR 30.00 dB against "
+        "31.00 dB for bicubic): the fused raster is no better than bicubic.")
+    report.validation["PSNR"] = 31.5
+    assert _no_gain_warning(DEEPSEN3, report, False) == ""
+
+
+def test_learning_rate_decay_is_keras_inverse_time_and_only_where_asked(reference_data, monkeypatch):
+    rates = []
+    adam_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):
+        rates.append(self.param_groups[0]["lr"])
+        return adam_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
+    _train(reference_data, steps=3, learning_rate=1e-3, lr_decay=0.5)
+    assert rates == pytest.approx([1e-3, 1e-3 / 1.5, 1e-3 / 2])          # update k: lr₀ / (1 + d (k − 1))
+    rates.clear()
+    _train(reference_data, steps=3, learning_rate=1e-3, lr_decay=0.0)
+    assert rates == [1e-3] * 3                                            # no decay: no scheduler at all
+    assert TrainingConfig.for_method(DEEPSEN3).lr_decay == 1e-9            # the paper's decay
+    assert all(TrainingConfig.for_method(m).lr_decay == 0 for m in registry.METHODS.values()
+               if isinstance(m, registry.NetworkMethod) and m.id != "deepsen3")

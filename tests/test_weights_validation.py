@@ -150,7 +150,8 @@ def test_nan_wavelength_in_the_card_is_named(good, tmp_path):
 def test_unknown_hyperparameter_is_named(good, tmp_path):
     content = _edited(good, lambda c: c["card"]["hyperparameters"].__setitem__("depth", 4))
     message = _refused(_write(tmp_path, content))
-    assert "has the key 'depth', which DeepSen3 does not take (it takes width, modules, slope)" in message
+    assert ("has the key 'depth', which DeepSen3 does not take (it takes width, modules, slope, "
+            "learnable_slope)") in message
 
 
 def test_hyperparameter_of_the_wrong_type_or_size_is_named(good, tmp_path):
@@ -255,3 +256,13 @@ def test_a_broken_file_is_told_apart_from_one_that_does_not_fit(good, tmp_path):
     open(path, "wb").write(b"junk")
     with pytest.raises(weights.InvalidWeightsFile):
         weights.load_weights(path)
+
+
+def test_a_card_without_a_newer_setting_builds_the_network_it_was_trained_with():
+    # DeepSen3 cards from before the learnable slope have no learnable_slope key: fixed Leaky ReLU.
+    old = DEEPSEN3.build(5, 2, 2, **DEEPSEN3.card_hyperparameters({"width": 8, "modules": 1}))
+    new = DEEPSEN3.build(5, 2, 2, **DEEPSEN3.card_hyperparameters({"width": 8, "modules": 1, "learnable_slope": 1}))
+    assert not any(isinstance(m, torch.nn.PReLU) for m in old.modules())
+    prelus = [m for m in new.modules() if isinstance(m, torch.nn.PReLU)]
+    assert prelus and all(torch.allclose(m.weight, torch.tensor(0.2)) for m in prelus)   # starts at the old slope
+    assert DEEPSEN3.hyperparameters["learnable_slope"] == 1                                # new networks learn it

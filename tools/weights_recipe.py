@@ -104,12 +104,15 @@ def training_data(recipe: Recipe, data_dir: str = SHARED_DATA) -> TrainingData:
 
 
 def train_preset(method: NetworkMethod, recipe: Recipe, output: str | None, data_dir: str = SHARED_DATA,
-                 data: TrainingData | None = None, feedback=None, steps: int | None = None):
-    """Train ``method`` for the recipe's preset (``steps`` shortens it); returns (model, card, report)."""
+                 data: TrainingData | None = None, feedback=None, steps: int | None = None,
+                 hyperparameters: dict | None = None):
+    """Train ``method`` for the recipe's preset (``steps`` shortens it; ``hyperparameters`` default to
+    the method's current ones); returns (model, card, report)."""
     steps = steps or recipe.method_steps.get(method.id, recipe.steps)
     # Every scene is drawn from equally often, as the benchmark weighs every held-out part the
     # same: drawn by size, the MUUFL scene (a third of the OLCI pixels) got MS-SSFNet's SAM there
     # no better than bicubic's.
     config = TrainingConfig.for_method(method, steps=steps, seed=SEED, pairs_equally=True)
     data = data or training_data(recipe, data_dir)
-    return run_training(method, data, config, output, device_name="cpu", feedback=feedback)
+    return run_training(method, data, config, output, device_name="cpu", feedback=feedback,
+                        hyperparameters=hyperparameters)

@@ -161,7 +161,8 @@ def _train_on_inputs(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair
     model, card, report = training_runs.train_model_on(method, data, config, device, feedback,
                                                        hyperparameters=settings.hyperparameters)
     training = {"steps": report.steps, "seconds": report.seconds, "final_loss": report.losses[-1],
-                "stopped_because": report.stopped_because, "validation": report.validation}
+                "stopped_because": report.stopped_because, "validation": report.validation,
+                "warning": report.warning}
     return ChosenModel(model, card, "trained on the inputs", trained_on_inputs=True, training=training,
                        seconds_training=report.seconds)
 
@@ -197,6 +198,9 @@ def _network_tags(method: NetworkMethod, chosen: ChosenModel, pair: GridPair, un
     tags = {"hyperfuse_method": method.name, "hyperfuse_model": chosen.source, "hyperfuse_ratio": pair.ratio,
             "hyperfuse_model_training": f"{training.get('mode', 'unknown')}; data: "
                                         f"{', '.join(training.get('data', [])) or 'unknown'}"}
+    if training.get("warning"):
+        # The model card's warning (a run that never beat its bicubic start) follows the model into every raster.
+        tags["hyperfuse_warning"] = training["warning"]
     if unit_factors != (1.0, 1.0):
         tags["hyperfuse_input_unit_factors"] = f"LR-HSI {unit_factors[0]:g}, HR-MSI {unit_factors[1]:g}"
     return tags

@@ -290,7 +290,8 @@ def _network_tensors(path: str, card: dict) -> dict:
         # On the meta device the network has shapes but no storage: a card that asks for a
         # huge network costs nothing before its tensors are compared with the file's.
         with torch.device("meta"):
-            net = method.build(card["hs_bands"], card["ms_bands"], card["ratio"], **card["hyperparameters"])
+            net = method.build(card["hs_bands"], card["ms_bands"], card["ratio"],
+                               **method.card_hyperparameters(card["hyperparameters"]))
             return FusionModel(net, card["hs_bands"], card["ms_bands"]).state_dict()
     except (UserInputError, ValueError, TypeError, RuntimeError) as exc:
         raise _invalid(path, f"{method.name} cannot be built from its card's hyper-parameters "
@@ -362,7 +363,7 @@ def build_model(method, path: str, hs_bands: int, ms_bands: int, ratio: int, hs_
 
     state, card = load_weights(path)
     check_card(card, method.id, hs_bands, ms_bands, ratio, hs_wavelengths, ms_wavelengths)
-    net = method.build(hs_bands, ms_bands, ratio, **card["hyperparameters"])
+    net = method.build(hs_bands, ms_bands, ratio, **method.card_hyperparameters(card["hyperparameters"]))
     model = FusionModel(net, hs_bands, ms_bands)
     model.load_state_dict(state)    # load_weights checked every name and shape against this network
     return model, card

@@ -74,6 +74,7 @@ def write_training_log(path: str, card: dict, report: TrainingReport) -> None:
              f"<p>{report.steps} steps in {report.seconds:.1f} s; {html.escape(report.stopped_because)}. "
              f"The weights kept are those of step {report.best_step}, the best validation PSNR. "
              f"Validation on the {html.escape(report.validated_on)}.</p>",
+             *([f"<p><strong>Warning: {html.escape(report.warning)}</strong></p>"] if report.warning else []),
              "<h2>Curves</h2>", image_tag(_curves_png(report), "Training loss and validation metrics"),
              "<h2>Validation metrics of the weights kept</h2>", _metrics_table(report),
              "<h2>Validation checks</h2>",

@@ -88,6 +88,8 @@ def training_card(method: NetworkMethod, hyperparameters: dict | None, data: Tra
         training["simulation"] = data.simulation
     if initial_weights:
         training["fine_tuned_from"] = os.path.basename(initial_weights)
+    if report.warning:
+        training["warning"] = report.warning
     validation = {"on": report.validated_on, "mean": report.validation, "parts": report.validation_parts,
                   "window_units": "[first row, first column, rows, columns] in pixels of the target: the "
                                   "reference (supervised) or the LR-HSI (self-supervised)"}
@@ -106,7 +108,7 @@ def train_model_on(method: NetworkMethod, data: TrainingData, config: TrainingCo
         hs_bands, ms_bands = data.pairs[0].lr.shape[0], data.pairs[0].hr.shape[0]
         initial_model, initial_card = weights_io.build_model(method, initial_weights, hs_bands, ms_bands, data.ratio,
                                                              data.hs_wavelengths)
-        hyperparameters = initial_card.get("hyperparameters", {})
+        hyperparameters = method.card_hyperparameters(initial_card.get("hyperparameters", {}))
         feedback.info(f"Fine-tuning {os.path.basename(initial_weights)}.")
     model, report = train(method, data.pairs, data.ratio, config, device, feedback, hyperparameters, initial_model)
     return model, training_card(method, hyperparameters, data, config, report, device, initial_weights), report

@@ -62,6 +62,7 @@ class TrainingConfig:
     patience: int = 5                 # checks without improvement before stopping (after WARM_UP); 0 never
     time_budget_minutes: float = 0.0  # 0 = no limit
     pairs_equally: bool = False       # draw patches from every pair equally often, not by their size
+    lr_decay: float = 0.0             # Keras-style decay: update k uses lr / (1 + lr_decay · (k − 1)); 0 none
 
     @classmethod
     def for_method(cls, method: NetworkMethod, fine_tuning: bool = False, **overrides) -> "TrainingConfig":
@@ -201,6 +202,7 @@ class TrainingReport:
     validated_on: str = "held-out part"          # or "training data" when nothing could be held out
     validation: dict = field(default_factory=dict)         # mean over the validation parts
     validation_parts: list = field(default_factory=list)   # per part: name, window, metrics
+    warning: str = ""                            # plain words when the kept weights are no better than the start
 
 
 class _PatchSampler:
@@ -356,6 +358,9 @@ def _optimise(state: _TrainingState, sampler: _PatchSampler, config: TrainingCon
     torch = require_torch()
     model, report = state.model, state.report
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate, betas=tuple(config.betas))
+    # Only a method that asks for a decay gets a scheduler, so the others train exactly as before.
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda done: 1 / (1 + config.lr_decay * done)) \
+        if config.lr_decay else None
     budget = config.time_budget_minutes * 60.0
     started = time.perf_counter()
     _validation_check(state, 0, config, feedback)
@@ -368,6 +373,8 @@ def _optimise(state: _TrainingState, sampler: _PatchSampler, config: TrainingCon
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
+        if scheduler is not None:
+            scheduler.step()
         report.losses.append(float(loss.detach()))
         report.steps = step
         feedback.progress(step / config.steps)
@@ -398,6 +405,33 @@ def _final_validation(state: _TrainingState, feedback: Feedback) -> None:
         for k in ("PSNR", "SAM")))
 
 
+def _no_gain_warning(method: NetworkMethod, report: TrainingReport, fine_tuning: bool) -> str:
+    """Plain words when the kept weights are the starting ones or lose to bicubic on validation, else "".
+
+    Four networks start as exact bicubic and the best check may be step 0, so without this a run
+    that learned nothing would pass bicubic off as the network's fusion.
+    """
+    psnr, bicubic_psnr = report.validation.get("PSNR", math.nan), report.validation.get("bicubic_PSNR", math.nan)
+    where = "the validation part" if report.validated_on == "held-out part" else "the training data"
+    advice = ("Train longer (more steps or a larger time budget), on more data, or use a bundled model, "
+              "a weights file trained elsewhere or a classical method.")
+    if report.best_step == 0:
+        if fine_tuning:
+            start = "the weights it was fine-tuned from"
+        elif abs(psnr - bicubic_psnr) < 0.01:
+            start = "bicubic up-sampling"
+        else:
+            start = "its untrained weights"
+        consequence = ("the fused raster is no better than bicubic" if start == "bicubic up-sampling" else
+                       f"the weights kept are {start}")
+        return (f"The trained {method.name} did not improve on its starting point ({start}) on {where}: "
+                f"{consequence}. {advice}")
+    if not psnr > bicubic_psnr:
+        return (f"The trained {method.name} did not beat bicubic up-sampling on {where} (PSNR {psnr:.2f} dB "
+                f"against {bicubic_psnr:.2f} dB for bicubic): the fused raster is no better than bicubic. {advice}")
+    return ""
+
+
 def train(method: NetworkMethod, pairs: list, ratio: int, config: TrainingConfig, device, feedback: Feedback,
           hyperparameters: dict | None = None, initial_model=None):
     """Train ``method`` on ``pairs``; returns (model holding the best validated weights, report).
@@ -417,7 +451,8 @@ def train(method: NetworkMethod, pairs: list, ratio: int, config: TrainingConfig
     state = _TrainingState(model, validation_parts, ratio, device,
                            TrainingReport(steps=0, seconds=0.0, validated_on=validated_on))
     feedback.info(f"Training {method.name} at ratio {ratio}: up to {config.steps} steps, batch {config.batch_size}, "
-                  f"patches of {sampler.patch_lr * ratio} px, learning rate {config.learning_rate:g}, "
+                  f"patches of {sampler.patch_lr * ratio} px, learning rate {config.learning_rate:g}"
+                  + (f" decaying as lr / (1 + {config.lr_decay:g} · updates)" if config.lr_decay else "") + ", "
                   f"device {device}; validation every {config.check_interval} steps on the {validated_on} "
                   f"({len(validation_parts)} part(s)).")
     _optimise(state, sampler, config, feedback)
@@ -427,4 +462,7 @@ def train(method: NetworkMethod, pairs: list, ratio: int, config: TrainingConfig
     feedback.info(f"Training stopped after {report.steps} steps ({report.stopped_because}); keeping the weights of "
                   f"step {report.best_step}, the best on validation.")
     _final_validation(state, feedback)
+    report.warning = _no_gain_warning(method, report, initial_model is not None)
+    if report.warning:
+        feedback.info("Warning: " + report.warning)
     return model, report
