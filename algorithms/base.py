@@ -8,7 +8,7 @@ from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingExcep
                        QgsProcessingOutputLayerDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer, QgsProperty)
+                       QgsProcessingParameterRasterLayer, QgsProperty, QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 
 from ..core.errors import Cancelled, UserInputError
@@ -144,8 +144,9 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
                 continue
             value = parameters.get(definition.name())
             for path in value if isinstance(value, (list, tuple)) else [value]:
-                if isinstance(path, str) and os.path.isfile(path):
-                    try:  # metadata only: cheaper than building a second QgsRasterLayer
+                if isinstance(path, str) and os.path.isfile(path) and \
+                        QgsRasterLayer(path, "", "gdal").isValid() is False:
+                    try:
                         open_raster(path, scan_bad_bands=False)
                     except UserInputError as exc:
                         return False, f"{definition.name()}: {exc}"
