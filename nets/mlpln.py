@@ -42,8 +42,8 @@ Variants (``variant``; the registry's VARIANT; cards without the key hold BOX_ME
   bypass or bicubic residual: the paper has none, so an untrained network is not bicubic.
   Crops are padded by edge replication; a tile clipped at the raster edge repeats the same
   pixels, so tiled = whole image.
-- BOX_MEANS (0): the architecture before issue 16, kept for its bundled weights and because it
-  wins at a few hundred training steps (EnMAP held-out part, 300 steps: 34.4 dB and SAM 2.87°,
+- BOX_MEANS (0): the architecture of the earlier bundled models, kept for their weights files and
+  because it wins at a few hundred training steps (EnMAP held-out part, 300 steps: 34.4 dB and SAM 2.87°,
   against 24.1 dB and 5.76° for PAPER and 24.3 dB and 4.57° for bicubic; docs/methods.md). The
   choices below describe it.
 
@@ -94,8 +94,8 @@ Choices common to both variants
   first ``components`` identity rows with unit scale, so an untrained net still works.
 - ``components`` = 0 means min(12, HS bands): 12 is inside the paper's 6–20 range and keeps
   the per-pixel LSTM cheap on a CPU.
-- Optimiser settings are not in the paper: Adam at 1e-3 (the registry's value) beats
-  bicubic after 150 steps on the scenes tried.
+- Optimiser settings are not in the paper: Adam at 1e-2 (the registry's value), since the paper
+  variant, which starts from random outputs, learns slowly at 1e-3 (docs/methods.md).
 - The loss is the RMSE over valid pixels of the standardised bands (see ``FusionModel``),
   so that bands with large values do not dominate.
 """

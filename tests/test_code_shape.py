@@ -1,7 +1,7 @@
 """Every function in core/ and algorithms/ stays short and takes few positional parameters.
 
 Long functions are split into named steps; many settings travel as one keyword-only
-settings object. The limits are the project's (docs/DESIGN.md, issue 15).
+settings object. The limits are the project's (docs/DESIGN.md).
 """
 from __future__ import annotations
 

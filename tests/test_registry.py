@@ -10,8 +10,8 @@ import pytest
 from hyperfuse.core import registry
 from hyperfuse.core.registry import Setting
 
-# Every algorithm's parameters and outputs as qgis_process help shows them, less the wording: written
-# from the code before the registries were merged (issue 15). A change to this file is a change of the
+# Every algorithm's parameters and outputs as qgis_process help shows them, less the wording: recorded
+# when the method registries were merged. A change to this file is a change of the
 # public interface.
 EXPECTED_INTERFACE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "algorithm_parameters.json")
 

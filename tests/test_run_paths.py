@@ -1,4 +1,4 @@
-"""One run, one opening of its pair, one training path (issue 15).
+"""One run, one opening of its pair, one training path.
 
 Every run opens each input raster once (the empty-band scan is the costly part of
 opening) and passes the opened rasters down; fusion with MODEL = train on the inputs and
