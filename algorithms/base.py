@@ -16,7 +16,7 @@ from ..core.feedback import Feedback
 from ..core.registry import Setting
 from ..core.storage.files import RASTER_EXTENSIONS, check_destinations
 from ..core.storage.raster_io import open_raster
-from .parameters import Group
+from .parameters import PROJECTION, PROJECTION_LABEL, PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_LABEL, Group
 
 
 class QgisFeedback(Feedback):
@@ -64,6 +64,26 @@ def add_settings(algorithm: HyperFuseAlgorithm, settings, advanced: bool = True)
     """Declare method settings as parameters of ``algorithm`` (advanced ones unless told otherwise)."""
     for setting in settings:
         algorithm.add(setting_parameter(setting), advanced=advanced)
+
+
+def add_projection_parameters(algorithm: HyperFuseAlgorithm, default: str) -> None:
+    """PROJECTION (the options of core/inference/adaptation.py, ``default`` first chosen) and its PSF's gain."""
+    from ..core.inference.adaptation import PROJECTION_CHOICES
+    from ..core.protocol.degradation import DEFAULT_MTF_GAIN
+
+    algorithm.add(QgsProcessingParameterEnum(PROJECTION, PROJECTION_LABEL, options=PROJECTION_CHOICES,
+                                             defaultValue=PROJECTION_CHOICES.index(default)), advanced=True)
+    algorithm.add(QgsProcessingParameterNumber(PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_LABEL,
+                                               QgsProcessingParameterNumber.Double, DEFAULT_MTF_GAIN, minValue=0.01,
+                                               maxValue=0.99), advanced=True)
+
+
+def read_projection(algorithm: HyperFuseAlgorithm, parameters, context) -> tuple:
+    """(projection name, MTF gain) from the parameters of :func:`add_projection_parameters`."""
+    from ..core.inference.adaptation import PROJECTION_CHOICES
+
+    return (PROJECTION_CHOICES[algorithm.parameterAsEnum(parameters, PROJECTION, context)],
+            algorithm.parameterAsDouble(parameters, PROJECTION_MTF_GAIN, context))
 
 
 def read_settings(algorithm: HyperFuseAlgorithm, settings, parameters, context) -> dict:

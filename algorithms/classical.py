@@ -5,12 +5,13 @@ from qgis.core import (QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..core.classical.run import fuse_classical
+from ..core.inference.adaptation import PROJECTION_NONE
 from ..core.inference.tiling import DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE
 from ..core.registry import CLASSICAL_METHODS, ClassicalMethod
-from .base import HyperFuseAlgorithm, add_settings, read_settings
+from .base import HyperFuseAlgorithm, add_projection_parameters, add_settings, read_projection, read_settings
 from .parameters import (BLOCK_SIZE, BLOCK_SIZE_HELP, BLOCK_SIZE_LABEL, FUSED_OUTPUT_HELP, FUSED_OUTPUT_LABEL,
                          FUSION_GROUP, HR_MSI, HR_MSI_HELP, HR_MSI_LABEL, LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT,
-                         SRF_FILE)
+                         PROJECTION, PROJECTION_HELP, PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_HELP, SRF_FILE)
 
 SRF_FILE_HELP = ("Optional CSV of the MS sensor's spectral responses (a 'wavelength_nm' column, then one column per "
                  "HR-MSI band, e.g. OUTPUT_SRF of Estimate responses or a sensor file). Needs wavelength metadata "
@@ -47,7 +48,10 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
         block = BLOCK_SIZE_HELP if self.METHOD.tiled else (
             "Side of the square blocks in which the result is written, in HR pixels. The method itself always sees "
             "the whole image; the result does not depend on this.")
-        help_ = {LR_HSI: LR_HSI_HELP, HR_MSI: HR_MSI_HELP, BLOCK_SIZE: block, OUTPUT: FUSED_OUTPUT_HELP}
+        help_ = {LR_HSI: LR_HSI_HELP, HR_MSI: HR_MSI_HELP, BLOCK_SIZE: block, OUTPUT: FUSED_OUTPUT_HELP,
+                 PROJECTION: PROJECTION_HELP + " For the classical methods it is off by default, so that they stay "
+                                               "the published baselines.",
+                 PROJECTION_MTF_GAIN: PROJECTION_MTF_GAIN_HELP}
         if self.METHOD.uses_response:
             help_[SRF_FILE] = SRF_FILE_HELP
         help_.update({setting.name: setting.help for setting in self.METHOD.parameters})
@@ -63,6 +67,7 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
         self.add(QgsProcessingParameterNumber(BLOCK_SIZE, BLOCK_SIZE_LABEL, QgsProcessingParameterNumber.Integer,
                                               DEFAULT_BLOCK_SIZE, minValue=MIN_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
                  advanced=True)
+        add_projection_parameters(self, PROJECTION_NONE)
         self.add(QgsProcessingParameterRasterDestination(OUTPUT, FUSED_OUTPUT_LABEL))
 
     def process(self, parameters, context, feedback):
@@ -70,10 +75,12 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
         options = read_settings(self, self.METHOD.parameters, parameters, context)
         srf_file = (self.parameterAsFile(parameters, SRF_FILE, context) or None) if self.METHOD.uses_response \
             else None
+        projection, projection_mtf_gain = read_projection(self, parameters, context)
         result = fuse_classical(self.METHOD, self.raster_path(parameters, LR_HSI, context),
                                 self.raster_path(parameters, HR_MSI, context), output,
                                 self.parameterAsInt(parameters, BLOCK_SIZE, context), feedback,
-                                srf_file=srf_file, **options)
+                                srf_file=srf_file, projection=projection, projection_mtf_gain=projection_mtf_gain,
+                                **options)
         feedback.info(f"{result.blocks} block(s) written; {result.seconds_inference:.1f} s.")
         return {OUTPUT: output}
 

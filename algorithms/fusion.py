@@ -5,14 +5,15 @@ from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterEnum, Qg
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
-from ..core.inference import fusion
+from ..core.inference import adaptation, fusion
 from ..core.inference.tiling import DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE
 from ..core.inference.torch_support import DEVICES
 from ..core.registry import METHODS, NetworkMethod
-from .base import HyperFuseAlgorithm, add_settings, read_settings
+from .base import HyperFuseAlgorithm, add_projection_parameters, add_settings, read_projection, read_settings
 from .parameters import (BLOCK_SIZE, BLOCK_SIZE_HELP, BLOCK_SIZE_LABEL, DEVICE, DEVICE_HELP, DEVICE_LABEL,
                          FUSED_OUTPUT_HELP, FUSED_OUTPUT_LABEL, FUSION_GROUP, HR_MSI, HR_MSI_HELP, HR_MSI_LABEL,
-                         LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT, OUTPUT_WEIGHTS, SEED, SEED_LABEL)
+                         LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT, OUTPUT_WEIGHTS, PROJECTION, PROJECTION_HELP,
+                         PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_HELP, SEED, SEED_LABEL)
 
 
 class NetworkFusionAlgorithm(HyperFuseAlgorithm):
@@ -40,6 +41,8 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
         OUTPUT_WEIGHTS: "Optional: write the model used (trained or loaded) with its model card, to reuse it "
                           "with MODEL 1.",
         SEED: "Random seed of training: the same seed and inputs give the same weights on the CPU.",
+        PROJECTION: PROJECTION_HELP,
+        PROJECTION_MTF_GAIN: PROJECTION_MTF_GAIN_HELP,
     }
 
     @property
@@ -74,6 +77,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
                  advanced=True)
         self.add(QgsProcessingParameterNumber(SEED, SEED_LABEL, QgsProcessingParameterNumber.Integer, 0, minValue=0),
                  advanced=True)
+        add_projection_parameters(self, adaptation.PROJECTION_BOTH)
         add_settings(self, self.METHOD.parameters)
         self.add(QgsProcessingParameterRasterDestination(OUTPUT, FUSED_OUTPUT_LABEL))
         self.add(QgsProcessingParameterFileDestination(OUTPUT_WEIGHTS, "Weights of the model used",
@@ -85,6 +89,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
         output = self.parameterAsOutputLayer(parameters, OUTPUT, context)
         output_weights = self.parameterAsFileOutput(parameters, OUTPUT_WEIGHTS, context) or None
         # The MODEL and DEVICE options are in the order of the core's names.
+        projection, projection_mtf_gain = read_projection(self, parameters, context)
         settings = fusion.NetworkFusionSettings(
             model=fusion.MODEL_CHOICES[self.parameterAsEnum(parameters, "MODEL", context)],
             weights_path=self.parameterAsFile(parameters, "WEIGHTS", context) or None,
@@ -93,6 +98,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
             block_size=self.parameterAsInt(parameters, BLOCK_SIZE, context),
             output_weights=output_weights,
             seed=self.parameterAsInt(parameters, SEED, context),
+            projection=projection, mtf_gain=projection_mtf_gain,
             hyperparameters=read_settings(self, self.METHOD.parameters, parameters, context))
         result = fusion.fuse_with_network(self.METHOD, self.raster_path(parameters, LR_HSI, context),
                                           self.raster_path(parameters, HR_MSI, context), output,

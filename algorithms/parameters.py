@@ -33,6 +33,8 @@ MTF_GAIN = "MTF_GAIN"
 OUTPUT_WEIGHTS = "OUTPUT_WEIGHTS"
 OUTPUT_JSON = "OUTPUT_JSON"
 OUTPUT_SRF = "OUTPUT_SRF"
+PROJECTION = "PROJECTION"
+PROJECTION_MTF_GAIN = "PROJECTION_MTF_GAIN"
 
 # Labels
 LR_HSI_LABEL = "Low-resolution hyperspectral image (LR-HSI)"
@@ -51,4 +53,15 @@ BLOCK_SIZE_HELP = ("Side of the square blocks processed at a time, in HR pixels 
                    "depend on it.")
 FUSED_OUTPUT_HELP = ("Fused high-resolution hyperspectral GeoTIFF (float32) on the HR-MSI grid, with the LR-HSI's band "
                      "names and wavelengths. Pixels invalid in either input are nodata (-9999).")
+PROJECTION_LABEL = "Projection onto the inputs"
+PROJECTION_MTF_GAIN_LABEL = "MTF gain of the PSF (for the projection)"
+PROJECTION_HELP = (
+    "0 both observations: every block of the result is replaced by the nearest image that, blurred by the PSF and "
+    "decimated, gives back the LR-HSI and, through the spectral responses, gives back the HR-MSI. The responses are "
+    "estimated from the pair; the PSF is the Gaussian of PROJECTION_MTF_GAIN. It corrects what a method gets wrong "
+    "about these inputs (docs/benchmark.md) and adds a few seconds. 1 none: the method's result as it is. The log "
+    "reports how far the result is from reproducing the inputs, before and after.")
+PROJECTION_MTF_GAIN_HELP = ("Response of the Gaussian PSF at the LR Nyquist frequency that the projection assumes: "
+                            "0.25, the protocol's, unless the sensor's is known (hyperfuse:estimate_responses "
+                            "estimates it from the pair).")
 DEVICE_HELP = "0 auto (CUDA when PyTorch sees a GPU, else CPU), 1 cpu, 2 cuda."

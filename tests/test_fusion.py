@@ -10,6 +10,7 @@ from helpers import TINY, CancelAfter, random_model, save_random_weights, shared
 from hyperfuse.core import registry
 from hyperfuse.core.errors import UserInputError
 from hyperfuse.core.inference import fusion, weights
+from hyperfuse.core.inference.adaptation import PROJECTION_NONE
 from hyperfuse.core.inference.fusion import MODEL_TRAIN, MODEL_WEIGHTS, NetworkFusionSettings
 from hyperfuse.core.protocol import simulation, srf
 from hyperfuse.core.storage.raster_io import OUTPUT_NODATA, open_raster, read_raster
@@ -22,7 +23,7 @@ def test_tiled_inference_equals_whole_image(small_pair, tmp_path):
     model = save_random_weights(str(tmp_path / "w.pt"), lr_info.count, ms_info.count, 3)
     out = str(tmp_path / "tiled.tif")
     result = fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], out, settings=NetworkFusionSettings(
-        model=MODEL_WEIGHTS, weights_path=str(tmp_path / "w.pt"), block_size=24))
+        model=MODEL_WEIGHTS, weights_path=str(tmp_path / "w.pt"), block_size=24, projection=PROJECTION_NONE))
     assert result.blocks == 9  # 72 × 72 in 24 × 24 blocks
     lr, _ = read_raster(lr_info)
     ms, _ = read_raster(ms_info)

@@ -44,8 +44,9 @@ def test_weights_from_train_model_reproduce_its_validation_metrics(processing, s
     ms = _crop(sim["ms"], str(tmp_path / "ms_val.tif"), row0, col0, rows, cols)
     ref = _crop(sim["ref"], str(tmp_path / "ref_val.tif"), row0, col0, rows, cols)
     fused = str(tmp_path / "fused.tif")
+    # The network alone (PROJECTION 1 none): the card's metrics are the network's.
     run = processing.run("hyperfuse:fuse_deepsen3", {"LR_HSI": lr, "HR_MSI": ms, "MODEL": 1, "WEIGHTS": weights,
-                                                     "OUTPUT": fused})
+                                                     "PROJECTION": 1, "OUTPUT": fused})
     assert run["MODEL_USED"] == "model.pt"
     scores = assessment.assess_files(ref, fused, 3)
     for key in ("PSNR", "SAM", "ERGAS", "SSIM"):

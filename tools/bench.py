@@ -75,12 +75,14 @@ def held_out_window(lr_path: str, ratio: int):
     return row0 * ratio, col0 * ratio, rows * ratio, cols * ratio
 
 
-def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str, with_bundled: bool) -> list:
+def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str, with_bundled: bool,
+             with_training: bool = True) -> list:
     from hyperfuse.core import registry
     from hyperfuse.core.assessment.quality import assess_files
     from hyperfuse.core.classical.run import fuse_classical
     from hyperfuse.core.errors import UserInputError
     from hyperfuse.core.inference import fusion
+    from hyperfuse.core.inference.adaptation import PROJECTION_BOTH, PROJECTION_NONE
 
     rows = []
 
@@ -101,13 +103,14 @@ def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str, with_bun
         print(f"  {group:<22} {label:<11} PSNR {scores['PSNR']:6.2f}  SAM {scores['SAM']:6.3f}  {seconds:6.1f} s "
               f"{note}", flush=True)
 
-    for method in registry.METHODS.values() if with_bundled else ():
-        def bundled_run(output, method=method):
-            result = fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
-                model=fusion.MODEL_AUTO, seed=SEED, device="cpu"))
-            return result.model_source
-        measure("bundled model", method.name, bundled_run)
-    for method in registry.METHODS.values():
+    for group, projection in (("bundled model", PROJECTION_BOTH), ("bundled model, no projection", PROJECTION_NONE)):
+        for method in registry.METHODS.values() if with_bundled else ():
+            def bundled_run(output, method=method, projection=projection):
+                result = fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
+                    model=fusion.MODEL_AUTO, seed=SEED, device="cpu", projection=projection))
+                return result.model_source
+            measure(group, method.name, bundled_run)
+    for method in registry.METHODS.values() if with_training else ():
         def trained_run(output, method=method):
             result = fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
                 model=fusion.MODEL_TRAIN, seed=SEED, device="cpu"))
@@ -117,10 +120,15 @@ def run_rows(lr: str, ms: str, ref: str, ratio: int, window, work: str, with_bun
         measure("classical" if method_id != "bicubic" else "baseline", label,
                 lambda output, method_id=method_id, options=options: fuse_classical(method_id, lr, ms, output,
                                                                                     **options) and None)
+    for label, method_id, options in CLASSICAL_RUNS:
+        measure("classical + projection", label,
+                lambda output, method_id=method_id, options=options: fuse_classical(
+                    method_id, lr, ms, output, projection=PROJECTION_BOTH, **options) and None)
     return rows
 
 
 NETWORK_GROUPS = ("bundled model", "trained on the inputs")
+CLASSICAL_GROUPS = ("classical",)    # the published baselines with their defaults (no projection)
 
 
 def scored(rows: list, groups) -> list:
@@ -132,6 +140,8 @@ def best_row(rows: list) -> dict:
 
 
 def render(title: str, rows: list, window, bundled_expected: bool) -> str:
+    from bench_common import metric_cells
+
     bicubic = next(r for r in rows if r["method"] == "bicubic")
     lines = [f"## {title}", "",
              f"Held-out part: HR rows {window[0]}–{window[0] + window[2] - 1}, columns "
@@ -139,11 +149,8 @@ def render(title: str, rows: list, window, bundled_expected: bool) -> str:
              "| rows | method | PSNR dB ↑ | SAM ° ↓ | ERGAS ↓ | SSIM ↑ | wall s | model / note |",
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        if row["seconds"] is None:
-            lines.append(f"| {row['group']} | {row['method']} | – | – | – | – | – | {row['note']} |")
-            continue
-        lines.append(f"| {row['group']} | {row['method']} | {row['PSNR']:.2f} | {row['SAM']:.3f} | {row['ERGAS']:.3f} "
-                     f"| {row['SSIM']:.4f} | {row['seconds']:.1f} | {row['note']} |")
+        seconds = "–" if row["seconds"] is None else f"{row['seconds']:.1f}"
+        lines.append(f"| {row['group']} | {row['method']} | {metric_cells(row)} | {seconds} | {row['note']} |")
     lines.append("")
     if bundled_expected:
         bundled_rows = [r for r in rows if r["group"] == "bundled model"]
@@ -152,7 +159,7 @@ def render(title: str, rows: list, window, bundled_expected: bool) -> str:
                   or not (r["PSNR"] > bicubic["PSNR"] and r["SAM"] < bicubic["SAM"])]
         lines.append(f"- Every bundled network beats bicubic on PSNR and SAM: "
                      f"{'**yes**' if not losers else '**no** (' + ', '.join(losers) + ')'}.")
-    net, classic = best_row(scored(rows, NETWORK_GROUPS)), best_row(scored(rows, ("classical",)))
+    net, classic = best_row(scored(rows, NETWORK_GROUPS)), best_row(scored(rows, CLASSICAL_GROUPS))
     verdict = "beats" if net["PSNR"] > classic["PSNR"] else "does **not** beat"
     lines.append(f"- The best network ({net['method']}, {net['group']}, {net['PSNR']:.2f} dB) {verdict} the best "
                  f"classical baseline ({classic['method']}, {classic['PSNR']:.2f} dB) on PSNR in this scene.")
@@ -172,7 +179,7 @@ def render_preset_summary(preset, scene_rows: list) -> str:
              "| rows | method | mean PSNR dB ↑ |", "|---|---|---|"]
     lines += [f"| {group} | {method} | {value:.2f} |" for (group, method), value in means.items()]
     networks = {k: v for k, v in means.items() if k[0] in NETWORK_GROUPS}
-    classical = {k: v for k, v in means.items() if k[0] == "classical"}
+    classical = {k: v for k, v in means.items() if k[0] in CLASSICAL_GROUPS}
     net, classic = max(networks, key=networks.get), max(classical, key=classical.get)
     verdict = "beats" if networks[net] > classical[classic] else "does **not** beat"
     lines += ["", f"- Over the preset, the best network ({net[1]}, {net[0]}, {networks[net]:.2f} dB) {verdict} the "
@@ -183,13 +190,18 @@ def render_preset_summary(preset, scene_rows: list) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=OUTPUT)
+    parser.add_argument("--no-training", action="store_true",
+                        help="leave out the rows trained on the inputs (most of the run time)")
     args = parser.parse_args()
     import torch
     import weights_recipe
     from bench_common import hardware
+    from bench_versions import render_versions, version_rows
 
-    sections, by_preset = [], {}
+    sections, by_preset, versions = [], {}, []
     for scene, preset, title in tables():
+        if preset is None and args.no_training:
+            continue    # without a bundled model, only training gives network rows
         path = os.path.join(weights_recipe.SHARED_DATA, scene)
         if not os.path.exists(path):
             sys.exit(f"{path} is missing: this benchmark needs ../shared/data.")
@@ -197,12 +209,15 @@ def main() -> None:
         work = tempfile.mkdtemp(prefix="hyperfuse-bench-")
         lr, ms, ref, ratio = simulate(path, preset, work)
         window = held_out_window(lr, ratio)
-        rows = run_rows(lr, ms, ref, ratio, window, work, with_bundled=preset is not None)
+        rows = run_rows(lr, ms, ref, ratio, window, work, with_bundled=preset is not None,
+                        with_training=not args.no_training)
         sections.append(render(title, rows, window, preset is not None))
         if preset is not None:
             by_preset.setdefault(preset.id, (preset, []))[1].append(rows)
+            versions.append((f"{scene}: {preset.label}", version_rows(preset, lr, ms, ref, ratio, window, work)))
     sections.append("## Per preset\n")
     sections += [render_preset_summary(preset, scene_rows) for preset, scene_rows in by_preset.values()]
+    sections.append(render_versions(versions))
     header = ["# Benchmark of every method", "",
               f"Generated by `make bench` (tools/bench.py) on {datetime.date.today().isoformat()}: "
               f"{hardware(torch.get_num_threads())}. Do not edit by hand.", "",
@@ -214,7 +229,13 @@ def main() -> None:
               "(the last fifth of its longer side). Rows: the five networks with their bundled model (MODEL = auto), "
               "the five trained on the inputs alone with the default budget (MODEL = train on the inputs, 300 "
               "steps), and the classical baselines with their default settings (R and the PSF estimated from the "
-              "inputs where a method needs them). Wall time is the whole run, file input and output included.", ""]
+              "inputs where a method needs them). The networks' default projects every block onto both inputs "
+              "(PROJECTION = both observations; R estimated from the pair, Gaussian PSF of MTF gain 0.25): the rows "
+              "'bundled model, no projection' show the networks without it, and 'classical + projection' the "
+              "classical methods with it. Wall time is the whole run, file input and output included.", ""]
+    if args.no_training:
+        header += ["This run used `--no-training`: the rows trained on the inputs, and the table of the pair "
+                   "without a bundled model, were not run.", ""]
     text = "\n".join(header + sections)
     with open(args.output, "w", encoding="utf-8") as handle:
         handle.write(text)

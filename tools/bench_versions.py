@@ -39,6 +39,7 @@ def version_rows(preset, lr: str, ms: str, ref: str, ratio: int, window, work: s
     from hyperfuse.core import registry
     from hyperfuse.core.assessment.quality import assess_files
     from hyperfuse.core.inference import bundled, fusion
+    from hyperfuse.core.inference import weights as weights_io
     from hyperfuse.core.inference.adaptation import PROJECTION_NONE
 
     rows = []
@@ -53,12 +54,12 @@ def version_rows(preset, lr: str, ms: str, ref: str, ratio: int, window, work: s
                 continue
             output = os.path.join(work, f"{method_id}_{version}.tif")
             started = time.perf_counter()
-            result = fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
+            fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
                 model=fusion.MODEL_WEIGHTS, weights_path=weights, device="cpu", projection=PROJECTION_NONE))
             seconds = time.perf_counter() - started
             scores = assess_files(ref, output, ratio, window=window)
             rows.append({"method": method.name, "version": version, "seconds": seconds,
-                         "note": architecture_note(result.card, version), **scores})
+                         "note": architecture_note(weights_io.load_weights(weights)[1], version), **scores})
             print(f"  {method.name:<8} {version:<8} PSNR {scores['PSNR']:6.2f}  SAM {scores['SAM']:6.3f}", flush=True)
     return rows
 
@@ -77,15 +78,14 @@ def architecture_note(card: dict, version: str) -> str:
 
 def render_versions(sections: list) -> str:
     """``sections``: (title, rows) per held-out part."""
+    from bench_common import metric_cells
+
     lines = ["## Earlier and current architectures (MLPLN, MHF-net)", "",
-             __doc__.split("\n\n", 1)[1].strip().replace("\n", " "), "",
+             __doc__.split("\n\n", 1)[1].strip().replace("\n", " ").replace(
+                 "EARLIER_WEIGHTS_COMMIT", f"commit {EARLIER_WEIGHTS_COMMIT}"), "",
              "| scene and preset | method | version | PSNR dB ↑ | SAM ° ↓ | ERGAS ↓ | SSIM ↑ | network |",
              "|---|---|---|---|---|---|---|---|"]
     for title, rows in sections:
-        for row in rows:
-            if row["seconds"] is None:
-                lines.append(f"| {title} | {row['method']} | {row['version']} | – | – | – | – | {row['note']} |")
-                continue
-            lines.append(f"| {title} | {row['method']} | {row['version']} | {row['PSNR']:.2f} | {row['SAM']:.3f} | "
-                         f"{row['ERGAS']:.3f} | {row['SSIM']:.4f} | {row['note']} |")
+        lines += [f"| {title} | {row['method']} | {row['version']} | {metric_cells(row)} | {row['note']} |"
+                  for row in rows]
     return "\n".join(lines) + "\n"

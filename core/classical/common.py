@@ -14,7 +14,8 @@ import numpy as np
 
 from ..protocol import robust
 from ..protocol.degradation import PointSpread, gaussian_sigma, spatial_degrade
-from ..protocol.responses import SigmaNotIdentifiable, crop_to_window, estimate_responses, gaussian_psf
+from ..protocol.responses import (SigmaNotIdentifiable, TooFewPixelsForSigma, crop_to_window, estimate_responses,
+                                  gaussian_psf)
 from ..training.trainer import fill_invalid
 
 # An HS band is "inside" MS band k when R[k, b] is at least this share of row k's peak.
@@ -61,12 +62,17 @@ def responses(lr, lr_valid, hr, hr_valid, ratio: int, *, response=None, sigma=No
 
     When σ is not needed (the PSF comes from MTF_GAIN) but R is, R is estimated at the
     estimated σ; on inputs without spatial detail, where σ cannot be estimated, at
-    ``fallback_sigma`` (the MTF_GAIN σ) instead of failing.
+    ``fallback_sigma`` (the MTF_GAIN σ) instead of failing. With fewer LR pixels than HS
+    bands σ cannot be estimated at all: the fallback σ, or the protocol's (MTF gain 0.25),
+    stands in even where σ is needed, since nothing better can be known from such inputs.
     """
     if response is not None and (sigma or not need_sigma):
         return np.asarray(response, dtype=np.float64), sigma
     try:
         estimate = estimate_responses(lr, lr_valid, hr, hr_valid, ratio, sigma=sigma or None)
+    except TooFewPixelsForSigma:
+        # Fewer LR pixels than HS bands (a few-pixel LR-HSI): σ cannot be estimated, so the protocol's PSF stands in.
+        estimate = estimate_responses(lr, lr_valid, hr, hr_valid, ratio, sigma=fallback_sigma or gaussian_sigma(ratio))
     except SigmaNotIdentifiable:
         if need_sigma or not fallback_sigma:
             raise

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import UserInputError
 from ..feedback import Feedback
+from ..inference import adaptation
+from ..inference.adaptation import PROJECTION_NONE
 from ..inference.fusion import FusionResult, block_sink, fuse_with_function, output_writer
-from ..inference.tiling import DEFAULT_BLOCK_SIZE, aligned_blocks, lr_mask_on_hr
+from ..inference.tiling import DEFAULT_BLOCK_SIZE, run_tiled
+from ..protocol.degradation import DEFAULT_MTF_GAIN
 from ..protocol.grids import GridPair, open_pair, read_common_area
 from ..protocol.responses import read_window
 from ..protocol.srf import read_srf_csv, response_matrix
@@ -47,8 +51,10 @@ def response_from_file(path: str, lr: RasterInfo, hr: RasterInfo) -> np.ndarray:
 
 def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, output: str,
                    block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
-                   srf_file: str | None = None, **options) -> FusionResult:
-    """Fuse two rasters with a classical method; ``options`` are the method's ``predict`` keywords.
+                   srf_file: str | None = None, *, projection: str = PROJECTION_NONE,
+                   projection_mtf_gain: float = DEFAULT_MTF_GAIN, **options) -> FusionResult:
+    """Fuse two rasters with a classical method; ``options`` are the method's ``predict`` keywords, and
+    ``projection`` (core/inference/adaptation.py) an optional projection of the result onto both inputs.
 
     The pair is opened here, once, and the opened rasters are passed down."""
     method = lookup(method) if isinstance(method, str) else method
@@ -58,12 +64,24 @@ def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, 
     lr, hr, pair = open_pair(lr_path, hr_path)
     if srf_file:
         options["response"] = response_from_file(srf_file, lr, hr)
+    tags = {}
+    prepared = adaptation.prepare_projection(projection, projection_mtf_gain, lr, hr, pair, tags, feedback)
     runner = fuse_tiled if method.tiled else fuse_whole_image
-    return runner(method, lr, hr, pair, output, block_size=block_size, feedback=feedback, **options)
+    return runner(method, lr, hr, pair, output, block_size=block_size, feedback=feedback,
+                  run_options=RunOptions(prepared, tags), **options)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run adds around the method: a prepared projection and the tags that describe it."""
+
+    projection: "adaptation.Projection | None" = None
+    tags: dict = field(default_factory=dict)
 
 
 def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, *,
-               block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None, **options) -> FusionResult:
+               block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
+               run_options: RunOptions = RunOptions(), **options) -> FusionResult:
     """Global settings once (``prepare``), then block-wise ``predict`` through fuse_with_function."""
     feedback = feedback or Feedback()
     started = time.perf_counter()
@@ -74,14 +92,33 @@ def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: Gr
     prepared = time.perf_counter() - started
     result = fuse_with_function(method.name, lr, hr, pair, output, functools.partial(method.predict, **options),
                                 lambda ratio: method.receptive_field(ratio, **options), block_size=block_size,
-                                feedback=feedback)
+                                feedback=feedback, projection=run_options.projection, tags=run_options.tags)
     result.seconds_inference += prepared
     return result
 
 
+class InMemoryPair:
+    """The reader interface of core/inference/tiling.py over a common area already in memory, with the result
+    of a whole-image method: ``result`` gives the window that ``read`` read last."""
+
+    def __init__(self, pair: GridPair, inputs: tuple, fused: np.ndarray):
+        self.pair, self.inputs, self.fused, self.window = pair, inputs, fused, None
+
+    def read(self, row0: int, col0: int, rows: int, cols: int):
+        r = self.pair.ratio
+        self.window = (slice(row0, row0 + rows), slice(col0, col0 + cols))
+        lr_window = (slice(row0 // r, (row0 + rows) // r), slice(col0 // r, (col0 + cols) // r))
+        lr, lr_valid, hr, hr_valid = self.inputs
+        return lr[(slice(None),) + lr_window], lr_valid[lr_window], hr[(slice(None),) + self.window], \
+            hr_valid[self.window]
+
+    def result(self, *_):
+        return self.fused[(slice(None),) + self.window]
+
+
 def fuse_whole_image(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, *,
                      block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
-                     **options) -> FusionResult:
+                     run_options: RunOptions = RunOptions(), **options) -> FusionResult:
     """Read the whole common area, predict once, write block by block."""
     feedback = feedback or Feedback()
     rows, cols = pair.hr_shape
@@ -92,16 +129,15 @@ def fuse_whole_image(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pa
                   f"{len(hr.good_bands)} MS bands, ratio {pair.ratio}.")
     fused = method.predict(lr_values, lr_valid, hr_values, hr_valid, pair.ratio, feedback=feedback.span(0.0, 0.95),
                            **options)
-    valid = hr_valid & lr_mask_on_hr(lr_valid, pair.ratio)
-    tags = {"hyperfuse_method": method.name, "hyperfuse_ratio": pair.ratio}
-    blocks = 0
+    tags = {"hyperfuse_method": method.name, "hyperfuse_ratio": pair.ratio, **run_options.tags}
+    # Written block by block like a tiled method, so that the projection, when asked for, also runs per block.
+    reader = InMemoryPair(pair, (lr_values, lr_valid, hr_values, hr_valid), fused)
+    predict, halo = reader.result, 0
+    if run_options.projection is not None:
+        predict, halo = run_options.projection.wrap(predict), run_options.projection.extra_halo
     with output_writer(output, lr, pair, tags) as writer:
-        sink = block_sink(writer, lr)
-        for row0, col0, nrows, ncols in aligned_blocks(rows, cols, block_size, pair.ratio):
-            feedback.check_cancelled()
-            sink(fused[:, row0:row0 + nrows, col0:col0 + ncols], valid[row0:row0 + nrows, col0:col0 + ncols],
-                 row0, col0)
-            blocks += 1
-    feedback.progress(1.0)
+        blocks = run_tiled(reader, predict, block_sink(writer, lr), halo, block_size, feedback.span(0.95, 1.0))
+    if run_options.projection is not None:
+        run_options.projection.report(feedback)
     return FusionResult(output, method.name, "none", pair.ratio, blocks,
                         seconds_inference=time.perf_counter() - started)

@@ -18,13 +18,15 @@ import numpy as np
 
 from ..errors import UserInputError
 from ..feedback import Feedback
+from ..protocol.degradation import DEFAULT_MTF_GAIN
 from ..protocol.grids import GridPair, open_pair
 from ..registry import NetworkMethod
 from ..storage.files import ensure_writable
 from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata
 from ..training import runs as training_runs
 from ..training.trainer import TrainingConfig, fill_invalid
-from . import input_units
+from . import adaptation, input_units
+from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
 from .bundled import find_bundled_model
 from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
@@ -71,16 +73,21 @@ def block_sink(writer: RasterWriter, lr: RasterInfo):
 
 
 def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, predict,
-                       receptive_field, *, block_size: int = DEFAULT_BLOCK_SIZE,
-                       feedback: Feedback | None = None) -> FusionResult:
+                       receptive_field, *, block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
+                       projection: "adaptation.Projection | None" = None, tags: dict | None = None) -> FusionResult:
     """Tiled fusion of an opened pair with a NumPy ``predict(lr, lr_valid, hr, hr_valid, ratio)`` (classical
-    methods); ``receptive_field(ratio)`` is its halo. The caller has checked that ``output`` is writable."""
+    methods); ``receptive_field(ratio)`` is its halo, ``projection`` an optional prepared projection (its
+    ``tags`` go into the raster). The caller has checked that ``output`` is writable."""
     feedback = feedback or Feedback()
     started = time.perf_counter()
-    tags = {"hyperfuse_method": name, "hyperfuse_ratio": pair.ratio}
+    tags = {"hyperfuse_method": name, "hyperfuse_ratio": pair.ratio, **(tags or {})}
+    block_predict, halo = (lambda *a: predict(*a, pair.ratio)), receptive_field(pair.ratio)
+    if projection is not None:
+        block_predict, halo = projection.wrap(block_predict), halo + projection.extra_halo
     with output_writer(output, lr, pair, tags) as writer:
-        blocks = run_tiled(PairReader(lr, hr, pair), lambda *a: predict(*a, pair.ratio), block_sink(writer, lr),
-                           receptive_field(pair.ratio), block_size, feedback)
+        blocks = run_tiled(PairReader(lr, hr, pair), block_predict, block_sink(writer, lr), halo, block_size, feedback)
+    if projection is not None:
+        projection.report(feedback)
     return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started)
 
 
@@ -97,6 +104,8 @@ class NetworkFusionSettings:
     device: str = "auto"                      # a name of torch_support.DEVICES
     block_size: int = DEFAULT_BLOCK_SIZE
     output_weights: str | None = None         # where to write the model used, with its card
+    projection: str = PROJECTION_BOTH         # one of adaptation.PROJECTION_CHOICES
+    mtf_gain: float = DEFAULT_MTF_GAIN        # of the PSF the projection assumes
 
 
 @dataclass
@@ -207,7 +216,7 @@ def _network_tags(method: NetworkMethod, chosen: ChosenModel, pair: GridPair, un
 
 
 def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
-                output: str, *, block_size: int, device, feedback: Feedback) -> FusionResult:
+                output: str, *, settings: NetworkFusionSettings, device, feedback: Feedback) -> FusionResult:
     """Step 2 of a network fusion: the chosen model over the opened pair, block by block, into ``output``."""
     model = chosen.model
     model.to(device).eval()
@@ -215,10 +224,15 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
                                                                                                feedback)
     started = time.perf_counter()
     tags = _network_tags(method, chosen, pair, unit_factors)
+    predict, halo = _network_predict(model, device), model.receptive_field(pair.ratio)
+    projection = adaptation.prepare_projection(settings.projection, settings.mtf_gain, lr, hr, pair, tags, feedback)
+    if projection is not None:
+        predict, halo = projection.wrap(predict), halo + projection.extra_halo
     with output_writer(output, lr, pair, tags, non_finite_hint=NETWORK_NON_FINITE_HINT) as writer:
-        blocks = run_tiled(PairReader(lr, hr, pair), _network_predict(model, device), block_sink(writer, lr),
-                           model.receptive_field(pair.ratio), block_size, feedback,
-                           alignment=model.alignment(pair.ratio))
+        blocks = run_tiled(PairReader(lr, hr, pair), predict, block_sink(writer, lr), halo, settings.block_size,
+                           feedback, alignment=model.alignment(pair.ratio))
+    if projection is not None:
+        projection.report(feedback)
     return FusionResult(output, method.name, chosen.source, pair.ratio, blocks, chosen.seconds_training,
                         time.perf_counter() - started, chosen.training)
 
@@ -242,5 +256,5 @@ def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output:
     if settings.output_weights:
         weights_io.save_weights(settings.output_weights, chosen.model, chosen.card)
         feedback.info(f"Weights written to {settings.output_weights}.")
-    return run_network(method, chosen, lr, hr, pair, output, block_size=settings.block_size, device=device,
+    return run_network(method, chosen, lr, hr, pair, output, settings=settings, device=device,
                        feedback=feedback.span(0.8, 1.0) if chosen.trained_on_inputs else feedback)

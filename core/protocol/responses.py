@@ -33,6 +33,9 @@ here the PSF is the protocol's Gaussian, so it has one parameter, σ (HR pixels)
   the unpenalised NNLS recovers R exactly from a noise-free pair, and any penalty biases
   the sharp edges of real responses; ``smoothness`` > 0 adds λ‖D₁r‖² (first differences
   across HS bands, λ relative to the mean squared band) for noisy pairs.
+  With fewer LR pixels than HS bands (a 6 × 6-pixel LR-HSI with 200 bands) R is
+  underdetermined; with σ given it is still estimated, with the penalty at least
+  ``UNDERDETERMINED_SMOOTHNESS``, and the log says so. σ itself is then not estimated.
   A scene that is an exact mixture of few materials (rank < S) does not determine R: only
   R's action on the scene's spectra is determined, which is all that the fusion methods
   use.
@@ -68,10 +71,18 @@ SIGMA_GRID = 15                   # log-spaced grid points before Brent's refine
 # Below this relative spatial variation (std / rms of every band) an image holds no detail that could
 # tell one σ from another: 1e-4 is below the quantisation step of 16-bit reflectance products.
 MIN_SPATIAL_VARIATION = 1e-4
+# Fewer LR pixels than HS bands leave R underdetermined; with σ known it is still estimated, with this smoothness
+# penalty, from at least MIN_ESTIMATION_PIXELS pixels (an LR-HSI of 6 × 6 pixels with 200 bands, say).
+UNDERDETERMINED_SMOOTHNESS = 1e-2
+MIN_ESTIMATION_PIXELS = 4
 
 
 class SigmaNotIdentifiable(UserInputError):
     """The inputs carry no spatial information, so σ cannot be estimated (R can, given σ)."""
+
+
+class TooFewPixelsForSigma(SigmaNotIdentifiable):
+    """Fewer LR pixels than HS bands: R could be estimated at a given σ, but σ cannot be estimated."""
 
 
 def sigma_to_gain(sigma: float, ratio: int) -> float:
@@ -220,6 +231,23 @@ def _fit_response(design: np.ndarray, target: np.ndarray, smoothness: float) -> 
     return raw
 
 
+def _smoothness_for(count: int, bands: int, sigma: float | None, smoothness: float, feedback: Feedback) -> float:
+    """The smoothness to fit R with: as asked, or UNDERDETERMINED_SMOOTHNESS when fewer pixels than bands leave
+    R underdetermined (σ given); refuses when neither R nor σ can be estimated."""
+    if count >= bands + 2:
+        return smoothness
+    if count < MIN_ESTIMATION_PIXELS or sigma is None:
+        error = TooFewPixelsForSigma if count >= MIN_ESTIMATION_PIXELS else UserInputError
+        raise error(
+            f"Only {count} LR pixels are valid in both rasters, too few to estimate the responses of {bands} HS "
+            f"bands together with the PSF σ (that needs at least one more pixel than bands, many more for a good "
+            f"estimate). Give the PSF (MTF_GAIN above 0): R is then estimated with a smoothness penalty from as few "
+            f"as {MIN_ESTIMATION_PIXELS} pixels. Or use a larger common area, or inputs with fewer nodata pixels.")
+    feedback.info(f"Only {count} LR pixels for {bands} HS bands: R is underdetermined, so it is estimated with a "
+                  f"smoothness penalty across neighbouring HS bands (λ = {max(smoothness, UNDERDETERMINED_SMOOTHNESS):g}).")
+    return max(smoothness, UNDERDETERMINED_SMOOTHNESS)
+
+
 def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_valid: np.ndarray, ratio: int, *,
                        sigma: float | None = None, offset: bool = False, smoothness: float = 0.0,
                        feedback: Feedback | None = None) -> ResponseEstimate:
@@ -230,11 +258,7 @@ def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_
         raise UserInputError(f"The PSF σ must lie between 0 and the ratio ({ratio}) HR pixels; got {sigma}.")
     hr, hr_valid, use = _estimation_pixels(lr, lr_valid, hr, hr_valid, ratio, sigma)
     bands, count = lr.shape[0], int(use.sum())
-    if count < bands + 2:
-        raise UserInputError(
-            f"Only {count} LR pixels are valid in both rasters, too few to estimate the responses of {bands} HS "
-            "bands (at least one more pixel than bands is needed, many more for a good estimate). Use a larger "
-            "common area or inputs with fewer nodata pixels.")
+    smoothness = _smoothness_for(count, bands, sigma, smoothness, feedback)
     design = lr[:, use].T.astype(np.float64)                 # n × S
     column_mean = design.mean(axis=0) if offset else np.zeros(bands)
     design = design - column_mean

@@ -1,0 +1,148 @@
+"""Full-resolution adaptation: every fused block projected onto its own two observations.
+
+A network fits the degradation it was trained on; on another scene or sensor its output no
+longer reproduces the inputs it was given. The projection (core/protocol/consistency.py)
+returns the image nearest to the network's output whose blurred and decimated version is
+the LR-HSI and whose image through the spectral responses is the HR-MSI. It adds no
+learned parameters and runs block by block with the fusion, each block with an extra halo
+of PROJECTION_HALO_LR_PIXELS LR pixels so that the block edges do not show.
+
+The observation model comes from the pair itself: the PSF is the protocol's Gaussian at the
+given MTF gain, and R is estimated at that PSF by ``hyperfuse:estimate_responses``'s rule
+(core/protocol/responses.py) on the central estimation window, with a smoothness penalty.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..feedback import Feedback
+from ..protocol import consistency
+from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread, gaussian_sigma
+
+PROJECTION_NONE, PROJECTION_BOTH = "none", "both observations"
+PROJECTION_CHOICES = [PROJECTION_BOTH, PROJECTION_NONE]
+# The projection's correction of one LR pixel's misfit decays within a few PSF widths; 6 LR
+# pixels of halo keep tiled and whole-image results within 1e-4 of the signal (tests).
+PROJECTION_HALO_LR_PIXELS = 6
+# Smoothness of the estimated responses across neighbouring HS bands (estimate_responses): scenes with few
+# materials leave R underdetermined, and the penalty picks one smooth answer instead of an arbitrary one.
+RESPONSE_SMOOTHNESS = 1e-3
+# An R that does not explain the pair exactly (OLCI bands with Sentinel-2: 1–3 % fit error; EnMAP with
+# Sentinel-2: 0.3 %) would write its error into the result if the HR-MSI constraint were hard: on the AVIRIS
+# development scene with the OLCI preset, the hard constraint cost GSA 3 dB and MHF-net 0.7 dB. The constraint's
+# ridge grows as (e / SPECTRAL_ERROR_SCALE)², e the fit error (spectral_ridge); docs/methods.md has the numbers.
+SPECTRAL_ERROR_SCALE = 0.02
+
+
+@dataclass
+class ObservationSource:
+    """The observation model a projection uses, and where it came from (for the log)."""
+
+    response: np.ndarray            # MS bands × usable HS bands
+    psf: PointSpread
+    description: str
+    response_error: float = 0.0     # how well R explains the pair: RMS relative residual of its fit
+
+
+@dataclass
+class ConsistencyTally:
+    """Misfit sums over every projected block (halos included), before and after."""
+
+    sums: dict = field(default_factory=lambda: {k: 0.0 for k in ("lr", "hr", "lr_before", "hr_before",
+                                                                  "lr_after", "hr_after")})
+
+    def add(self, model, fused, projected, lr, lr_valid, hr, hr_valid) -> None:
+        for key, image in (("before", fused), ("after", projected)):
+            self.sums[f"lr_{key}"] += float(np.sum((model.spatial(image) - lr)[:, lr_valid] ** 2))
+            self.sums[f"hr_{key}"] += float(np.sum((model.spectral(image) - hr)[:, hr_valid] ** 2))
+        self.sums["lr"] += float(np.sum(lr[:, lr_valid].astype(np.float64) ** 2))
+        self.sums["hr"] += float(np.sum(hr[:, hr_valid].astype(np.float64) ** 2))
+
+    def relative(self, key: str) -> consistency.Consistency:
+        ratio = {side: (self.sums[f"{side}_{key}"] / self.sums[side]) ** 0.5 if self.sums[side] > 0 else 0.0
+                 for side in ("lr", "hr")}
+        return consistency.Consistency(ratio["lr"], ratio["hr"])
+
+
+def observation_source(lr, hr, pair, *, mtf_gain: float = DEFAULT_MTF_GAIN,
+                       feedback: Feedback | None = None) -> ObservationSource:
+    """R estimated from the pair's estimation window at the PSF of ``mtf_gain``, and that PSF."""
+    from ..protocol.responses import estimate_responses, read_window
+
+    z, z_valid, y, y_valid = read_window(lr, hr, pair, feedback)
+    # R does not depend on the unit, but the estimate's tolerances do: estimate in units of the data's mean
+    # magnitude, so that reflectance and reflectance × 10⁴ give the same projection.
+    scale = float(np.mean(np.abs(z[:, z_valid]))) if z_valid.any() else 0.0
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    estimate = estimate_responses(z / scale, z_valid, y / scale, y_valid, pair.ratio,
+                                  sigma=gaussian_sigma(pair.ratio, mtf_gain), smoothness=RESPONSE_SMOOTHNESS)
+    error = float(np.sqrt(np.mean(estimate.residuals ** 2)))
+    return ObservationSource(estimate.response, PointSpread.gaussian(pair.ratio, mtf_gain),
+                             f"spectral responses estimated from the pair, which they explain to {100 * error:.2f} % "
+                             f"(RMS); Gaussian PSF with MTF gain {mtf_gain:g} at ratio {pair.ratio}", error)
+
+
+def spectral_ridge(source: ObservationSource) -> float:
+    """How softly the HR-MSI constraint is imposed: DEFAULT_RIDGE where R explains the pair exactly, 1 (half the
+    misfit corrected) where R misses it by SPECTRAL_ERROR_SCALE, more above. One value for the whole run, so
+    that the result does not depend on the block size."""
+    return consistency.DEFAULT_RIDGE + (source.response_error / SPECTRAL_ERROR_SCALE) ** 2
+
+
+def projecting(predict, source: ObservationSource, ratio: int, tally: ConsistencyTally):
+    """``predict`` followed by the projection of its block onto the block's own observations."""
+    models, ridge = {}, spectral_ridge(source)
+
+    def projected_predict(lr_block, lr_valid, hr_block, hr_valid):
+        fused = predict(lr_block, lr_valid, hr_block, hr_valid)
+        shape = fused.shape[1:]
+        if shape not in models:
+            models[shape] = consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf,
+                                                               source.response)
+        model = models[shape]
+        # The LR pixels the block covers whole; a block clipped by the raster edge has no partial ones.
+        lr_rows, lr_cols = shape[0] // ratio, shape[1] // ratio
+        lr_block, lr_valid = lr_block[:, :lr_rows, :lr_cols], lr_valid[:lr_rows, :lr_cols]
+        # An LR pixel whose PSF reaches invalid HR pixels was not made by D (the simulation and the sensor's
+        # nodata both leave them out), so it constrains nothing.
+        reaches_invalid = model.spatial((~hr_valid)[None].astype(np.float64))[0] > 1e-9
+        projected = consistency.project_onto_observations(fused, lr_block, lr_valid & ~reaches_invalid, hr_block,
+                                                          hr_valid, model, spectral_ridge=ridge)
+        tally.add(model, fused, projected, lr_block, lr_valid, hr_block, hr_valid)
+        return projected
+    return projected_predict
+
+
+@dataclass
+class Projection:
+    """A prepared projection for one run: wraps a block ``predict`` and reports the consistency at the end."""
+
+    source: ObservationSource
+    ratio: int
+    tally: ConsistencyTally = field(default_factory=ConsistencyTally)
+
+    @property
+    def extra_halo(self) -> int:
+        return PROJECTION_HALO_LR_PIXELS * self.ratio
+
+    def wrap(self, predict):
+        return projecting(predict, self.source, self.ratio, self.tally)
+
+    def report(self, feedback: Feedback) -> None:
+        feedback.info(f"Consistency with the inputs before the projection: {self.tally.relative('before').describe()}"
+                      f"; after: {self.tally.relative('after').describe()}.")
+
+
+def prepare_projection(projection: str, mtf_gain: float, lr, hr, pair, tags: dict,
+                       feedback: Feedback) -> Projection | None:
+    """The run's :class:`Projection` (None for PROJECTION_NONE); the log and the raster's tags say what it assumes."""
+    if projection == PROJECTION_NONE:
+        return None
+    if projection not in PROJECTION_CHOICES:
+        raise ValueError(f"unknown projection {projection!r}; one of {PROJECTION_CHOICES}")
+    source = observation_source(lr, hr, pair, mtf_gain=mtf_gain, feedback=feedback)
+    feedback.info(f"Every block is projected onto both observations ({source.description}).")
+    tags["hyperfuse_projection"] = f"onto both observations; {source.description}"
+    return Projection(source, pair.ratio)
