@@ -117,3 +117,23 @@ def test_projected_network_fusion_is_consistent_logged_tagged_and_tiles_like_the
     model = ObservationModel.build(ms.shape[1], ms.shape[2], 3, psf, response)
     before, after = (consistency(image, lr, lr_valid, ms, ms_valid, model) for image in (raw, whole))
     assert after.spatial < before.spatial / 10 and after.spectral < before.spectral / 10
+
+
+def test_misfits_from_the_solver_equal_the_misfits_of_the_images():
+    from hyperfuse.core.protocol.consistency import project_and_measure
+
+    truth, response = _scene(), _response()
+    lr, lr_valid, hr, hr_valid = _observed(truth, response)
+    model = ObservationModel.build(32, 24, RATIO, PointSpread.gaussian(RATIO), response)
+    lr_valid = lr_valid.copy()
+    lr_valid[1, 2] = False
+    start = np.repeat(np.repeat(lr, RATIO, axis=1), RATIO, axis=2)
+    result = project_and_measure(start, lr, lr_valid, hr, hr_valid, model, spectral_ridge=0.5)
+
+    def misfits(image):
+        image = image.astype(np.float64)
+        return (float(np.sum((model.spatial(image) - lr)[:, lr_valid] ** 2)),
+                float(np.sum((model.spectral(image) - hr)[:, hr_valid] ** 2)))
+    np.testing.assert_allclose(result.misfit_before, misfits(start), rtol=1e-6)
+    np.testing.assert_allclose(result.misfit_after, misfits(result.image), rtol=1e-3, atol=1e-9)
+    assert result.misfit_after[0] < result.misfit_before[0] / 100

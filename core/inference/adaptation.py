@@ -48,15 +48,16 @@ class ObservationSource:
 
 @dataclass
 class ConsistencyTally:
-    """Misfit sums over every projected block (halos included), before and after."""
+    """Squared misfits summed over every projected block (halos included) on the pixels the projection
+    constrains, before and after, and the squared observations they are relative to."""
 
     sums: dict = field(default_factory=lambda: {k: 0.0 for k in ("lr", "hr", "lr_before", "hr_before",
                                                                   "lr_after", "hr_after")})
 
-    def add(self, model, fused, projected, lr, lr_valid, hr, hr_valid) -> None:
-        for key, image in (("before", fused), ("after", projected)):
-            self.sums[f"lr_{key}"] += float(np.sum((model.spatial(image) - lr)[:, lr_valid] ** 2))
-            self.sums[f"hr_{key}"] += float(np.sum((model.spectral(image) - hr)[:, hr_valid] ** 2))
+    def add(self, projected: consistency.Projected, lr, lr_valid, hr, hr_valid) -> None:
+        for key, (lr_misfit, hr_misfit) in (("before", projected.misfit_before), ("after", projected.misfit_after)):
+            self.sums[f"lr_{key}"] += lr_misfit
+            self.sums[f"hr_{key}"] += hr_misfit
         self.sums["lr"] += float(np.sum(lr[:, lr_valid].astype(np.float64) ** 2))
         self.sums["hr"] += float(np.sum(hr[:, hr_valid].astype(np.float64) ** 2))
 
@@ -107,11 +108,11 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
         lr_block, lr_valid = lr_block[:, :lr_rows, :lr_cols], lr_valid[:lr_rows, :lr_cols]
         # An LR pixel whose PSF reaches invalid HR pixels was not made by D (the simulation and the sensor's
         # nodata both leave them out), so it constrains nothing.
-        reaches_invalid = model.spatial((~hr_valid)[None].astype(np.float64))[0] > 1e-9
-        projected = consistency.project_onto_observations(fused, lr_block, lr_valid & ~reaches_invalid, hr_block,
-                                                          hr_valid, model, spectral_ridge=ridge)
-        tally.add(model, fused, projected, lr_block, lr_valid, hr_block, hr_valid)
-        return projected
+        constrained = lr_valid & ~(model.spatial((~hr_valid)[None].astype(np.float64))[0] > 1e-9)
+        projected = consistency.project_and_measure(fused, lr_block, constrained, hr_block, hr_valid, model,
+                                                    spectral_ridge=ridge)
+        tally.add(projected, lr_block, constrained, hr_block, hr_valid)
+        return projected.image
     return projected_predict
 
 
