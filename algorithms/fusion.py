@@ -13,7 +13,8 @@ from .base import HyperFuseAlgorithm, add_projection_parameters, add_settings, r
 from .parameters import (BLOCK_SIZE, BLOCK_SIZE_HELP, BLOCK_SIZE_LABEL, DEVICE, DEVICE_HELP, DEVICE_LABEL,
                          FUSED_OUTPUT_HELP, FUSED_OUTPUT_LABEL, FUSION_GROUP, HR_MSI, HR_MSI_HELP, HR_MSI_LABEL,
                          LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT, OUTPUT_WEIGHTS, PROJECTION, PROJECTION_HELP,
-                         PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_HELP, SEED, SEED_LABEL)
+                         PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_HELP, SEED, SEED_LABEL, ADAPT_STEPS,
+                         ADAPT_STEPS_HELP, ADAPT_STEPS_LABEL)
 
 
 class NetworkFusionAlgorithm(HyperFuseAlgorithm):
@@ -43,6 +44,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
         SEED: "Random seed of training: the same seed and inputs give the same weights on the CPU.",
         PROJECTION: PROJECTION_HELP,
         PROJECTION_MTF_GAIN: PROJECTION_MTF_GAIN_HELP,
+        ADAPT_STEPS: ADAPT_STEPS_HELP,
     }
 
     @property
@@ -78,6 +80,8 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
         self.add(QgsProcessingParameterNumber(SEED, SEED_LABEL, QgsProcessingParameterNumber.Integer, 0, minValue=0),
                  advanced=True)
         add_projection_parameters(self, adaptation.PROJECTION_BOTH)
+        self.add(QgsProcessingParameterNumber(ADAPT_STEPS, ADAPT_STEPS_LABEL, QgsProcessingParameterNumber.Integer,
+                                              fusion.DEFAULT_ADAPT_STEPS, minValue=0), advanced=True)
         add_settings(self, self.METHOD.parameters)
         self.add(QgsProcessingParameterRasterDestination(OUTPUT, FUSED_OUTPUT_LABEL))
         self.add(QgsProcessingParameterFileDestination(OUTPUT_WEIGHTS, "Weights of the model used",
@@ -99,6 +103,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
             output_weights=output_weights,
             seed=self.parameterAsInt(parameters, SEED, context),
             projection=projection, mtf_gain=projection_mtf_gain,
+            adapt_steps=self.parameterAsInt(parameters, ADAPT_STEPS, context),
             hyperparameters=read_settings(self, self.METHOD.parameters, parameters, context))
         result = fusion.fuse_with_network(self.METHOD, self.raster_path(parameters, LR_HSI, context),
                                           self.raster_path(parameters, HR_MSI, context), output,

@@ -75,3 +75,17 @@ def save_random_weights(path, hs, ms, ratio):
                              "test", ratio, training={}, validation={}, seed=0)
     weights.save_weights(path, model, card)
     return model
+
+
+def consistency_with_pair(lr_path, ms_path, ratio, images):
+    """The consistency of each HR image with the pair's files, with R and the PSF estimated by the classical
+    methods' path (independent of the projection's and the fine-tuning's own estimate)."""
+    from hyperfuse.core.classical.common import degradation_model
+    from hyperfuse.core.protocol.consistency import ObservationModel, consistency
+    from hyperfuse.core.storage.raster_io import open_raster, read_raster
+
+    lr, lr_valid = read_raster(open_raster(lr_path))
+    ms, ms_valid = read_raster(open_raster(ms_path))
+    response, psf = degradation_model(lr, lr_valid, ms, ms_valid, ratio, None, None, 0.25)
+    model = ObservationModel.build(ms.shape[1], ms.shape[2], ratio, psf, response)
+    return [consistency(image, lr, lr_valid, ms, ms_valid, model) for image in images]

@@ -110,12 +110,8 @@ def test_projected_network_fusion_is_consistent_logged_tagged_and_tiles_like_the
     with rasterio.open(outputs["raw"]) as dataset:
         assert "hyperfuse_projection" not in dataset.tags()
     # The projected output reproduces its inputs far better than the random network's output.
-    lr, lr_valid = read_raster(lr_info)
-    ms, ms_valid = read_raster(ms_info)
-    from hyperfuse.core.classical.common import degradation_model
-    response, psf = degradation_model(lr, lr_valid, ms, ms_valid, 3, None, None, 0.25)
-    model = ObservationModel.build(ms.shape[1], ms.shape[2], 3, psf, response)
-    before, after = (consistency(image, lr, lr_valid, ms, ms_valid, model) for image in (raw, whole))
+    from helpers import consistency_with_pair
+    before, after = consistency_with_pair(small_pair["lr"], small_pair["ms"], 3, (raw, whole))
     assert after.spatial < before.spatial / 10 and after.spectral < before.spectral / 10
 
 

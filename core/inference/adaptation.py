@@ -144,14 +144,15 @@ class Projection:
                       f"; after: {self.tally.relative('after').describe()}.")
 
 
-def prepare_projection(projection: str, mtf_gain: float, lr, hr, pair, tags: dict,
-                       feedback: Feedback) -> Projection | None:
-    """The run's :class:`Projection` (None for PROJECTION_NONE); the log and the raster's tags say what it assumes."""
+def prepare_projection(projection: str, mtf_gain: float, lr, hr, pair, tags: dict, feedback: Feedback,
+                       source: ObservationSource | None = None) -> Projection | None:
+    """The run's :class:`Projection` (None for PROJECTION_NONE); the log and the raster's tags say what it assumes.
+    ``source`` is the observation model when the run has estimated it already."""
     if projection == PROJECTION_NONE:
         return None
     if projection not in PROJECTION_CHOICES:
         raise ValueError(f"unknown projection {projection!r}; one of {PROJECTION_CHOICES}")
-    source = observation_source(lr, hr, pair, mtf_gain=mtf_gain, feedback=feedback)
+    source = source or observation_source(lr, hr, pair, mtf_gain=mtf_gain, feedback=feedback)
     feedback.info(f"Every block is projected onto both observations ({source.description}).")
     tags["hyperfuse_projection"] = f"onto both observations; {source.description}"
     return Projection(source, pair.ratio)

@@ -29,10 +29,12 @@ from . import adaptation, input_units
 from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
 from .bundled import find_bundled_model
+from .fine_tuning import fine_tune
 from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
 from .torch_support import require_torch, select_device
 
 DEFAULT_TRAIN_STEPS = 300
+DEFAULT_ADAPT_STEPS = 0
 # Where the model comes from: a matching bundled model (else training on the inputs), a weights
 # file, or training on the inputs.
 MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN = "auto", "weights file", "train on the inputs"
@@ -104,6 +106,7 @@ class NetworkFusionSettings:
     device: str = "auto"                      # a name of torch_support.DEVICES
     block_size: int = DEFAULT_BLOCK_SIZE
     output_weights: str | None = None         # where to write the model used, with its card
+    adapt_steps: int = DEFAULT_ADAPT_STEPS    # fine-tuning on the inputs at full resolution (fine_tuning.py)
     projection: str = PROJECTION_BOTH         # one of adaptation.PROJECTION_CHOICES
     mtf_gain: float = DEFAULT_MTF_GAIN        # of the PSF the projection assumes
 
@@ -225,7 +228,19 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
     started = time.perf_counter()
     tags = _network_tags(method, chosen, pair, unit_factors)
     predict, halo = _network_predict(model, device), model.receptive_field(pair.ratio)
-    projection = adaptation.prepare_projection(settings.projection, settings.mtf_gain, lr, hr, pair, tags, feedback)
+    source = None
+    if settings.adapt_steps > 0:
+        source = adaptation.observation_source(lr, hr, pair, mtf_gain=settings.mtf_gain, feedback=feedback)
+        learning_rate = TrainingConfig.for_method(method, fine_tuning=True).learning_rate
+        feedback.info(f"Fine-tuning the model on the inputs at full resolution for {settings.adapt_steps} steps "
+                      f"({source.description}).")
+        report = fine_tune(model, lr, hr, pair, source, steps=settings.adapt_steps, learning_rate=learning_rate,
+                           seed=settings.seed, device=device, feedback=feedback.span(0.0, 0.5))
+        feedback.info(f"Fine-tuned: {report.describe()}.")
+        tags["hyperfuse_fine_tuning"] = f"{settings.adapt_steps} steps on the inputs; {report.describe()}"
+        feedback = feedback.span(0.5, 1.0)
+    projection = adaptation.prepare_projection(settings.projection, settings.mtf_gain, lr, hr, pair, tags, feedback,
+                                               source)
     if projection is not None:
         predict, halo = projection.wrap(predict), halo + projection.extra_halo
     with output_writer(output, lr, pair, tags, non_finite_hint=NETWORK_NON_FINITE_HINT) as writer:
