@@ -97,6 +97,7 @@ def run_pair(pair: TestPair, data_dir: str) -> tuple:
     from bench_common import measure_row
     from hyperfuse.core import registry
     from hyperfuse.core.classical.run import fuse_classical
+    from hyperfuse.core.errors import UserInputError
     from hyperfuse.core.inference import fusion
     from hyperfuse.core.inference.adaptation import PROJECTION_NONE
 
@@ -118,7 +119,6 @@ def run_pair(pair: TestPair, data_dir: str) -> tuple:
 
         def same_model_run(output, method=method, model_file=model_file):
             if not os.path.exists(model_file):
-                from hyperfuse.core.errors import UserInputError
                 raise UserInputError("MODEL = auto did not run on these inputs (row above).")
             fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
                 model=fusion.MODEL_WEIGHTS, weights_path=model_file, device="cpu", projection=PROJECTION_NONE))
@@ -134,8 +134,10 @@ def run_pair(pair: TestPair, data_dir: str) -> tuple:
 
 
 def _best(rows, group):
-    scored = [r for r in rows if r["group"] == group and r["seconds"] is not None]
-    return max(scored, key=lambda r: r["PSNR"]) if scored else None
+    from bench import best_row, scored
+
+    candidates = scored(rows, (group,))
+    return best_row(candidates) if candidates else None
 
 
 def render(results: list) -> str:

@@ -114,9 +114,7 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
         # The LR pixels the block covers whole; a block clipped by the raster edge has no partial ones.
         lr_rows, lr_cols = shape[0] // ratio, shape[1] // ratio
         lr_block, lr_valid = lr_block[:, :lr_rows, :lr_cols], lr_valid[:lr_rows, :lr_cols]
-        # An LR pixel whose PSF reaches invalid HR pixels was not made by D (the simulation and the sensor's
-        # nodata both leave them out), so it constrains nothing.
-        constrained = lr_valid & ~(model.spatial((~hr_valid)[None].astype(np.float64))[0] > 1e-9)
+        constrained = model.lr_pixels_made_from_valid(lr_valid, hr_valid)
         projected = consistency.project_and_measure(fused, lr_block, constrained, hr_block, hr_valid, model,
                                                     spectral_ridge=ridge)
         tally.add(projected, lr_block, constrained, hr_block, hr_valid)

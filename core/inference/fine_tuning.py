@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..classical.common import filled
 from ..feedback import Feedback
-from ..protocol.consistency import axis_matrix
+from ..protocol.consistency import ObservationModel
 from ..protocol.responses import psf_reach
 from .adaptation import SPECTRAL_ERROR_SCALE, ObservationSource
-from .tiling import PairReader
+from .tiling import PairReader, lr_mask_on_hr
 from .torch_support import require_torch
 
 PATCH_LR_PIXELS = 16          # LR pixels a side of a patch's scored centre
@@ -65,34 +66,30 @@ def _patch_windows(pair, margin_lr: int, step: int, rng: np.random.Generator) ->
     return windows
 
 
-def _patch(reader: PairReader, window: tuple, psf, ratio: int, margin_lr: int, device) -> dict | None:
+def _patch(reader: PairReader, window: tuple, source: ObservationSource, ratio: int, margin_lr: int,
+           device) -> dict | None:
     """One patch of the pool as tensors, with the masks of where each loss term is defined; None if empty."""
     torch = require_torch()
     row0, col0, rows, cols = window
     z, z_valid, y, y_valid = reader.read(row0, col0, rows, cols)
     lr_rows, lr_cols = z.shape[1:]
     m = min(margin_lr, (lr_rows - 1) // 2, (lr_cols - 1) // 2)
-    rows_matrix, cols_matrix = axis_matrix(rows, ratio, psf), axis_matrix(cols, ratio, psf)
+    observation = ObservationModel.build(rows, cols, ratio, source.psf, source.response)
     lr_scored = np.zeros_like(z_valid)
     lr_scored[m:lr_rows - m, m:lr_cols - m] = True
-    # An LR pixel whose PSF reaches invalid HR pixels was not made from them (as in the projection).
-    touches_invalid = np.einsum("ir,rc,jc->ij", rows_matrix, (~y_valid).astype(np.float64), cols_matrix) > 1e-9
-    lr_scored &= z_valid & ~touches_invalid
+    lr_scored &= observation.lr_pixels_made_from_valid(z_valid, y_valid)
     hr_scored = np.zeros_like(y_valid)
     hr_scored[m * ratio:rows - m * ratio, m * ratio:cols - m * ratio] = True
-    hr_scored &= y_valid & np.repeat(np.repeat(z_valid, ratio, axis=0), ratio, axis=1)
+    hr_scored &= y_valid & lr_mask_on_hr(z_valid, ratio)
     if not lr_scored.any() and not hr_scored.any():
         return None
-    z_filled, y_filled = z.copy(), y.copy()
-    z_filled[:, ~z_valid] = (z[:, z_valid].mean(axis=1) if z_valid.any() else np.zeros(z.shape[0]))[:, None]
-    y_filled[:, ~y_valid] = (y[:, y_valid].mean(axis=1) if y_valid.any() else np.zeros(y.shape[0]))[:, None]
 
     def as_tensor(array):
         return torch.as_tensor(np.ascontiguousarray(array), dtype=torch.float32, device=device)
 
-    return {"z": as_tensor(z_filled)[None], "y": as_tensor(y_filled)[None],
+    return {"z": as_tensor(filled(z, z_valid))[None], "y": as_tensor(filled(y, y_valid))[None],
             "lr_mask": as_tensor(lr_scored)[None, None], "hr_mask": as_tensor(hr_scored)[None, None],
-            "rows": as_tensor(rows_matrix), "cols": as_tensor(cols_matrix),
+            "rows": as_tensor(observation.rows_matrix), "cols": as_tensor(observation.cols_matrix),
             "z_energy": float(np.mean(z[:, lr_scored] ** 2)) if lr_scored.any() else 1.0,
             "y_energy": float(np.mean(y[:, hr_scored] ** 2)) if hr_scored.any() else 1.0}
 
@@ -134,7 +131,7 @@ def fine_tune(model, lr, hr, pair, source: ObservationSource, *, steps: int, lea
     margin_lr = math.ceil(model.receptive_field(ratio) / ratio) + psf_reach(source.psf, ratio)
     step = math.lcm(ratio, model.alignment(ratio))
     reader = PairReader(lr, hr, pair)
-    pool = [p for p in (_patch(reader, window, source.psf, ratio, margin_lr, device)
+    pool = [p for p in (_patch(reader, window, source, ratio, margin_lr, device)
                         for window in _patch_windows(pair, margin_lr, step, rng)) if p is not None]
     if not pool:
         feedback.info("No patch of the inputs has valid pixels to fine-tune on; the model is used as it is.")
@@ -149,8 +146,8 @@ def fine_tune(model, lr, hr, pair, source: ObservationSource, *, steps: int, lea
         optimiser.zero_grad()
         loss = 0.0
         for choice in rng.integers(0, len(pool), min(BATCH, len(pool))):
-            lr_error, hr_error = _misfits(pool[int(choice)], model(pool[int(choice)]["z"], pool[int(choice)]["y"]),
-                                          response)
+            patch = pool[int(choice)]
+            lr_error, hr_error = _misfits(patch, model(patch["z"], patch["y"]), response)
             loss = loss + lr_error + hr_weight * hr_error
         loss.backward()
         optimiser.step()

@@ -53,6 +53,11 @@ class ObservationModel:
     def spatial_adjoint(self, z: np.ndarray) -> np.ndarray:
         return np.einsum("ir,bij,jc->brc", self.rows_matrix, z, self.cols_matrix, optimize=True)
 
+    def lr_pixels_made_from_valid(self, lr_valid: np.ndarray, hr_valid: np.ndarray) -> np.ndarray:
+        """The valid LR pixels whose PSF reaches only valid HR pixels. Any other was not made by D from the HR
+        image (the sensor's nodata and the simulation both leave invalid pixels out), so it constrains nothing."""
+        return lr_valid & ~(self.spatial((~hr_valid)[None].astype(np.float64))[0] > 1e-9)
+
     def spectral(self, x: np.ndarray) -> np.ndarray:
         return np.einsum("mb,brc->mrc", self.response, x, optimize=True)
 
