@@ -12,8 +12,8 @@ from ..core.registry import METHODS
 from ..core.training import runs as training_run
 from ..core.training.trainer import TrainingConfig
 from .base import HyperFuseAlgorithm, add_settings, read_settings
-from .parameters import (DEVICE, DEVICE_HELP, DEVICE_LABEL, HR_MSI, HR_MSI_HELP, LR_HSI, LR_HSI_HELP, MTF_GAIN,
-                         OUTPUT_WEIGHTS, REFERENCE, SEED, SEED_LABEL, TRAINING_GROUP)
+from .parameters import (ADAPT_STEPS, ADAPT_STEPS_LABEL, DEVICE, DEVICE_HELP, DEVICE_LABEL, HR_MSI, HR_MSI_HELP,
+                         LR_HSI, LR_HSI_HELP, MTF_GAIN, OUTPUT_WEIGHTS, REFERENCE, SEED, SEED_LABEL, TRAINING_GROUP)
 from .simulate import SIMULATION_HELP, add_simulation_parameters, read_simulation_settings
 
 # The order is public: it is the METHOD enum.
@@ -69,6 +69,11 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
         "PATIENCE": "Validation checks without a better PSNR before training stops; 0 never stops early.",
         **{setting.name: f"({m.name} only) {setting.help or setting.label}"
            for m in METHODS.values() for setting in m.parameters},
+        ADAPT_STEPS: "MODE 0 only: after training at reduced resolution, fine-tune the model on LR_HSI and HR_MSI "
+                     "themselves for this many steps, so that its result, blurred and decimated, gives back the "
+                     "LR-HSI and, through the spectral responses estimated from the pair, the HR-MSI (as ADAPT_STEPS "
+                     "of the fusion algorithms). The model card records the consistency before and after. 0, the "
+                     "default, skips it.",
         OUTPUT_WEIGHTS: "The weights file (.pt) with its model card, written only when training completes.",
         "OUTPUT_LOG": "Optional HTML log: loss curve, validation curve and metrics against bicubic, model card.",
     }
@@ -108,6 +113,8 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
                                               QgsProcessingParameterNumber.Integer, defaults.patience, minValue=0),
                  advanced=True)
         add_settings(self, [setting for m in METHODS.values() for setting in m.parameters])
+        self.add(QgsProcessingParameterNumber(ADAPT_STEPS, ADAPT_STEPS_LABEL, QgsProcessingParameterNumber.Integer, 0,
+                                              minValue=0), advanced=True)
         self.add(QgsProcessingParameterFileDestination(OUTPUT_WEIGHTS, "Weights file",
                                                        fileFilter="HyperFuse weights (*.pt)"))
         self.add(QgsProcessingParameterFileDestination("OUTPUT_LOG", "Training log (HTML)",
@@ -139,7 +146,12 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
             mtf_gain=self.parameterAsDouble(parameters, MTF_GAIN, context))
         output_weights = self.parameterAsFileOutput(parameters, OUTPUT_WEIGHTS, context)
         output_log = self.parameterAsFileOutput(parameters, "OUTPUT_LOG", context) or None
+        adapt_steps, adaptation = self.parameterAsInt(parameters, ADAPT_STEPS, context), None
         if mode == training_run.MODE_SUPERVISED:
+            if adapt_steps > 0:
+                raise UserInputError("ADAPT_STEPS fine-tunes the trained model on LR_HSI and HR_MSI at full "
+                                     "resolution, so it needs MODE 0 (self-supervised). Set ADAPT_STEPS to 0, or "
+                                     "train on LR_HSI and HR_MSI.")
             reference = self._optional_path(parameters, REFERENCE, context)
             if reference is None:
                 raise UserInputError("MODE is 'supervised from REFERENCE' but no REFERENCE layer was given. Choose "
@@ -154,9 +166,10 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
                                      "MODE 1 with a REFERENCE.")
             lr, hr, grid = open_pair(lr_path, hr_path)
             data = training_run.data_from_inputs(lr, hr, grid, config.mtf_gain)
+            adaptation = training_run.FullResolutionAdaptation(lr, hr, grid, adapt_steps, config.mtf_gain)
         _, card, report = training_run.run_training(
             method, data, config, output_weights, output_log,
-            initial_weights=initial_weights,
+            initial_weights=initial_weights, adaptation=adaptation,
             device_name=DEVICES[self.parameterAsEnum(parameters, DEVICE, context)],
             hyperparameters=read_settings(self, method.parameters, parameters, context), feedback=feedback)
         return {OUTPUT_WEIGHTS: output_weights, "OUTPUT_LOG": output_log, "STEPS_RUN": report.steps,

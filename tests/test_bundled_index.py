@@ -144,7 +144,8 @@ def test_the_index_matches_the_bundled_files():
         path = os.path.join(bundled.BUNDLED_DIR, entry["file"])
         assert bundled.file_sha256(path) == entry["sha256"], entry["file"]
         assert entry == index_entry(path), f"{entry['file']}: the index differs from its card; run make weights"
-        assert entry["preset"] in [p.id for p in bundled.PRESETS]
+        assert entry["preset"] in [p.id for p in bundled.PRESETS] + [bundled.GENERIC_ID]
+        assert entry.get("generic", False) == (entry["preset"] == bundled.GENERIC_ID)
 
 
 def _indexed_folder(folder, *names):

@@ -65,6 +65,35 @@ def test_self_supervised_training_and_reuse(processing, small_pair, tmp_path):
     assert os.path.exists(fused)
 
 
+def test_adapt_steps_fine_tune_the_trained_model_on_the_pair_and_the_card_says_so(processing, small_pair, tmp_path):
+    import re
+
+    from qgis.core import QgsProcessingException
+
+    states = {}
+    for steps in (0, 6):
+        weights = str(tmp_path / f"adapt{steps}.pt")
+        processing.run("hyperfuse:train_model", {**TRAINING, "MODE": 0, "LR_HSI": small_pair["lr"],
+                                                 "HR_MSI": small_pair["ms"], "ADAPT_STEPS": steps,
+                                                 "OUTPUT_WEIGHTS": weights})
+        states[steps], card = weights_io.load_weights(weights)
+        adaptation = card["training"].get("adaptation")
+        if steps == 0:
+            assert adaptation is None
+            continue
+        found = re.match(r"fine-tuned on the inputs at full resolution: 6 steps in [\d.]+ s; relative misfit to the "
+                         r"LR-HSI ([\d.]+) % → ([\d.]+) %, to the HR-MSI ([\d.]+) % → ([\d.]+) %", adaptation)
+        assert found, adaptation
+        lr_before, lr_after, hr_before, hr_after = map(float, found.groups())
+        assert lr_after + hr_after < lr_before + hr_before
+    # The same training run, then different weights: the fine-tuning changed the network.
+    assert any(not (states[0][k] == states[6][k]).all() for k in states[0] if k.startswith("net."))
+    with pytest.raises(QgsProcessingException, match="ADAPT_STEPS .* needs MODE 0"):
+        processing.run("hyperfuse:train_model", {**TRAINING, "MODE": 1, "REFERENCE": small_pair["scene"], "RATIO": 3,
+                                                 "ADAPT_STEPS": 5, "OUTPUT_WEIGHTS": str(tmp_path / "w.pt")})
+    assert not os.path.exists(str(tmp_path / "w.pt"))
+
+
 def test_missing_training_data_is_explained(processing, small_pair, tmp_path):
     from qgis.core import QgsProcessingException
 

@@ -4,15 +4,20 @@ and responses that no bundled model was trained for.
 Two kinds of test pair, each simulated from a development scene by PROTOCOL.md (Gaussian PSF, MTF gain
 0.25, no noise, seed 0):
 
-- sensor pairs without a preset: the networks have no bundled model, so MODEL = auto trains them on the
-  inputs (or refuses inputs too small for that). Scored on the whole scene: no model saw these pairs.
+- sensor pairs without a preset: the networks have no sensor-specific model, so MODEL = auto trains
+  them on the inputs, or takes their generic model where the inputs are too small to train on.
+  Scored on the whole scene: no model saw these pairs.
 - a preset's sensors with other responses than the preset's (Gaussian approximations with shifted
   centres and wider bands): MODEL = auto still picks the bundled model, whose card accepts MS centres
   within 15 nm. Scored on the part of the scene the bundled models never saw in training.
 
 Rows: each network with MODEL = auto and every other setting at its default, then the same model
 without the projection (a model trained on the inputs is trained once: its weights are saved and
-reused); the classical methods with their defaults; bicubic. The WorldView-2, RGB-camera and 4-band
+reused), then its generic model (nets/generic.py) with and without the projection; the classical
+methods with their defaults; bicubic. MODEL = auto trains on the inputs where they are large enough
+and takes the generic model where they are not. The generic models were trained on random sensor
+pairs simulated from all four development scenes, so these scenes are not new to them; only their
+sensor pairs are. The WorldView-2, RGB-camera and 4-band
 responses are Gaussian approximations of the band edges their makers publish, not measured curves.
 """
 from __future__ import annotations
@@ -75,6 +80,7 @@ PAIRS = (
 )
 
 AUTO, AUTO_NO_PROJECTION = "MODEL = auto", "MODEL = auto, no projection"
+GENERIC, GENERIC_NO_PROJECTION = "generic model", "generic model, no projection"
 NETWORK_GROUP, CLASSICAL_GROUP = AUTO, "classical"
 
 
@@ -99,7 +105,8 @@ def run_pair(pair: TestPair, data_dir: str) -> tuple:
     from hyperfuse.core.classical.run import fuse_classical
     from hyperfuse.core.errors import UserInputError
     from hyperfuse.core.inference import fusion
-    from hyperfuse.core.inference.adaptation import PROJECTION_NONE
+    from hyperfuse.core.inference import bundled
+    from hyperfuse.core.inference.adaptation import PROJECTION_BOTH, PROJECTION_NONE
 
     work = tempfile.mkdtemp(prefix="hyperfuse-bench-generalisation-")
     lr, ms, ref = simulate(pair, data_dir, work)
@@ -124,8 +131,17 @@ def run_pair(pair: TestPair, data_dir: str) -> tuple:
                 model=fusion.MODEL_WEIGHTS, weights_path=model_file, device="cpu", projection=PROJECTION_NONE))
             return "the model of the row above; wall time without its training"
 
+        def generic_run(output, method=method, projection=PROJECTION_BOTH):
+            fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
+                model=fusion.MODEL_WEIGHTS, weights_path=bundled.generic_weights_path(method), device="cpu",
+                projection=projection))
+            return "generic model (trained on all four development scenes, other sensors)"
+
         measure(AUTO, method.name, auto_run)
         measure(AUTO_NO_PROJECTION, method.name, same_model_run)
+        measure(GENERIC, method.name, generic_run)
+        measure(GENERIC_NO_PROJECTION, method.name,
+                lambda output, run=generic_run: run(output, projection=PROJECTION_NONE))
     for label, method_id, options in CLASSICAL_RUNS:
         measure(CLASSICAL_GROUP if method_id != "bicubic" else "baseline", label,
                 lambda output, method_id=method_id, options=options: fuse_classical(method_id, lr, ms, output,

@@ -30,6 +30,7 @@ def index_entry(path: str) -> dict:
         "hs_wavelengths_nm": card.get("hs_wavelengths_nm"),
         "ms_wavelengths_nm": card.get("ms_wavelengths_nm"),
         "sha256": bundled.file_sha256(path),
+        **({"generic": True} if weights.is_generic(card) else {}),
     }
 
 

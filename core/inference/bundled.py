@@ -1,6 +1,7 @@
 """Bundled models: the sensor pairs that weights/ covers, and MODEL = auto's choice among them.
 
-Every file ``weights/<method>_<preset>.pt`` is trained by ``make weights`` (the recipe is in
+Every file ``weights/<method>_<preset>.pt`` (and ``weights/<method>_generic.pt``, the generic
+models of nets/generic.py) is trained by ``make weights`` (the recipe is in
 tools/weights_recipe.py, a development tool the plugin never imports). ``make weights`` also
 writes ``weights/index.json``: for every file, what matching needs (method, HS and MS band
 counts and wavelengths, ratio, preset) and the file's SHA-256, taken from its model card.
@@ -66,8 +67,15 @@ def preset(preset_id: str) -> BundledPreset:
     raise KeyError(preset_id)
 
 
+GENERIC_ID = "generic"
+
+
 def weights_path(method: NetworkMethod, preset: BundledPreset) -> str:
     return os.path.join(BUNDLED_DIR, f"{method.id}_{preset.id}.pt")
+
+
+def generic_weights_path(method: NetworkMethod) -> str:
+    return os.path.join(BUNDLED_DIR, f"{method.id}_{GENERIC_ID}.pt")
 
 
 def file_sha256(path: str) -> str:
@@ -106,31 +114,49 @@ def _fits(entry: dict, method: NetworkMethod, hs_bands: int, ms_bands: int, rati
     return True
 
 
+def _verified(entry: dict, folder: str, feedback: Feedback) -> str | None:
+    """The path of an index entry's file; None (with a note) when it is missing, an error when it is damaged."""
+    path = os.path.join(folder, entry["file"])
+    if not os.path.isfile(path):
+        feedback.info(f"The bundled model {entry['file']} is listed in {INDEX_NAME} but missing from {folder}; skipped.")
+        return None
+    try:
+        damaged = file_sha256(path) != entry["sha256"]
+    except OSError as exc:
+        raise weights_io.InvalidWeightsFile(f"The bundled weights file '{path}' cannot be read ({exc}). "
+                                            f"{REINSTALL_ADVICE}") from exc
+    if damaged:
+        raise weights_io.InvalidWeightsFile(
+            f"The bundled weights file '{path}' differs from the one installed (its SHA-256 does not match "
+            f"{INDEX_NAME}): the installation is damaged. {REINSTALL_ADVICE}")
+    return path
+
+
 def find_bundled_model(method: NetworkMethod, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths,
                        ms_wavelengths=None, *, folder: str = BUNDLED_DIR,
                        feedback: Feedback | None = None) -> str | None:
-    """The first bundled weights file whose index entry fits the inputs, if any; reads no weights file.
+    """The first sensor-specific bundled weights file whose index entry fits the inputs, if any; reads no
+    weights file.
 
     A fitting file that is missing is skipped with a note; one whose SHA-256 differs from the
     index is a damaged installation, reported rather than skipped.
     """
     feedback = feedback or Feedback()
     for entry in read_index(folder):
-        if not _fits(entry, method, hs_bands, ms_bands, ratio, hs_wavelengths, ms_wavelengths):
+        if entry.get("generic") or not _fits(entry, method, hs_bands, ms_bands, ratio, hs_wavelengths,
+                                             ms_wavelengths):
             continue
-        path = os.path.join(folder, entry["file"])
-        if not os.path.isfile(path):
-            feedback.info(f"The bundled model {entry['file']} is listed in {INDEX_NAME} but missing from {folder}; "
-                          "skipped.")
-            continue
-        try:
-            damaged = file_sha256(path) != entry["sha256"]
-        except OSError as exc:
-            raise weights_io.InvalidWeightsFile(f"The bundled weights file '{path}' cannot be read ({exc}). "
-                                                f"{REINSTALL_ADVICE}") from exc
-        if damaged:
-            raise weights_io.InvalidWeightsFile(
-                f"The bundled weights file '{path}' differs from the one installed (its SHA-256 does not match "
-                f"{INDEX_NAME}): the installation is damaged. {REINSTALL_ADVICE}")
-        return path
+        path = _verified(entry, folder, feedback)
+        if path:
+            return path
+    return None
+
+
+def find_generic_model(method: NetworkMethod, *, folder: str = BUNDLED_DIR,
+                       feedback: Feedback | None = None) -> str | None:
+    """The bundled generic model of ``method`` (nets/generic.py), if the installation has one."""
+    feedback = feedback or Feedback()
+    for entry in read_index(folder):
+        if entry.get("generic") and entry["method"] == method.id:
+            return _verified(entry, folder, feedback)
     return None

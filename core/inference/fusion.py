@@ -24,21 +24,26 @@ from ..registry import NetworkMethod
 from ..storage.files import ensure_writable
 from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata
 from ..training import runs as training_runs
-from ..training.trainer import TrainingConfig, fill_invalid
+from ..training.trainer import TrainingConfig, fill_invalid, too_small_to_train
 from . import adaptation, input_units
 from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
-from .bundled import find_bundled_model
+from .bundled import find_bundled_model, find_generic_model
 from .fine_tuning import fine_tune
 from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
 from .torch_support import require_torch, select_device
 
 DEFAULT_TRAIN_STEPS = 300
 DEFAULT_ADAPT_STEPS = 0
-# Where the model comes from: a matching bundled model (else training on the inputs), a weights
-# file, or training on the inputs.
+# Where the model comes from: a matching sensor-specific bundled model, else training on the inputs, or the
+# generic bundled model for inputs too small to train on; a weights file; or training on the inputs.
 MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN = "auto", "weights file", "train on the inputs"
 MODEL_CHOICES = [MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN]
+# The path a run took, in its log and in the fused raster's hyperfuse_model_path tag.
+PATH_SENSOR, PATH_GENERIC = "sensor-specific bundled model", "generic bundled model"
+PATH_WEIGHTS, PATH_TRAINED = "weights file", "trained on the inputs"
+# The generic form's spectral components come from at most this many LR pixels of the estimation window.
+GENERIC_BASIS_PIXELS = 65536
 
 
 @dataclass
@@ -118,6 +123,7 @@ class ChosenModel:
     model: object
     card: dict
     source: str                               # the weights file's name, or "trained on the inputs"
+    path: str = PATH_WEIGHTS                  # one of the PATH_ values
     trained_on_inputs: bool = False           # then it has the inputs' units already
     training: dict = field(default_factory=dict)
     seconds_training: float = 0.0
@@ -127,36 +133,61 @@ def _good(values, good_bands):
     return None if values is None else [values[b] for b in good_bands]
 
 
-def _bundled_model_path(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
-                        feedback: Feedback) -> str | None:
-    """MODEL = auto: the bundled model that matches the pair, or None to train on the inputs."""
+def _sensor_model_path(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
+                       feedback: Feedback) -> str | None:
+    """The sensor-specific bundled model that matches the pair, or None."""
     good_wavelengths = _good(lr.wavelengths_nm, lr.good_bands)
-    if good_wavelengths is None:
-        feedback.info("The LR-HSI has no wavelength metadata, so no bundled model can be matched to it; "
-                      "training on the inputs.")
-        return None
     hs_bands, ms_bands = len(lr.good_bands), len(hr.good_bands)
+    if good_wavelengths is None:
+        feedback.info("The LR-HSI has no wavelength metadata, so no sensor-specific bundled model can be matched "
+                      "to it.")
+        return None
     path = find_bundled_model(method, hs_bands, ms_bands, pair.ratio, good_wavelengths,
                               _good(hr.wavelengths_nm, hr.good_bands), feedback=feedback)
-    if path:
-        feedback.info(f"Using the bundled model {os.path.basename(path)}.")
-    else:
-        feedback.info(f"No bundled {method.name} model matches {hs_bands} HS bands at "
+    if path is None:
+        feedback.info(f"No sensor-specific bundled {method.name} model matches {hs_bands} HS bands at "
                       f"{min(good_wavelengths):.0f}–{max(good_wavelengths):.0f} nm, {ms_bands} MS bands and "
-                      f"ratio {pair.ratio}; training on the inputs.")
+                      f"ratio {pair.ratio}.")
     return path
 
 
+def _bundled_model_path(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
+                        feedback: Feedback) -> tuple:
+    """MODEL = auto: (path, PATH_SENSOR or PATH_GENERIC) of the bundled model for the pair, or (None,
+    PATH_TRAINED) to train on the inputs.
+
+    Without a sensor-specific model, a pair large enough is trained on: on the two such pairs of
+    docs/methods.md ("Generic models") the best network trained on the inputs leads the best generic
+    model by 1.8 and 5.5 dB. The generic model fuses the pairs too small for that."""
+    path = _sensor_model_path(method, lr, hr, pair, feedback)
+    if path:
+        feedback.info(f"Using the sensor-specific bundled model {os.path.basename(path)}.")
+        return path, PATH_SENSOR
+    lr_rows, lr_cols = pair.lr_window[2], pair.lr_window[3]
+    if not too_small_to_train(lr_rows, lr_cols, pair.ratio):
+        feedback.info("Training on the inputs.")
+        return None, PATH_TRAINED
+    from ...nets.generic import RATIOS
+
+    path = find_generic_model(method, feedback=feedback)
+    if path and RATIOS[0] <= pair.ratio <= RATIOS[1]:
+        feedback.info(f"The LR-HSI ({lr_cols} × {lr_rows} pixels) is too small to train on at ratio {pair.ratio}; "
+                      f"using the generic bundled model {os.path.basename(path)}, which fuses any bands at ratios "
+                      f"{RATIOS[0]}–{RATIOS[1]}.")
+        return path, PATH_GENERIC
+    return None, PATH_TRAINED       # training then refuses the inputs and says why
+
+
 def _weights_to_load(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
-                     settings: NetworkFusionSettings, feedback: Feedback) -> str | None:
-    """The weights file the settings choose, or None to train on the inputs."""
+                     settings: NetworkFusionSettings, feedback: Feedback) -> tuple:
+    """(weights file, path kind) the settings choose; (None, PATH_TRAINED) to train on the inputs."""
     if settings.model == MODEL_TRAIN:
-        return None
+        return None, PATH_TRAINED
     if settings.model == MODEL_WEIGHTS:
         if not settings.weights_path:
             raise UserInputError("MODEL is 'weights file' but no WEIGHTS file was given. Choose a weights file, "
                                  "or set MODEL to auto or train on the inputs.")
-        return settings.weights_path
+        return settings.weights_path, PATH_WEIGHTS
     if settings.model != MODEL_AUTO:
         raise ValueError(f"Unknown model choice {settings.model!r}; use one of {', '.join(MODEL_CHOICES)}.")
     return _bundled_model_path(method, lr, hr, pair, feedback)
@@ -175,21 +206,25 @@ def _train_on_inputs(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair
     training = {"steps": report.steps, "seconds": report.seconds, "final_loss": report.losses[-1],
                 "stopped_because": report.stopped_because, "validation": report.validation,
                 "warning": report.warning}
-    return ChosenModel(model, card, "trained on the inputs", trained_on_inputs=True, training=training,
-                       seconds_training=report.seconds)
+    return ChosenModel(model, card, "trained on the inputs", PATH_TRAINED, trained_on_inputs=True,
+                       training=training, seconds_training=report.seconds)
 
 
 def choose_model(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
                  settings: NetworkFusionSettings, device, feedback: Feedback) -> ChosenModel:
     """Step 1 of a network fusion: the bundled model or weights file the settings choose, loaded for this
     pair's bands and ratio, or a network trained on the pair (reporting on the first 80 % of the progress)."""
-    weights_path = _weights_to_load(method, lr, hr, pair, settings, feedback)
+    weights_path, path_kind = _weights_to_load(method, lr, hr, pair, settings, feedback)
     if not weights_path:
         return _train_on_inputs(method, lr, hr, pair, settings, device, feedback.span(0.0, 0.8))
-    model, card = weights_io.build_model(method, weights_path, len(lr.good_bands), len(hr.good_bands), pair.ratio,
-                                         _good(lr.wavelengths_nm, lr.good_bands),
-                                         _good(hr.wavelengths_nm, hr.good_bands))
-    return ChosenModel(model, card, os.path.basename(weights_path))
+    if path_kind == PATH_GENERIC or (path_kind == PATH_WEIGHTS and
+                                     weights_io.is_generic(weights_io.load_weights(weights_path)[1])):
+        model, card = weights_io.build_generic_model(method, weights_path, pair.ratio)
+    else:
+        model, card = weights_io.build_model(method, weights_path, len(lr.good_bands), len(hr.good_bands),
+                                             pair.ratio, _good(lr.wavelengths_nm, lr.good_bands),
+                                             _good(hr.wavelengths_nm, hr.good_bands))
+    return ChosenModel(model, card, os.path.basename(weights_path), path_kind)
 
 
 def _network_predict(model, device):
@@ -207,7 +242,8 @@ def _network_predict(model, device):
 
 def _network_tags(method: NetworkMethod, chosen: ChosenModel, pair: GridPair, unit_factors: tuple) -> dict:
     training = chosen.card.get("training", {})
-    tags = {"hyperfuse_method": method.name, "hyperfuse_model": chosen.source, "hyperfuse_ratio": pair.ratio,
+    tags = {"hyperfuse_method": method.name, "hyperfuse_model": chosen.source, "hyperfuse_model_path": chosen.path,
+            "hyperfuse_ratio": pair.ratio,
             "hyperfuse_model_training": f"{training.get('mode', 'unknown')}; data: "
                                         f"{', '.join(training.get('data', [])) or 'unknown'}"}
     if training.get("warning"):
@@ -218,19 +254,39 @@ def _network_tags(method: NetworkMethod, chosen: ChosenModel, pair: GridPair, un
     return tags
 
 
+def _bind_generic(model, lr: RasterInfo, hr: RasterInfo, pair: GridPair, source, device, feedback: Feedback) -> None:
+    """Fit a generic model's form to the pair: the spectral components of the estimation window's LR pixels and
+    the responses ``source`` estimated."""
+    from ..protocol.responses import read_window
+    from ...nets.generic import COMPONENTS
+
+    z, z_valid, _, _ = read_window(lr, hr, pair, feedback)
+    pixels = z[:, z_valid]
+    pixels = pixels[:, ::max(1, pixels.shape[1] // GENERIC_BASIS_PIXELS)]
+    model.bind(pixels, source.response, pair.ratio)
+    model.to(device)
+    feedback.info(f"Generic form: the {min(COMPONENTS, pixels.shape[0])} leading spectral components of "
+                  f"{pixels.shape[1]} LR pixels, and the MS lifted into them through the {source.description}.")
+
+
 def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
                 output: str, *, settings: NetworkFusionSettings, device, feedback: Feedback) -> FusionResult:
     """Step 2 of a network fusion: the chosen model over the opened pair, block by block, into ``output``."""
     model = chosen.model
     model.to(device).eval()
-    unit_factors = (1.0, 1.0) if chosen.trained_on_inputs else input_units.match_model_to_inputs(model, lr, hr,
-                                                                                               feedback)
+    generic = weights_io.is_generic(chosen.card)
+    # A generic model takes the pair's own form (bound below); the others were trained in some unit.
+    unit_factors = ((1.0, 1.0) if chosen.trained_on_inputs or generic else
+                    input_units.match_model_to_inputs(model, lr, hr, feedback))
     started = time.perf_counter()
     tags = _network_tags(method, chosen, pair, unit_factors)
-    predict, halo = _network_predict(model, device), model.receptive_field(pair.ratio)
     source = None
-    if settings.adapt_steps > 0:
+    if generic or settings.adapt_steps > 0:
         source = adaptation.observation_source(lr, hr, pair, mtf_gain=settings.mtf_gain, feedback=feedback)
+    if generic:
+        _bind_generic(model, lr, hr, pair, source, device, feedback)
+    predict, halo = _network_predict(model, device), model.receptive_field(pair.ratio)
+    if settings.adapt_steps > 0:
         learning_rate = TrainingConfig.for_method(method, fine_tuning=True).learning_rate
         feedback.info(f"Fine-tuning the model on the inputs at full resolution for {settings.adapt_steps} steps "
                       f"({source.description}).")

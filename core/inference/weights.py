@@ -40,7 +40,7 @@ CARD_FIELDS = {
     "ms_bands": ("int", True), "ratio": ("int", True), "hs_wavelengths_nm": ("list", False),
     "ms_wavelengths_nm": ("list", False), "ms_description": ("str", False), "training": ("dict", False),
     "validation": ("dict", False), "seed": ("int", False), "plugin_version": ("str", False),
-    "created": ("str", False),
+    "created": ("str", False), "generic": ("dict", False),
 }
 CARD_KIND_WORDS = {"int": "an integer", "str": "text", "dict": "a dict", "list": "a list of numbers (or None)"}
 REEXPORT_ADVICE = "Re-export it with train_model (or OUTPUT_WEIGHTS of a fusion), or use MODEL = auto."
@@ -354,6 +354,28 @@ def check_card(card: dict, method_id: str, hs_bands: int, ms_bands: int, ratio: 
     if problems:
         raise UserInputError("The weights file does not fit the inputs: " + "; ".join(problems) +
                              ". Use weights trained for these inputs, or choose MODEL = train on the inputs.")
+
+
+def is_generic(card: dict) -> bool:
+    """A generic model's card (nets/generic.py): any bands, ratios in its range."""
+    return bool(card.get("generic"))
+
+
+def build_generic_model(method, path: str, ratio: int):
+    """(model, card) of a generic weights file for inputs at ``ratio``; the model is bound to a pair later."""
+    from ...nets.blocks import FusionModel
+    from ...nets.generic import COMPONENTS, INNER_RATIO, MS_CHANNELS, GenericFusionModel
+
+    state, card = load_weights(path)
+    check_card(card, method.id, COMPONENTS, MS_CHANNELS, INNER_RATIO)
+    low, high = card["generic"].get("ratios", [INNER_RATIO, INNER_RATIO])
+    if not low <= ratio <= high:
+        raise UserInputError(f"The generic {method.name} model is trained for ratios {low} to {high}; the inputs have "
+                             f"ratio {ratio}. Choose MODEL = train on the inputs, or a weights file for this ratio.")
+    net = method.build(COMPONENTS, MS_CHANNELS, INNER_RATIO, **method.card_hyperparameters(card["hyperparameters"]))
+    inner = FusionModel(net, COMPONENTS, MS_CHANNELS)
+    inner.load_state_dict(state)
+    return GenericFusionModel(inner), card
 
 
 def build_model(method, path: str, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths=None,

@@ -114,18 +114,51 @@ def train_model_on(method: NetworkMethod, data: TrainingData, config: TrainingCo
     return model, training_card(method, hyperparameters, data, config, report, device, initial_weights), report
 
 
+@dataclass(frozen=True)
+class FullResolutionAdaptation:
+    """train_model's ADAPT option: after training, fine-tune on the opened pair at full resolution
+    (core/inference/fine_tuning.py) for ``steps`` steps, with the projection's observation model."""
+
+    lr: object
+    hr: object
+    pair: object
+    steps: int
+    mtf_gain: float
+
+
+def adapt_to_inputs(method: NetworkMethod, model, card: dict, adaptation: FullResolutionAdaptation, seed: int,
+                    device, feedback: Feedback) -> None:
+    """Fine-tune a trained ``model`` on the pair at full resolution; the card records it."""
+    from ..inference.adaptation import observation_source
+    from ..inference.fine_tuning import fine_tune
+
+    source = observation_source(adaptation.lr, adaptation.hr, adaptation.pair, mtf_gain=adaptation.mtf_gain,
+                                feedback=feedback)
+    feedback.info(f"Fine-tuning the trained model on the inputs at full resolution for {adaptation.steps} steps "
+                  f"({source.description}).")
+    report = fine_tune(model, adaptation.lr, adaptation.hr, adaptation.pair, source, steps=adaptation.steps,
+                       learning_rate=TrainingConfig.for_method(method, fine_tuning=True).learning_rate, seed=seed,
+                       device=device, feedback=feedback)
+    feedback.info(f"Fine-tuned: {report.describe()}.")
+    card["training"]["adaptation"] = f"fine-tuned on the inputs at full resolution: {report.describe()}"
+
+
 def run_training(method: NetworkMethod, data: TrainingData, config: TrainingConfig, output_weights: str,
                  output_log: str | None = None, *, initial_weights: str | None = None, device_name: str = "auto",
-                 hyperparameters: dict | None = None, feedback: Feedback | None = None):
-    """``hyperfuse:train_model``: train (:func:`train_model_on`), then write the weights (atomically) and
-    the log; returns (model, card, report)."""
+                 hyperparameters: dict | None = None, feedback: Feedback | None = None,
+                 adaptation: FullResolutionAdaptation | None = None):
+    """``hyperfuse:train_model``: train (:func:`train_model_on`), optionally adapt at full resolution
+    (:func:`adapt_to_inputs`), then write the weights (atomically) and the log; returns (model, card, report)."""
     feedback = feedback or Feedback()
     for path in (output_weights, output_log):
         if path:
             ensure_writable(path)
     device = select_device(device_name)
-    model, card, report = train_model_on(method, data, config, device, feedback, hyperparameters=hyperparameters,
-                                         initial_weights=initial_weights)
+    adapting = adaptation is not None and adaptation.steps > 0
+    model, card, report = train_model_on(method, data, config, device, feedback.span(0.0, 0.8) if adapting else feedback,
+                                         hyperparameters=hyperparameters, initial_weights=initial_weights)
+    if adapting:
+        adapt_to_inputs(method, model, card, adaptation, config.seed, device, feedback.span(0.8, 1.0))
     if output_weights:
         weights_io.save_weights(output_weights, model, card)
         feedback.info(f"Weights written to {output_weights}.")

@@ -111,11 +111,16 @@ class TrainingPair:
         return self.target_valid & self.hr_valid & lr_on_hr
 
 
+def too_small_to_train(lr_rows: int, lr_cols: int, ratio: int) -> bool:
+    """Whether an LR-HSI of this size is too small for training on the inputs (:func:`wald_pair`)."""
+    return lr_rows // ratio < MIN_WALD_LR_PIXELS or lr_cols // ratio < MIN_WALD_LR_PIXELS
+
+
 def wald_pair(lr, lr_valid, hr, hr_valid, ratio: int, mtf_gain: float = DEFAULT_MTF_GAIN,
               name: str = "inputs") -> TrainingPair:
     """Degrade both inputs by ``ratio``; the LR-HSI (cropped to a multiple of r) is the target."""
     h, w = lr.shape[1] // ratio, lr.shape[2] // ratio
-    if h < MIN_WALD_LR_PIXELS or w < MIN_WALD_LR_PIXELS:
+    if too_small_to_train(lr.shape[1], lr.shape[2], ratio):
         side = MIN_WALD_LR_PIXELS * ratio
         raise UserInputError(
             f"The LR-HSI ({lr.shape[2]} × {lr.shape[1]} pixels) is too small to train on at ratio {ratio}: "
