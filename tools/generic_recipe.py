@@ -250,7 +250,7 @@ def train_generic(method, pool: dict, validation: dict, steps: int = STEPS, seed
             current = validation_loss(model, validation)
             if current < best:
                 best, best_state = current, copy.deepcopy(model.state_dict())
-            log(f"{method.id} step {step}: training {float(loss):.4f}, validation {current:.4f} "
+            log(f"{method.id} step {step}: training {float(loss.detach()):.4f}, validation {current:.4f} "
                 f"(the lift alone {lift_loss:.4f}, best {best:.4f}), {time.time() - started:.0f} s")
     model.load_state_dict(best_state)
     model.eval()
