@@ -129,11 +129,15 @@ class GenericForm(nn.Module):
                             ("lift_ms", lift_ms), ("lift_up", lift_up)):
             setattr(self, name, value.to(self.basis.device))
 
+    def _project(self, spectra: torch.Tensor) -> tuple:
+        """(spectra less μ, their coefficients on E) of (N, S, H, W) spectra."""
+        centred = spectra - self.hs_mean[None, :, None, None]
+        return centred, torch.einsum("ck,nchw->nkhw", self.basis, centred)
+
     def coefficients(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> tuple:
         """(standardised LR coefficients, standardised lifted coefficients, LR residual outside the components)
         of (N, S, h, w) and (N, s, r·h, r·w) inputs."""
-        centred = lr_hsi - self.hs_mean[None, :, None, None]
-        lr_coefficients = torch.einsum("ck,nchw->nkhw", self.basis, centred)
+        centred, lr_coefficients = self._project(lr_hsi)
         residual = centred - torch.einsum("ck,nkhw->nchw", self.basis, lr_coefficients)
         upsampled = bicubic_upsample(lr_coefficients, self.ratio)
         lifted = (torch.einsum("km,nmhw->nkhw", self.lift_ms, hr_msi - self.ms_offset[None, :, None, None])
@@ -149,8 +153,7 @@ class GenericForm(nn.Module):
 
     def standardised_target(self, hr_hsi: torch.Tensor) -> torch.Tensor:
         """The coefficients a perfect fusion would give for the (N, S, H, W) reference ``hr_hsi`` (training)."""
-        centred = hr_hsi - self.hs_mean[None, :, None, None]
-        return torch.einsum("ck,nchw->nkhw", self.basis, centred) / self.sigma[None, :, None, None]
+        return self._project(hr_hsi)[1] / self.sigma[None, :, None, None]
 
     def spectra(self, coefficients: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         """Standardised HR coefficients back to spectra, with the LR residual upsampled."""

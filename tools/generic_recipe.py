@@ -1,4 +1,4 @@
-"""How the generic models (weights/generic_<method>.pt, nets/generic.py) are trained: `make weights`.
+"""How the generic models (weights/<method>_generic.pt, nets/generic.py) are trained: `make weights`.
 
 Every training example is a sensor pair drawn at random and simulated from a development scene:
 
@@ -8,9 +8,10 @@ Every training example is a sensor pair drawn at random and simulated from a dev
 - ratio 2–8, Gaussian PSF with MTF gain 0.15–0.45, and noise at 30–45 dB SNR on half the examples;
 - R as the plugin would use it: fitted to the pair by least squares (MS against HS spectra).
 
-Each example is put into the generic form (principal components of its LR pixels, MS lifted
-into them) and the network learns the reference's coefficients, weighted by each
-component's variance so that the loss is the spectral mean squared error.
+Each simulated pair is put into the generic form as the plugin would (principal components of
+all its LR pixels, MS lifted into them), and the network learns the reference's coefficients on
+crops of it. The loss is the spectral squared error with every band relative to its RMS
+(:func:`band_metric`), so that dim bands count as they do in PSNR and SAM.
 """
 from __future__ import annotations
 
@@ -107,7 +108,8 @@ def _noisy(values, rng, snr_db):
 def draw_pair(rng, scene: Scene, ratio: int):
     """One random sensor pair simulated from a whole scene and put into the generic form, as the plugin would
     at inference: the form is fitted to all the scene's LR pixels. Returns standardised LR and lifted
-    coefficients, the target's, the HR validity and the components' variance weights (tensors)."""
+    coefficients, the target's, the HR validity, the :func:`band_metric` and the form's projector onto what
+    the MS does not see (tensors)."""
     import torch
     from hyperfuse.core.protocol.degradation import PointSpread, spatial_degrade
     from hyperfuse.nets.generic import GenericForm

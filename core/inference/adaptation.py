@@ -71,12 +71,13 @@ class ConsistencyTally:
         return consistency.Consistency(ratio["lr"], ratio["hr"])
 
 
-def observation_source(lr, hr, pair, *, mtf_gain: float = DEFAULT_MTF_GAIN,
-                       feedback: Feedback | None = None) -> ObservationSource:
-    """R estimated from the pair's estimation window at the PSF of ``mtf_gain``, and that PSF."""
+def observation_source(lr, hr, pair, *, mtf_gain: float = DEFAULT_MTF_GAIN, feedback: Feedback | None = None,
+                       window: tuple | None = None) -> ObservationSource:
+    """R estimated from the pair's estimation window at the PSF of ``mtf_gain``, and that PSF. ``window`` is
+    that window's (z, z_valid, y, y_valid) when the caller has read it already."""
     from ..protocol.responses import estimate_responses, read_window
 
-    z, z_valid, y, y_valid = read_window(lr, hr, pair, feedback)
+    z, z_valid, y, y_valid = window or read_window(lr, hr, pair, feedback)
     # R does not depend on the unit, but the estimate's tolerances do: estimate in units of the data's mean
     # magnitude, so that reflectance and reflectance × 10⁴ give the same projection.
     scale = float(np.mean(np.abs(z[:, z_valid]))) if z_valid.any() else 0.0

@@ -26,6 +26,7 @@ from ..classical.common import filled
 from ..feedback import Feedback
 from ..protocol.consistency import ObservationModel
 from ..protocol.responses import psf_reach
+from ..training.trainer import TrainingConfig
 from .adaptation import SPECTRAL_ERROR_SCALE, ObservationSource
 from .tiling import PairReader, lr_mask_on_hr
 from .torch_support import require_torch
@@ -156,3 +157,15 @@ def fine_tune(model, lr, hr, pair, source: ObservationSource, *, steps: int, lea
     model.eval()
     return FineTuningReport(steps, time.perf_counter() - started, float(before[0]), float(before[1]),
                             float(after[0]), float(after[1]))
+
+
+def fine_tune_on_pair(method, model, lr, hr, pair, source: ObservationSource, *, steps: int, seed: int, device,
+                      feedback: Feedback) -> FineTuningReport:
+    """:func:`fine_tune` at the method's fine-tuning rate, logged before and after: ADAPT_STEPS of the fusions
+    and of train_model."""
+    feedback.info(f"Fine-tuning the model on the inputs at full resolution for {steps} steps ({source.description}).")
+    report = fine_tune(model, lr, hr, pair, source, steps=steps,
+                       learning_rate=TrainingConfig.for_method(method, fine_tuning=True).learning_rate, seed=seed,
+                       device=device, feedback=feedback)
+    feedback.info(f"Fine-tuned: {report.describe()}.")
+    return report

@@ -29,7 +29,7 @@ from . import adaptation, input_units
 from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
 from .bundled import find_bundled_model, find_generic_model
-from .fine_tuning import fine_tune
+from .fine_tuning import fine_tune_on_pair
 from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
 from .torch_support import require_torch, select_device
 
@@ -217,13 +217,9 @@ def choose_model(method: NetworkMethod, lr: RasterInfo, hr: RasterInfo, pair: Gr
     weights_path, path_kind = _weights_to_load(method, lr, hr, pair, settings, feedback)
     if not weights_path:
         return _train_on_inputs(method, lr, hr, pair, settings, device, feedback.span(0.0, 0.8))
-    if path_kind == PATH_GENERIC or (path_kind == PATH_WEIGHTS and
-                                     weights_io.is_generic(weights_io.load_weights(weights_path)[1])):
-        model, card = weights_io.build_generic_model(method, weights_path, pair.ratio)
-    else:
-        model, card = weights_io.build_model(method, weights_path, len(lr.good_bands), len(hr.good_bands),
-                                             pair.ratio, _good(lr.wavelengths_nm, lr.good_bands),
-                                             _good(hr.wavelengths_nm, hr.good_bands))
+    model, card = weights_io.build_fusion_model(method, weights_path, len(lr.good_bands), len(hr.good_bands),
+                                                pair.ratio, _good(lr.wavelengths_nm, lr.good_bands),
+                                                _good(hr.wavelengths_nm, hr.good_bands))
     return ChosenModel(model, card, os.path.basename(weights_path), path_kind)
 
 
@@ -254,19 +250,23 @@ def _network_tags(method: NetworkMethod, chosen: ChosenModel, pair: GridPair, un
     return tags
 
 
-def _bind_generic(model, lr: RasterInfo, hr: RasterInfo, pair: GridPair, source, device, feedback: Feedback) -> None:
-    """Fit a generic model's form to the pair: the spectral components of the estimation window's LR pixels and
-    the responses ``source`` estimated."""
+def _bind_generic(model, lr: RasterInfo, hr: RasterInfo, pair: GridPair, mtf_gain: float, device,
+                  feedback: Feedback):
+    """Fit a generic model's form to the pair, from one read of the estimation window: the spectral components
+    of its LR pixels, and R estimated there. Returns the observation source, which the projection reuses."""
     from ..protocol.responses import read_window
     from ...nets.generic import COMPONENTS
 
-    z, z_valid, _, _ = read_window(lr, hr, pair, feedback)
+    window = read_window(lr, hr, pair, feedback)
+    source = adaptation.observation_source(lr, hr, pair, mtf_gain=mtf_gain, feedback=feedback, window=window)
+    z, z_valid = window[:2]
     pixels = z[:, z_valid]
     pixels = pixels[:, ::max(1, pixels.shape[1] // GENERIC_BASIS_PIXELS)]
     model.bind(pixels, source.response, pair.ratio)
     model.to(device)
     feedback.info(f"Generic form: the {min(COMPONENTS, pixels.shape[0])} leading spectral components of "
                   f"{pixels.shape[1]} LR pixels, and the MS lifted into them through the {source.description}.")
+    return source
 
 
 def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
@@ -281,18 +281,14 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
     started = time.perf_counter()
     tags = _network_tags(method, chosen, pair, unit_factors)
     source = None
-    if generic or settings.adapt_steps > 0:
-        source = adaptation.observation_source(lr, hr, pair, mtf_gain=settings.mtf_gain, feedback=feedback)
     if generic:
-        _bind_generic(model, lr, hr, pair, source, device, feedback)
+        source = _bind_generic(model, lr, hr, pair, settings.mtf_gain, device, feedback)
+    elif settings.adapt_steps > 0:
+        source = adaptation.observation_source(lr, hr, pair, mtf_gain=settings.mtf_gain, feedback=feedback)
     predict, halo = _network_predict(model, device), model.receptive_field(pair.ratio)
     if settings.adapt_steps > 0:
-        learning_rate = TrainingConfig.for_method(method, fine_tuning=True).learning_rate
-        feedback.info(f"Fine-tuning the model on the inputs at full resolution for {settings.adapt_steps} steps "
-                      f"({source.description}).")
-        report = fine_tune(model, lr, hr, pair, source, steps=settings.adapt_steps, learning_rate=learning_rate,
-                           seed=settings.seed, device=device, feedback=feedback.span(0.0, 0.5))
-        feedback.info(f"Fine-tuned: {report.describe()}.")
+        report = fine_tune_on_pair(method, model, lr, hr, pair, source, steps=settings.adapt_steps, seed=settings.seed,
+                                   device=device, feedback=feedback.span(0.0, 0.5))
         tags["hyperfuse_fine_tuning"] = f"{settings.adapt_steps} steps on the inputs; {report.describe()}"
         feedback = feedback.span(0.5, 1.0)
     projection = adaptation.prepare_projection(settings.projection, settings.mtf_gain, lr, hr, pair, tags, feedback,

@@ -361,31 +361,50 @@ def is_generic(card: dict) -> bool:
     return bool(card.get("generic"))
 
 
-def build_generic_model(method, path: str, ratio: int):
-    """(model, card) of a generic weights file for inputs at ``ratio``; the model is bound to a pair later."""
+def _fusion_model(method, state: dict, card: dict):
+    """The FusionModel a checked card describes, with the file's tensors (load_weights checked every name and
+    shape against it)."""
     from ...nets.blocks import FusionModel
+
+    hs_bands, ms_bands = card["hs_bands"], card["ms_bands"]
+    net = method.build(hs_bands, ms_bands, card["ratio"], **method.card_hyperparameters(card["hyperparameters"]))
+    model = FusionModel(net, hs_bands, ms_bands)
+    model.load_state_dict(state)
+    return model
+
+
+def _generic_model(method, state: dict, card: dict, ratio: int):
+    """A generic file's model for inputs at ``ratio``, bound to a pair later (nets/generic.py)."""
     from ...nets.generic import COMPONENTS, INNER_RATIO, MS_CHANNELS, GenericFusionModel
 
-    state, card = load_weights(path)
     check_card(card, method.id, COMPONENTS, MS_CHANNELS, INNER_RATIO)
     low, high = card["generic"].get("ratios", [INNER_RATIO, INNER_RATIO])
     if not low <= ratio <= high:
         raise UserInputError(f"The generic {method.name} model is trained for ratios {low} to {high}; the inputs have "
                              f"ratio {ratio}. Choose MODEL = train on the inputs, or a weights file for this ratio.")
-    net = method.build(COMPONENTS, MS_CHANNELS, INNER_RATIO, **method.card_hyperparameters(card["hyperparameters"]))
-    inner = FusionModel(net, COMPONENTS, MS_CHANNELS)
-    inner.load_state_dict(state)
-    return GenericFusionModel(inner), card
+    return GenericFusionModel(_fusion_model(method, state, card))
+
+
+def build_generic_model(method, path: str, ratio: int):
+    """(model, card) of a generic weights file for inputs at ``ratio``."""
+    state, card = load_weights(path)
+    return _generic_model(method, state, card, ratio), card
 
 
 def build_model(method, path: str, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths=None,
                 ms_wavelengths=None):
-    """(model, card) from a weights file whose card has been checked against the inputs."""
-    from ...nets.blocks import FusionModel
-
+    """(model, card) from a sensor-specific weights file whose card has been checked against the inputs."""
     state, card = load_weights(path)
     check_card(card, method.id, hs_bands, ms_bands, ratio, hs_wavelengths, ms_wavelengths)
-    net = method.build(hs_bands, ms_bands, ratio, **method.card_hyperparameters(card["hyperparameters"]))
-    model = FusionModel(net, hs_bands, ms_bands)
-    model.load_state_dict(state)    # load_weights checked every name and shape against this network
-    return model, card
+    return _fusion_model(method, state, card), card
+
+
+def build_fusion_model(method, path: str, hs_bands: int, ms_bands: int, ratio: int, hs_wavelengths=None,
+                       ms_wavelengths=None):
+    """(model, card) for a fusion from any weights file, read once: a generic file's model for any bands, else
+    :func:`build_model`'s checks."""
+    state, card = load_weights(path)
+    if is_generic(card):
+        return _generic_model(method, state, card, ratio), card
+    check_card(card, method.id, hs_bands, ms_bands, ratio, hs_wavelengths, ms_wavelengths)
+    return _fusion_model(method, state, card), card

@@ -130,16 +130,12 @@ def adapt_to_inputs(method: NetworkMethod, model, card: dict, adaptation: FullRe
                     device, feedback: Feedback) -> None:
     """Fine-tune a trained ``model`` on the pair at full resolution; the card records it."""
     from ..inference.adaptation import observation_source
-    from ..inference.fine_tuning import fine_tune
+    from ..inference.fine_tuning import fine_tune_on_pair
 
     source = observation_source(adaptation.lr, adaptation.hr, adaptation.pair, mtf_gain=adaptation.mtf_gain,
                                 feedback=feedback)
-    feedback.info(f"Fine-tuning the trained model on the inputs at full resolution for {adaptation.steps} steps "
-                  f"({source.description}).")
-    report = fine_tune(model, adaptation.lr, adaptation.hr, adaptation.pair, source, steps=adaptation.steps,
-                       learning_rate=TrainingConfig.for_method(method, fine_tuning=True).learning_rate, seed=seed,
-                       device=device, feedback=feedback)
-    feedback.info(f"Fine-tuned: {report.describe()}.")
+    report = fine_tune_on_pair(method, model, adaptation.lr, adaptation.hr, adaptation.pair, source,
+                               steps=adaptation.steps, seed=seed, device=device, feedback=feedback)
     card["training"]["adaptation"] = f"fine-tuned on the inputs at full resolution: {report.describe()}"
 
 
