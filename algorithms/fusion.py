@@ -26,9 +26,9 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
     COMMON_HELP = {
         LR_HSI: LR_HSI_HELP,
         HR_MSI: HR_MSI_HELP,
-        "MODEL": "0 auto: a sensor-specific bundled model that matches the inputs' bands and ratio; else train on "
-                 "the inputs; for an LR-HSI too small to train on (under 4r × 4r pixels), the generic bundled "
-                 "model, which fuses any bands at ratios 2–8; 1 weights file: use WEIGHTS (a generic weights file "
+        "MODEL": "0 auto: a sensor-specific bundled model that matches the inputs' bands and ratio; else the "
+                 "generic bundled model, which fuses any bands at ratios 2–8 in seconds and needs no minimum size "
+                 "(at other ratios, training on the inputs); 1 weights file: use WEIGHTS (a generic weights file "
                  "works for any bands); 2 train on the inputs (Wald protocol: both inputs are degraded by "
                  "r and the network learns to restore the LR-HSI, then fuses the full-resolution pair; needs an "
                  "LR-HSI of at least 4r × 4r pixels). With a bundled model or a weights file, inputs whose values "

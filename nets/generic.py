@@ -10,13 +10,15 @@ and its network is trained on that form over many simulated sensor pairs and rat
   own LR pixels when the model is bound to it), each divided by its standard deviation σₖ.
 - **MS side: the MS expressed in those components.** With the pair's spectral responses R,
   the MS sees the components through G = R E. Each HR pixel's lifted coefficients are the
-  ones nearest the bicubic-upsampled LR coefficients that reproduce its MS spectrum, by
-  ridge regression: (GᵀG + λI) a = Gᵀ(y − Rμ) + λ a_up. The first ``MS_CHANNELS`` of them
-  are the network's "HR-MSI" (MHF-net needs fewer MS than HS channels).
+  bicubic-upsampled LR coefficients a_up plus the detail its MS spectrum shows, estimated by
+  ridge regression in standardised coefficients (the detail's prior covariance is the
+  components' own, diag(σ²)): with Gₛ = G diag(σ), b = b_up + Gₛᵀ(GₛGₛᵀ + εI)⁻¹(y − Rμ − Gₛ b_up).
+  The first ``MS_CHANNELS`` of them are the network's "HR-MSI" (MHF-net needs fewer MS than
+  HS channels).
 - **Ratio: the network works at INNER_RATIO.** At another ratio r, its HR input is resampled
   to INNER_RATIO times the LR grid and its correction back to r times.
 - **The network corrects the lift where the MS is blind.** Its output less the bicubic
-  upsampling of its LR input is projected onto what the MS does not see, λ(GᵀG + λI)⁻¹, and
+  upsampling of its LR input is projected onto what the MS does not see, I − Gₛᵀ(GₛGₛᵀ + εI)⁻¹Gₛ, and
   added to the lifted coefficients: the lift's reproduction of the MS is kept, detail finer
   than the network's grid (r above INNER_RATIO) still comes from the MS, and a network that
   only upsamples leaves the lift unchanged.
@@ -40,8 +42,8 @@ COMPONENTS = 12        # HS coefficients the network sees
 MS_CHANNELS = 6        # lifted coefficients it sees as its HR-MSI
 INNER_RATIO = 4        # the ratio its layers are built for
 RATIOS = (2, 8)        # the ratios the generic models are trained for, inclusive
-# λ of the lift relative to the mean eigenvalue of GᵀG: small, so the MS is reproduced where it
-# sees a component and the upsampled LR coefficients decide where it does not.
+# ε of the lift relative to the mean MS band's variance that the components explain: small, so the MS
+# is reproduced where it sees a component and the upsampled LR coefficients decide where it does not.
 LIFT_RIDGE = 1e-2
 # Resampling between the inner and the real HR grid reaches this many LR pixels.
 RESAMPLE_LR_RADIUS = 2
@@ -79,13 +81,21 @@ def principal_basis(pixels: torch.Tensor, components: int = COMPONENTS) -> tuple
     return mean.float(), basis.float(), sigma.float()
 
 
-def lift_matrices(response: torch.Tensor, basis: torch.Tensor) -> tuple:
-    """(P, Q) with lifted = P (y − Rμ) + Q a_up: the ridge regression of the module docstring."""
-    g = response.double() @ basis.double()                        # MS bands × components
-    gram = g.T @ g
-    ridge = LIFT_RIDGE * max(float(torch.trace(gram)) / gram.shape[0], 1e-30)
-    inverse = torch.linalg.inv(gram + ridge * torch.eye(gram.shape[0], dtype=torch.float64))
-    return (inverse @ g.T).float(), (ridge * inverse).float()
+def lift_matrices(response: torch.Tensor, basis: torch.Tensor, sigma: torch.Tensor) -> tuple:
+    """(P, Q) with lifted = P (y − Rμ) + Q a_up: the regression of the module docstring, on raw coefficients.
+
+    The detail a − a_up is given the prior covariance of the components themselves, diag(σ²): in
+    standardised coefficients b = a / σ the lift is a plain ridge regression with Gₛ = G diag(σ),
+    b = b_up + Gₛᵀ(GₛGₛᵀ + εI)⁻¹ (y − Rμ − Gₛ b_up). Where one MS band sees several components, its
+    detail goes to them in proportion to their variance in the scene, as a minimum-mean-square-error
+    estimate does, rather than evenly. ε is LIFT_RIDGE times the mean MS band's variance explained."""
+    scale = sigma.double()
+    g = response.double() @ basis.double() * scale[None, :]       # Gₛ: MS bands × components
+    outer = g @ g.T
+    ridge = LIFT_RIDGE * max(float(torch.trace(outer)) / outer.shape[0], 1e-30)
+    gain = g.T @ torch.linalg.inv(outer + ridge * torch.eye(outer.shape[0], dtype=torch.float64))
+    keep = torch.eye(g.shape[1], dtype=torch.float64) - gain @ g
+    return (scale[:, None] * gain).float(), (scale[:, None] * keep / scale[None, :]).float()
 
 
 def fuse_coefficients(model: FusionModel, lr_coefficients: torch.Tensor, lifted: torch.Tensor, ratio: int,
@@ -123,7 +133,7 @@ class GenericForm(nn.Module):
         pixels = torch.as_tensor(lr_pixels, dtype=torch.float32)
         response = torch.as_tensor(response, dtype=torch.float32)
         mean, basis, sigma = principal_basis(pixels)
-        lift_ms, lift_up = lift_matrices(response, basis)
+        lift_ms, lift_up = lift_matrices(response, basis, sigma)
         self.ratio = int(ratio)
         for name, value in (("hs_mean", mean), ("basis", basis), ("sigma", sigma), ("ms_offset", response @ mean),
                             ("lift_ms", lift_ms), ("lift_up", lift_up)):
@@ -147,8 +157,8 @@ class GenericForm(nn.Module):
 
     @property
     def unseen(self) -> torch.Tensor:
-        """The projector, on standardised coefficients, onto what the MS does not see: λ(GᵀG + λI)⁻¹ (the lift's
-        Q) with the standardisation folded in."""
+        """The projector, on standardised coefficients, onto what the MS does not see:
+        I − Gₛᵀ(GₛGₛᵀ + εI)⁻¹Gₛ (the lift's Q with the standardisation folded in)."""
         return self.lift_up / self.sigma[:, None] * self.sigma[None, :]
 
     def standardised_target(self, hr_hsi: torch.Tensor) -> torch.Tensor:

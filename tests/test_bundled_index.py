@@ -96,14 +96,14 @@ def test_a_matching_run_loads_only_the_chosen_file_once(qgis_app, counted_loads,
     assert counted_loads == ["deepsen3_enmap_s2_r3.pt"]
 
 
-def test_a_run_that_matches_nothing_loads_no_weights_file(qgis_app, counted_loads, small_pair, tmp_path):
+def test_a_run_that_matches_no_sensor_specific_model_loads_only_the_generic_one(qgis_app, counted_loads,
+                                                                                small_pair, tmp_path):
     import processing
 
     result = processing.run("hyperfuse:fuse_deepsen3", {"LR_HSI": small_pair["lr"], "HR_MSI": small_pair["ms"],
-                                                        "MODEL": 0, "TRAIN_STEPS": 1,
-                                                        "OUTPUT": str(tmp_path / "fused.tif")})
-    assert result["MODEL_USED"] == "trained on the inputs"
-    assert counted_loads == []
+                                                        "MODEL": 0, "OUTPUT": str(tmp_path / "fused.tif")})
+    assert result["MODEL_USED"] == "deepsen3_generic.pt"
+    assert counted_loads == ["deepsen3_generic.pt"]
 
 
 # A path component or a name that points to the development data: ../shared/data, "shared" in a

@@ -68,8 +68,13 @@ def test_a_network_run_from_a_weights_file_opens_each_input_once(small_pair, tmp
 
 
 @pytest.mark.parametrize("model", [MODEL_TRAIN, MODEL_AUTO])
-def test_a_network_run_that_trains_on_the_inputs_opens_each_input_once(model, small_pair, tmp_path, openings):
-    # No bundled model is made for the generated scene, so MODEL = auto trains on it too.
+def test_a_network_run_that_trains_on_the_inputs_opens_each_input_once(model, small_pair, tmp_path, openings,
+                                                                        monkeypatch):
+    # MODEL = auto trains on the inputs when no bundled model covers the ratio: here the generic models are
+    # made to cover ratio 2 only, and no sensor-specific model fits the generated scene.
+    from hyperfuse.nets import generic
+
+    monkeypatch.setattr(generic, "RATIOS", (2, 2))
     out_weights = str(tmp_path / "trained.pt")
     result = fusion.fuse_with_network(DEEPSEN3, small_pair["lr"], small_pair["ms"], str(tmp_path / "out.tif"),
                                       settings=NetworkFusionSettings(model=model, output_weights=out_weights,

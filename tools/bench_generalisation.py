@@ -4,21 +4,20 @@ and responses that no bundled model was trained for.
 Two kinds of test pair, each simulated from a development scene by PROTOCOL.md (Gaussian PSF, MTF gain
 0.25, no noise, seed 0):
 
-- sensor pairs without a preset: the networks have no sensor-specific model, so MODEL = auto trains
-  them on the inputs, or takes their generic model where the inputs are too small to train on.
-  Scored on the whole scene: no model saw these pairs.
+- sensor pairs without a preset: the networks have no sensor-specific model, so MODEL = auto takes their
+  generic model (nets/generic.py). Scored on the whole scene: no model saw these sensor pairs.
 - a preset's sensors with other responses than the preset's (Gaussian approximations with shifted
   centres and wider bands): MODEL = auto still picks the bundled model, whose card accepts MS centres
   within 15 nm. Scored on the part of the scene the bundled models never saw in training.
 
-Rows: each network with MODEL = auto and every other setting at its default, then the same model
-without the projection (a model trained on the inputs is trained once: its weights are saved and
-reused), then its generic model (nets/generic.py) with and without the projection; the classical
-methods with their defaults; bicubic. MODEL = auto trains on the inputs where they are large enough
-and takes the generic model where they are not. The generic models were trained on random sensor
-pairs simulated from all four development scenes, so these scenes are not new to them; only their
-sensor pairs are. The WorldView-2, RGB-camera and 4-band
-responses are Gaussian approximations of the band edges their makers publish, not measured curves.
+Rows: each network with MODEL = auto and every other setting at its default; the same model without
+the projection; on the pairs without a preset, the network trained on the inputs (MODEL = train on the
+inputs, 300 steps), and the generic model retrained without the test scene (leave-one-scene-out: the
+bundled generic models saw all four development scenes, under other sensors); on the preset pairs, the
+generic model instead of the sensor-specific one; for LOSO_METHODS, also MODEL = auto with
+ADAPT_STEPS = 100 (fine-tuning on the inputs at full resolution). Then the classical methods with their
+defaults and bicubic. The WorldView-2, RGB-camera and 4-band responses are Gaussian approximations of the
+band edges their makers publish, not measured curves.
 """
 from __future__ import annotations
 
@@ -80,8 +79,13 @@ PAIRS = (
 )
 
 AUTO, AUTO_NO_PROJECTION = "MODEL = auto", "MODEL = auto, no projection"
-GENERIC, GENERIC_NO_PROJECTION = "generic model", "generic model, no projection"
+TRAINED, GENERIC, LOSO = "MODEL = train on the inputs", "generic model", "generic model, scene left out"
+ADAPTED = "MODEL = auto, ADAPT_STEPS = 100"
 NETWORK_GROUP, CLASSICAL_GROUP = AUTO, "classical"
+# The networks whose generic model is retrained without each test scene (a few minutes per scene each),
+# and whose fine-tuning at full resolution is measured.
+LOSO_METHODS = ("ssjcn",)
+ADAPT_STEPS = 100
 
 
 def simulate(pair: TestPair, data_dir: str, work: str):
@@ -97,16 +101,59 @@ def simulate(pair: TestPair, data_dir: str, work: str):
     return lr, ms, ref
 
 
+def _network_rows(pair: TestPair, method, lr: str, ms: str, work: str, data_dir: str, measure) -> None:
+    """The rows of one network on one test pair (see the module docstring)."""
+    from hyperfuse.core.errors import UserInputError
+    from hyperfuse.core.inference import bundled, fusion
+    from hyperfuse.core.inference.adaptation import PROJECTION_NONE
+
+    auto_model = {}      # the weights file MODEL = auto took, for the row without the projection
+
+    def run(output, note=None, **settings):
+        result = fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
+            seed=SEED, device="cpu", **settings))
+        return note or result.model_source
+
+    def auto_run(output):
+        source = run(output)
+        auto_model["path"] = os.path.join(bundled.BUNDLED_DIR, source)
+        return source
+
+    def same_model_run(output):
+        if not os.path.exists(auto_model.get("path", "")):
+            raise UserInputError("MODEL = auto did not run on these inputs with a bundled model (row above).")
+        return run(output, "the model of the MODEL = auto row", model=fusion.MODEL_WEIGHTS,
+                   weights_path=auto_model["path"], projection=PROJECTION_NONE)
+
+    measure(AUTO, method.name, auto_run)
+    measure(AUTO_NO_PROJECTION, method.name, same_model_run)
+    if pair.bundled:
+        measure(GENERIC, method.name, lambda output: run(output, model=fusion.MODEL_WEIGHTS,
+                                                        weights_path=bundled.generic_weights_path(method)))
+    else:
+        measure(TRAINED, method.name, lambda output: run(output, model=fusion.MODEL_TRAIN))
+        if method.id in LOSO_METHODS:
+            left_out = _generic_without(method, pair.scene, work, data_dir)
+            measure(LOSO, method.name, lambda output: run(output, f"generic model trained without {pair.scene}",
+                                                         model=fusion.MODEL_WEIGHTS, weights_path=left_out))
+    if method.id in LOSO_METHODS:
+        measure(ADAPTED, method.name, lambda output: run(output, adapt_steps=ADAPT_STEPS))
+
+
+def _generic_without(method, scene: str, work: str, data_dir: str) -> str:
+    import generic_recipe
+
+    path = os.path.join(work, f"{method.id}_generic_without_{os.path.splitext(scene)[0]}.pt")
+    generic_recipe.train_generic_weights(method, path, data_dir, exclude=(scene,), log=lambda *_: None)
+    return path
+
+
 def run_pair(pair: TestPair, data_dir: str) -> tuple:
     """(rows, scoring window or None) of one test pair."""
     from bench import CLASSICAL_RUNS, held_out_window
     from bench_common import measure_row
     from hyperfuse.core import registry
     from hyperfuse.core.classical.run import fuse_classical
-    from hyperfuse.core.errors import UserInputError
-    from hyperfuse.core.inference import fusion
-    from hyperfuse.core.inference import bundled
-    from hyperfuse.core.inference.adaptation import PROJECTION_BOTH, PROJECTION_NONE
 
     work = tempfile.mkdtemp(prefix="hyperfuse-bench-generalisation-")
     lr, ms, ref = simulate(pair, data_dir, work)
@@ -117,31 +164,7 @@ def run_pair(pair: TestPair, data_dir: str) -> tuple:
         measure_row(rows, group, label, run, work=work, ref=ref, ratio=pair.ratio, window=window)
 
     for method in registry.METHODS.values():
-        model_file = os.path.join(work, f"{method.id}.pt")
-
-        def auto_run(output, method=method, model_file=model_file):
-            result = fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
-                seed=SEED, device="cpu", output_weights=model_file))
-            return result.model_source
-
-        def same_model_run(output, method=method, model_file=model_file):
-            if not os.path.exists(model_file):
-                raise UserInputError("MODEL = auto did not run on these inputs (row above).")
-            fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
-                model=fusion.MODEL_WEIGHTS, weights_path=model_file, device="cpu", projection=PROJECTION_NONE))
-            return "the model of the row above; wall time without its training"
-
-        def generic_run(output, method=method, projection=PROJECTION_BOTH):
-            fusion.fuse_with_network(method, lr, ms, output, settings=fusion.NetworkFusionSettings(
-                model=fusion.MODEL_WEIGHTS, weights_path=bundled.generic_weights_path(method), device="cpu",
-                projection=projection))
-            return "generic model (trained on all four development scenes, other sensors)"
-
-        measure(AUTO, method.name, auto_run)
-        measure(AUTO_NO_PROJECTION, method.name, same_model_run)
-        measure(GENERIC, method.name, generic_run)
-        measure(GENERIC_NO_PROJECTION, method.name,
-                lambda output, run=generic_run: run(output, projection=PROJECTION_NONE))
+        _network_rows(pair, method, lr, ms, work, data_dir, measure)
     for label, method_id, options in CLASSICAL_RUNS:
         measure(CLASSICAL_GROUP if method_id != "bicubic" else "baseline", label,
                 lambda output, method_id=method_id, options=options: fuse_classical(method_id, lr, ms, output,
@@ -156,9 +179,11 @@ def _best(rows, group):
     return best_row(candidates) if candidates else None
 
 
-def render(results: list) -> str:
-    """The section: one table per test pair, then the verdicts over all of them."""
+def render(results: tuple) -> str:
+    """The section: one table per test pair, the verdicts over all of them, then the run-time table."""
     from bench_common import metric_cells
+
+    results, run_times = results
 
     lines = ["## Generalisation", "", __doc__.split("\n\n", 1)[1].strip(), ""]
     margins, losers, missing = [], [], []
@@ -195,13 +220,79 @@ def render(results: list) -> str:
         lines.append(f"- No network ran on: {'; '.join(missing)}.")
     lines.append("- Every network with MODEL = auto beats bicubic on PSNR and SAM on every pair: " +
                  ("**yes**." if not losers else f"**no** ({'; '.join(losers)})."))
+    lines += _left_out_verdict(results) + [""] + render_run_times(run_times)
     return "\n".join(lines) + "\n"
 
 
-def generalisation_results(data_dir: str) -> list:
+def _left_out_verdict(results) -> list:
+    """Each LOSO_METHODS network's generic model retrained without the test scene, against the best classical
+    method, over the pairs without a preset."""
+    lines = []
+    for method_name in sorted({r["method"] for _, rows, _ in results for r in rows if r["group"] == LOSO}):
+        margins = []
+        for pair, rows, _ in results:
+            left_out = next((r for r in rows if r["group"] == LOSO and r["method"] == method_name
+                             and r["seconds"] is not None), None)
+            if left_out is not None:
+                short_title = pair.title.split(",")[0].split(" (")[0]
+                margins.append((short_title, left_out["PSNR"] - _best(rows, CLASSICAL_GROUP)["PSNR"]))
+        lines.append(f"- {method_name}'s generic model retrained without the test scene, minus the best classical "
+                     f"method: {'; '.join(f'{title} {m:+.2f} dB' for title, m in margins)}; mean "
+                     f"{sum(m for _, m in margins) / len(margins):+.2f} dB.")
+    return lines
+
+
+def generalisation_results(data_dir: str) -> tuple:
+    """(per test pair (pair, rows, window), the run-time rows)."""
     results = []
     for pair in PAIRS:
         print(pair.title, flush=True)
         rows, window = run_pair(pair, data_dir)
         results.append((pair, rows, window))
-    return results
+    print("Run time with defaults", flush=True)
+    return results, run_time_rows()
+
+
+# The run-time check: a generated scene of this size (HR rows = cols, HS bands), fused at this ratio with
+# Sentinel-2's four 10 m bands; no bundled sensor-specific model fits its 200 bands.
+RUN_TIME_SIZE, RUN_TIME_BANDS, RUN_TIME_RATIO = 300, 200, 3
+
+
+def run_time_rows() -> list:
+    """Each network with MODEL = auto and every default, on the RUN_TIME_* pair, timed and scored."""
+    import numpy as np
+    from bench_common import measure_row
+    from hyperfuse.core import registry, synthetic
+    from hyperfuse.core.inference import fusion
+    from hyperfuse.core.protocol import simulation, srf
+
+    work = tempfile.mkdtemp(prefix="hyperfuse-bench-run-time-")
+    scene = os.path.join(work, "scene.tif")
+    synthetic.write_scene(scene, RUN_TIME_SIZE, RUN_TIME_SIZE, seed=SEED,
+                          wavelengths_nm=np.linspace(410, 2400, RUN_TIME_BANDS))
+    lr, ms, ref = (os.path.join(work, f"{n}.tif") for n in ("lr", "ms", "ref"))
+    simulation.simulate(scene, simulation.SimulationSettings(ratio=RUN_TIME_RATIO, srf=srf.preset("s2a_10m").load(),
+                                                             seed=SEED), lr, ms, ref)
+    rows = []
+    for method in registry.METHODS.values():
+        measure_row(rows, AUTO, method.name, lambda output, method=method: fusion.fuse_with_network(
+            method, lr, ms, output, settings=fusion.NetworkFusionSettings(seed=SEED)).model_source,
+            work=work, ref=ref, ratio=RUN_TIME_RATIO)
+    return rows
+
+
+def render_run_times(rows: list) -> list:
+    from bench_common import metric_cells
+
+    lr_side = RUN_TIME_SIZE // RUN_TIME_RATIO
+    lines = [f"### Run time with defaults: {RUN_TIME_SIZE} × {RUN_TIME_SIZE} HR-MSI (Sentinel-2, 4 bands), "
+             f"{lr_side} × {lr_side} × {RUN_TIME_BANDS}-band LR-HSI, ratio {RUN_TIME_RATIO}", "",
+             "A generated scene (core/synthetic.py), every setting at its default, MODEL = auto: the wall time of "
+             "one whole run, reading, projection and writing included.", "",
+             "| rows | method | PSNR dB ↑ | SAM ° ↓ | ERGAS ↓ | SSIM ↑ | wall s | model |", "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        seconds = "–" if row["seconds"] is None else f"{row['seconds']:.1f}"
+        lines.append(f"| {row['group']} | {row['method']} | {metric_cells(row)} | {seconds} | {row['note']} |")
+    failed = [row["method"] for row in rows if row["seconds"] is None]
+    slowest = max(row["seconds"] for row in rows if row["seconds"] is not None)
+    return lines + ["", f"- Slowest network: {slowest:.1f} s" + (f"; not run: {', '.join(failed)}." if failed else "."), ""]
