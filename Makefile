@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/$(PLUGINS):/usr/share/qgis/python/plugins
 export XDG_RUNTIME_DIR := $(CURDIR)/$(BUILD)/runtime
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test bench weights clean
+.PHONY: setup demo test bench weights i18n compare-model clean
 
 $(BUILD)/system-packages.stamp: tools/install_system_packages.sh
 	bash tools/install_system_packages.sh
@@ -48,6 +48,23 @@ weights: setup
 bench: setup
 	$(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_training.py
+
+# Translations (docs/DESIGN.md, i18n/): every i18n/hyperfuse_<language>.ts gets the texts the sources mark
+# (algorithms/i18n.py says how), keeping the translations it has, and is compiled to the .qm the plugin loads.
+# Translate the new or changed entries (Qt Linguist, or by hand: no type="unfinished" may remain), then run
+# this again and commit both files. Adding a language: copy a .ts, empty its translations, set its language.
+I18N_SOURCES = $(sort $(wildcard *.py processing_provider/*.py algorithms/*.py) $(shell find core -name '*.py'))
+TRANSLATIONS = $(wildcard i18n/hyperfuse_*.ts)
+
+i18n:
+	bash tools/install_system_packages.sh pyqt5-dev-tools qttools5-dev-tools
+	PYTHONWARNINGS=ignore pylupdate5 -noobsolete $(I18N_SOURCES) -ts $(TRANSLATIONS)
+	for ts in $(TRANSLATIONS); do lrelease -silent -nounfinished $$ts -qm $${ts%.ts}.qm || exit 1; done
+
+# The shipped Processing model (models/compare_fusion_methods.model3), rebuilt from tools/make_compare_model.py
+# when an algorithm it chains changes.
+compare-model: setup
+	$(PYTHON) tools/make_compare_model.py
 
 clean:
 	rm -rf $(BUILD) demo_output

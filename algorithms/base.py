@@ -1,6 +1,7 @@
 """The base class every HyperFuse algorithm shares, and the feedback bridge into the core."""
 from __future__ import annotations
 
+import html
 import os
 import re
 
@@ -9,14 +10,16 @@ from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingExcep
                        QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterRasterLayer, QgsProperty, QgsRasterLayer)
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import Cancelled, UserInputError
 from ..core.feedback import Feedback
 from ..core.registry import Setting
 from ..core.storage.files import RASTER_EXTENSIONS, check_destinations
 from ..core.storage.raster_io import open_raster
+from .i18n import QT_TRANSLATE_NOOP, tr, translate
 from .parameters import PROJECTION, PROJECTION_LABEL, PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_LABEL, Group
+from .rendering import present_raster_outputs
 
 
 class QgisFeedback(Feedback):
@@ -45,8 +48,52 @@ def _is_temporary(value) -> bool:
     return value in (None, "", QgsProcessing.TEMPORARY_OUTPUT)
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("HyperFuse", text)
+def icon_path(name: str) -> str:
+    """The path of ``name`` in the plugin's icons/ folder."""
+    from ..core.environment import PLUGIN_DIR
+
+    return os.path.join(PLUGIN_DIR, "icons", name)
+
+
+def help_html(text: str) -> str:
+    """``text`` translated and escaped for HTML.
+
+    Processing renders the algorithm help and the parameter tooltips (which embed the
+    parameter's help) as rich text, where a bare '<' opens a tag and hides the rest
+    ("(s < S bands)" showed as "(s "). Every help text goes through here.
+    """
+    return html.escape(tr(text), quote=False)
+
+
+# The help's sections after the summary: (attribute of the algorithm, title); an empty one is left out.
+# CITATION, not REFERENCE: in a class body that attribute would shadow the REFERENCE parameter name.
+HELP_SECTIONS = (("INPUTS", QT_TRANSLATE_NOOP("HyperFuse", "Inputs")),
+                 ("OUTPUTS", QT_TRANSLATE_NOOP("HyperFuse", "Outputs")),
+                 ("CITATION", QT_TRANSLATE_NOOP("HyperFuse", "Reference")),
+                 ("RUN_TIME", QT_TRANSLATE_NOOP("HyperFuse", "Run time")))
+
+
+PARAMETERS_TITLE = QT_TRANSLATE_NOOP("HyperFuse", "Parameters")
+
+
+def help_string(algorithm) -> str:
+    """The Processing help of ``algorithm``: its SUMMARY, the :data:`HELP_SECTIONS` it fills, then its
+    PARAMETER_HELP. Any QgsProcessingAlgorithm with those attributes can return this as its
+    shortHelpString, so that all HyperFuse help is escaped and laid out alike."""
+    sections = "".join(f"<h3>{help_html(title)}</h3><p>{help_html(getattr(algorithm, attribute, ''))}</p>"
+                       for attribute, title in HELP_SECTIONS if getattr(algorithm, attribute, ""))
+    items = "".join(f"<li><b>{help_html(name)}</b>{_help_label(algorithm, name)}: {help_html(text)}</li>"
+                    for name, text in getattr(algorithm, "PARAMETER_HELP", {}).items())
+    parameters = f"<h3>{help_html(PARAMETERS_TITLE)}</h3><ul>{items}</ul>" if items else ""
+    return f"<p>{help_html(algorithm.SUMMARY)}</p>{sections}{parameters}"
+
+
+def _help_label(algorithm, name: str) -> str:
+    """' (label)' of parameter ``name`` as the dialog shows it, so that the help's NAME and the dialog's
+    label can be matched; empty before the parameters are declared."""
+    definition = algorithm.parameterDefinition(name)
+    # The description is translated already (HyperFuseAlgorithm.add).
+    return f" ({html.escape(definition.description(), quote=False)})" if definition is not None else ""
 
 
 def setting_parameter(setting: Setting):
@@ -99,6 +146,22 @@ def read_settings(algorithm: HyperFuseAlgorithm, settings, parameters, context) 
     return values
 
 
+def destination_files(algorithm: QgsProcessingAlgorithm, parameters, context) -> dict:
+    """Every file ``algorithm`` writes, by parameter name, with the extensions its writer produces (for
+    check_destinations; also used by the shipped model, which is not a HyperFuseAlgorithm)."""
+    files = {}
+    for definition in algorithm.destinationParameterDefinitions():
+        name = definition.name()
+        if _is_temporary(parameters.get(name, definition.defaultValue())):
+            continue  # a fresh name in QGIS's temporary folder: nothing to collide with
+        if isinstance(definition, QgsProcessingParameterRasterDestination):
+            files[name] = (algorithm.parameterAsOutputLayer(parameters, name, context), RASTER_EXTENSIONS)
+        elif isinstance(definition, QgsProcessingParameterFileDestination):
+            extensions = tuple("." + e for e in re.findall(r"\*\.(\w+)", definition.fileFilter()))
+            files[name] = (algorithm.parameterAsFileOutput(parameters, name, context), extensions)
+    return files
+
+
 class HyperFuseAlgorithm(QgsProcessingAlgorithm):
     """Declares id, names, group and help; turns core errors into ``QgsProcessingException``.
 
@@ -106,12 +169,20 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
     their work in ``process(parameters, context, feedback)`` with a core :class:`Feedback`.
     ``PARAMETER_HELP`` maps each parameter name to its help text; it feeds both the
     parameter's tooltip and the algorithm's help, so every parameter is documented.
+    The help is the ``SUMMARY``, then the sections of :data:`HELP_SECTIONS`, then the
+    parameters. Every text is plain text (never HTML): :func:`help_html` escapes it.
+    Options are named by the labels the dialog shows, not by number.
     """
 
     ALGORITHM_ID = ""
     DISPLAY_NAME = ""
     GROUP: Group = None
+    ICON = "network.svg"            # in icons/: one picture per kind of algorithm
     SUMMARY = ""
+    INPUTS = ""
+    OUTPUTS = ""
+    CITATION = ""       # the method's paper or protocol, with its year
+    RUN_TIME = ""       # measured times, with where they were measured
     PARAMETER_HELP: dict = {}
 
     def name(self):
@@ -127,17 +198,26 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
         return self.GROUP.id
 
     def shortHelpString(self):  # noqa: N802
-        items = "".join(f"<li><b>{name}</b>: {tr(text)}</li>" for name, text in self.PARAMETER_HELP.items())
-        return f"<p>{tr(self.SUMMARY)}</p><h3>{tr('Parameters')}</h3><ul>{items}</ul>"
+        return help_string(self)
+
+    def icon(self):
+        return QIcon(self.svgIconPath())
+
+    def svgIconPath(self):  # noqa: N802
+        return icon_path(self.ICON)
 
     def createInstance(self):  # noqa: N802
         return type(self)()
 
     def add(self, parameter, advanced: bool = False):
-        """Add a parameter with its help text from ``PARAMETER_HELP``."""
+        """Add a parameter with its help text from ``PARAMETER_HELP``, its label and options translated (the
+        code declares them in English, marked for pylupdate5)."""
+        parameter.setDescription(tr(parameter.description()))
+        if isinstance(parameter, QgsProcessingParameterEnum):
+            parameter.setOptions([tr(option) for option in parameter.options()])
         help_text = self.PARAMETER_HELP.get(parameter.name())
         if help_text and hasattr(parameter, "setHelp"):
-            parameter.setHelp(tr(help_text))
+            parameter.setHelp(help_html(help_text))
         if advanced:
             parameter.setFlags(parameter.flags() | parameter.FlagAdvanced)
         self.addParameter(parameter)
@@ -150,11 +230,11 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
     def layer_path(layer, name: str) -> str:
         """The file behind a raster layer, which the core reads with GDAL."""
         if layer is None:
-            raise QgsProcessingException(tr(f"{name}: no raster layer was given."))
+            raise QgsProcessingException(translate("HyperFuse", "{name}: no raster layer was given.").format(name=name))
         if layer.providerType() != "gdal":
-            raise QgsProcessingException(tr(
-                f"{name}: the layer '{layer.name()}' is not a file GDAL can read (provider {layer.providerType()}). "
-                "Export it to GeoTIFF first."))
+            raise QgsProcessingException(translate(
+                "HyperFuse", "{name}: the layer '{layer}' is not a file GDAL can read (provider {provider}). "
+                "Export it to GeoTIFF first.").format(name=name, layer=layer.name(), provider=layer.providerType()))
         return layer.source().split("|")[0]
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
@@ -174,13 +254,22 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         core_feedback = QgisFeedback(feedback)
+        self._layer_names = {}
         try:
             check_destinations(self.input_files(parameters, context), self.output_files(parameters, context))
-            return self.process(parameters, context, core_feedback)
+            results = self.process(parameters, context, core_feedback)
         except UserInputError as exc:
             raise QgsProcessingException(str(exc)) from exc
         except Cancelled as exc:
-            raise QgsProcessingException(tr("The run was cancelled; no output was written.")) from exc
+            raise QgsProcessingException(
+                translate("HyperFuse", "The run was cancelled; no output was written.")) from exc
+        present_raster_outputs(self, results, self._layer_names, context, feedback)
+        return results
+
+    def name_layer(self, output: str, name: str) -> None:
+        """Name the layer of raster output ``output`` when Processing loads it, e.g. 'GSA fused (ratio 4)':
+        every run of an algorithm would otherwise give its layer the same name, the output's label."""
+        self.__dict__.setdefault("_layer_names", {})[output] = name
 
     def process(self, parameters, context, feedback: Feedback) -> dict:
         raise NotImplementedError
@@ -204,14 +293,4 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
 
     def output_files(self, parameters, context) -> dict:
         """Every file the run writes, by parameter name, with the extensions its writer produces."""
-        files = {}
-        for definition in self.destinationParameterDefinitions():
-            name = definition.name()
-            if _is_temporary(parameters.get(name, definition.defaultValue())):
-                continue  # a fresh name in QGIS's temporary folder: nothing to collide with
-            if isinstance(definition, QgsProcessingParameterRasterDestination):
-                files[name] = (self.parameterAsOutputLayer(parameters, name, context), RASTER_EXTENSIONS)
-            elif isinstance(definition, QgsProcessingParameterFileDestination):
-                extensions = tuple("." + e for e in re.findall(r"\*\.(\w+)", definition.fileFilter()))
-                files[name] = (self.parameterAsFileOutput(parameters, name, context), extensions)
-        return files
+        return destination_files(self, parameters, context)

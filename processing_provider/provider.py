@@ -6,8 +6,10 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..algorithms.assess import QualityAssessmentAlgorithm
 from ..algorithms.classical import classical_fusion_algorithms
+from ..algorithms.compare_model import CompareFusionMethodsModel
 from ..algorithms.estimate import EstimateResponsesAlgorithm
 from ..algorithms.fusion import network_fusion_algorithms
+from ..algorithms.i18n import translate
 from ..algorithms.simulate import SimulateDegradationAlgorithm
 from ..algorithms.train import TrainModelAlgorithm
 from ..core.environment import PLUGIN_DIR
@@ -23,7 +25,7 @@ class HyperFuseProvider(QgsProcessingProvider):
         return "HyperFuse"
 
     def longName(self):  # noqa: N802 (QGIS API name)
-        return "HyperFuse: hyperspectral and multispectral image fusion"
+        return translate("HyperFuse", "HyperFuse: hyperspectral and multispectral image fusion")
 
     def icon(self):
         return QIcon(ICON)
@@ -38,6 +40,6 @@ class HyperFuseProvider(QgsProcessingProvider):
         algorithms = [SimulateDegradationAlgorithm(), QualityAssessmentAlgorithm()]
         algorithms += [cls() for cls in network_fusion_algorithms()]
         algorithms += [cls() for cls in classical_fusion_algorithms()] + [EstimateResponsesAlgorithm()]
-        algorithms.append(TrainModelAlgorithm())
+        algorithms += [TrainModelAlgorithm(), CompareFusionMethodsModel()]
         for algorithm in algorithms:
             self.addAlgorithm(algorithm)

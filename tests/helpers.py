@@ -39,7 +39,8 @@ def inputs(hs, ms, ratio, h=3, w=4, batch=1, seed=0):
 
 # Every algorithm the provider lists (ids are public interface).
 PROVIDER_ALGORITHMS = ["hyperfuse:simulate_degradation", "hyperfuse:quality_assessment", "hyperfuse:train_model",
-                       "hyperfuse:estimate_responses"] + [f"hyperfuse:fuse_{m}" for m in registry.FUSION_METHODS]
+                       "hyperfuse:estimate_responses", "hyperfuse:compare_fusion_methods"] + [
+                           f"hyperfuse:fuse_{m}" for m in registry.FUSION_METHODS]
 
 
 class CancelAfter(Feedback):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import rasterio
 from helpers import PROVIDER_ALGORITHMS
+from hyperfuse.core import registry
 from hyperfuse.core.storage.raster_io import open_raster
 
 
@@ -97,3 +98,19 @@ def test_cancelled_fusion_leaves_no_output(processing, small_pair, tmp_path):
                                                    "OUTPUT_WEIGHTS": str(tmp_path / "w.pt")},
                        context=QgsProcessingContext(), feedback=feedback)
     assert feedback.isCanceled() and os.listdir(tmp_path) == []
+
+
+def test_every_algorithm_has_its_own_svg_icon(qgis_app):
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtSvg import QSvgRenderer
+
+    provider = QgsApplication.processingRegistry().providerById("hyperfuse")
+    icons = {}
+    for algorithm in provider.algorithms():
+        path = algorithm.svgIconPath()
+        assert os.path.isfile(path) and QSvgRenderer(path).isValid(), (algorithm.id(), path)
+        assert not algorithm.icon().isNull()
+        icons.setdefault(os.path.basename(path), []).append(algorithm.id())
+    # One picture per kind: networks, classical methods, simulation, assessment, training, tools, the model.
+    assert len(icons) == 7
+    assert sorted(icons["classical.svg"]) == sorted(f"hyperfuse:fuse_{m}" for m in registry.CLASSICAL_METHODS)

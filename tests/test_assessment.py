@@ -140,3 +140,21 @@ def test_q2n_reduces_to_uiqi_and_to_complex_arithmetic():
     value, padded = metrics.q2n(five, five, valid)
     assert padded == 8 and value == pytest.approx(1.0)
     assert metrics.q2n(five, five + rng.normal(0, 0.3, five.shape), valid)[0] < 0.9
+
+
+def test_layers_of_one_file_name_are_told_apart_by_their_method(tmp_path):
+    """A Processing model writes every fusion as OUTPUT.tif in a folder of its own."""
+    import rasterio
+    from hyperfuse.core.assessment.quality import layer_names
+
+    paths = []
+    for folder, method in (("a", "GSA (Gram-Schmidt adaptive)"), ("b", "CNMF"), ("c", "CNMF"), ("d", None)):
+        (tmp_path / folder).mkdir()
+        path = str(tmp_path / folder / "OUTPUT.tif")
+        with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32") as dataset:
+            if method:
+                dataset.update_tags(hyperfuse_method=method)
+        paths.append(path)
+    assert layer_names(paths) == ["GSA (Gram-Schmidt adaptive) (OUTPUT)", "CNMF (OUTPUT) #1", "CNMF (OUTPUT) #2",
+                                  "OUTPUT"]
+    assert layer_names([paths[0], str(tmp_path / "fused.tif")]) == ["OUTPUT", "fused"]

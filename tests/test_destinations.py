@@ -74,6 +74,7 @@ CASES = {
     "hyperfuse:fuse_gsa": (lambda f: {**_fusion_parameters(f), "SRF_FILE": f["srf"]}, "OUTPUT", "srf"),
     "hyperfuse:fuse_mhfnet": (lambda f: {**_fusion_parameters(f), "MODEL": 1, "WEIGHTS": f["weights"]},
                               "OUTPUT_WEIGHTS", "weights"),
+    "hyperfuse:compare_fusion_methods": (lambda f: {"REFERENCE": f["ref"], "RATIO": 3}, "assess:REPORT", "ref"),
 }
 for _algorithm in PROVIDER_ALGORITHMS:
     CASES.setdefault(_algorithm, (_fusion_parameters, "OUTPUT", "hr" if "ssjcn" in _algorithm else "lr"))

@@ -7,6 +7,7 @@ per-pixel SAM raster and the HTML report (:mod:`.report`).
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -15,41 +16,35 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import UserInputError
+from ..feedback import Feedback
 from ..protocol import metrics
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread
 from ..protocol.grids import check_grids, check_same_grid
 from ..storage.files import atomic_path, write_text
-from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, open_raster, read_block, read_raster, write_raster
+from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, open_raster, write_raster
+from . import blockwise
 
 SUMMARY_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM", "RMSE", "CC", "UIQI", "Q2n")
 NO_REFERENCE_KEYS = ("QNR", "D_lambda", "D_s")
 
 
-def assess_files(reference_path: str, fused_path: str, ratio: int, border: int = 0, window=None) -> dict:
+def assess_files(reference_path: str, fused_path: str, ratio: int, border: int = 0, window=None,
+                 feedback: Feedback | None = None) -> dict:
     """Reference-based metrics of one fused raster; bands bad in either raster are excluded and listed.
 
     ``window`` (first row, first column, rows, columns) limits the comparison to part of the
-    grid, such as the part of a scene held out from training.
+    grid, such as the part of a scene held out from training. The rasters are read in strips
+    (:mod:`.blockwise`), so memory does not grow with the raster. ``ratio`` 0 (not known)
+    leaves ERGAS out with ``ERGAS_reason``.
     """
-    if ratio < 2:
+    if ratio != 0 and ratio < 2:
         raise UserInputError(f"RATIO must be the integer resolution ratio of the fusion, at least 2 (got {ratio}).")
     reference, fused = open_raster(reference_path), open_raster(fused_path)
     bands, excluded = _shared_bands(reference, fused)
-    ref_values, ref_valid = read_raster(reference, bands)
-    fused_values, fused_valid = read_raster(fused, bands)
-    valid = ref_valid & fused_valid
-    if window is not None:
-        row0, col0, rows, cols = window
-        part = (slice(row0, row0 + rows), slice(col0, col0 + cols))
-        ref_values, fused_values, valid = ref_values[(slice(None),) + part], fused_values[(slice(None),) + part], \
-            valid[part]
-    if not valid.any():
-        raise UserInputError("The reference and the fused raster have no valid pixel in common.")
-    result = metrics.assess(ref_values, fused_values, valid, ratio, border)
+    result = blockwise.assess_blocks(reference, fused, bands, ratio, border, window, feedback)
     result.update({"reference": reference_path, "fused": fused_path, "ratio": ratio, "border": border,
                    "window": window,
-                   "bands_used": [b + 1 for b in bands], "bands_excluded": [b + 1 for b in excluded],
-                   "invalid_pixels": int(valid.size - valid.sum())})
+                   "bands_used": [b + 1 for b in bands], "bands_excluded": [b + 1 for b in excluded]})
     return result
 
 
@@ -62,17 +57,29 @@ def _shared_bands(reference: RasterInfo, fused: RasterInfo) -> tuple[list, list]
     return bands, sorted(set(range(reference.count)) - set(bands))
 
 
-def assess_no_reference(fused_path: str, lr_path: str, hr_path: str, mtf_gain: float = DEFAULT_MTF_GAIN) -> dict:
-    """QNR of a fused raster against the LR-HSI and HR-MSI it was fused from."""
+def assess_no_reference(fused_path: str, lr_path: str, hr_path: str, mtf_gain: float = DEFAULT_MTF_GAIN,
+                        feedback: Feedback | None = None) -> dict:
+    """QNR of a fused raster against the LR-HSI and HR-MSI it was fused from.
+
+    The fused raster is held whole (the PSF and R̂ need every pixel), but it is read and
+    processed in parts between which a cancel is seen.
+    """
+    feedback = feedback or Feedback()
     fused, lr, hr = open_raster(fused_path), open_raster(lr_path), open_raster(hr_path)
     pair = check_grids(lr, hr)
     check_same_grid(_window_info(hr, pair.hr_window, pair.transform), fused, "fused raster")
     bands = [b for b in lr.good_bands if b in set(fused.good_bands)]
-    fused_values, fused_valid = read_raster(fused, bands)
-    lr_values, lr_valid = read_block(lr, *pair.lr_window, bands)
-    hr_values, hr_valid = read_block(hr, *pair.hr_window)
+    fused_values, fused_valid = blockwise.read_in_strips(fused, bands, feedback.span(0.0, 0.3))
+    lr_values, lr_valid = blockwise.read_in_strips(lr, bands, feedback.span(0.3, 0.35), pair.lr_window)
+    hr_values, hr_valid = blockwise.read_in_strips(hr, hr.good_bands, feedback.span(0.35, 0.4), pair.hr_window)
+    work = feedback.span(0.4, 1.0)
+
+    def step(fraction):
+        work.check_cancelled()
+        work.progress(fraction)
+
     result = metrics.qnr(fused_values, fused_valid & hr_valid, lr_values, lr_valid, hr_values, pair.ratio,
-                         PointSpread.gaussian(pair.ratio, mtf_gain))
+                         PointSpread.gaussian(pair.ratio, mtf_gain), step=step)
     result["ratio"] = pair.ratio
     return result
 
@@ -90,11 +97,11 @@ def checked_ratio(ratio: int, lr_path: str | None, hr_path: str | None, fused_pa
     """RATIO as given, or inferred when 0; one that contradicts the grids is refused.
 
     The grids' ratio comes from core/protocol/grids.py: LR_HSI against HR_MSI when both are given,
-    otherwise LR_HSI against each fused raster (a fusion is on a grid r times finer).
+    otherwise LR_HSI against each fused raster (a fusion is on a grid r times finer). Without
+    LR_HSI no grid says r: 0 stays 0, and ERGAS, the one metric scaled by r, is left out with a
+    reason rather than failing a run that has everything else it needs.
     """
     if not lr_path:
-        if ratio == 0:
-            raise UserInputError("RATIO is 0 (infer it), which needs LR_HSI and HR_MSI; give the ratio instead.")
         return ratio
     lr = open_raster(lr_path, scan_bad_bands=False)
     if hr_path:
@@ -133,9 +140,31 @@ def rank(results: list, keys=SUMMARY_KEYS + NO_REFERENCE_KEYS) -> dict:
     return ranks
 
 
+def layer_names(paths: list) -> list:
+    """The names the ranking shows: each file's name, or where two share one (the outputs of a Processing model
+    are all 'OUTPUT.tif' in their own folders) the fusion method its metadata names, then the file's name."""
+    stems = [os.path.splitext(os.path.basename(path))[0] for path in paths]
+    if len(set(stems)) == len(stems):
+        return stems
+    import rasterio
+
+    names = []
+    for path, stem in zip(paths, stems):
+        with rasterio.open(path) as dataset:
+            method = dataset.tags().get("hyperfuse_method")
+        names.append(f"{method} ({stem})" if method else stem)
+    counts = {name: names.count(name) for name in names}
+    seen = {}
+    for i, name in enumerate(names):           # still the same: number them in the order given
+        if counts[name] > 1:
+            seen[name] = seen.get(name, 0) + 1
+            names[i] = f"{name} #{seen[name]}"
+    return names
+
+
 def assess_layers(fused_paths: list, reference_path: str | None = None, lr_path: str | None = None,
                   hr_path: str | None = None, ratio: int = 0, border: int = 0,
-                  mtf_gain: float = DEFAULT_MTF_GAIN) -> dict:
+                  mtf_gain: float = DEFAULT_MTF_GAIN, *, feedback: Feedback | None = None) -> dict:
     """Every fused raster against the reference and/or the inputs, with a ranking table."""
     if not fused_paths:
         raise UserInputError("FUSED: give at least one fused raster.")
@@ -144,13 +173,18 @@ def assess_layers(fused_paths: list, reference_path: str | None = None, lr_path:
         raise UserInputError("Give a REFERENCE for reference-based metrics, or the LR_HSI and HR_MSI the fusion used "
                              "for the no-reference QNR (or all three).")
     ratio = checked_ratio(ratio, lr_path, hr_path, fused_paths)
+    feedback = feedback or Feedback()
+    names = layer_names(fused_paths)
     layers = []
-    for path in fused_paths:
-        entry = {"fused": path, "name": os.path.splitext(os.path.basename(path))[0]}
+    # QNR reads one raster and degrades it once; the reference metrics read two, twice, and window them.
+    split = (0.75 if has_inputs else 1.0) if reference_path else 0.0
+    for index, path in enumerate(fused_paths):
+        part = feedback.span(index / len(fused_paths), (index + 1) / len(fused_paths))
+        entry = {"fused": path, "name": names[index]}
         if reference_path:
-            entry.update(assess_files(reference_path, path, ratio, border))
+            entry.update(assess_files(reference_path, path, ratio, border, feedback=part.span(0.0, split)))
         if has_inputs:
-            entry.update(assess_no_reference(path, lr_path, hr_path, mtf_gain))
+            entry.update(assess_no_reference(path, lr_path, hr_path, mtf_gain, feedback=part.span(split, 1.0)))
         layers.append(entry)
     return {"reference": reference_path, "lr_hsi": lr_path, "hr_msi": hr_path, "ratio": ratio, "border": border,
             "layers": layers, "ranking": rank(layers)}
@@ -182,14 +216,53 @@ def write_band_csv(path: str, assessment: dict, wavelengths) -> None:
             writer.writerow(row)
 
 
-def write_sam_map(path: str, reference_path: str, fused_path: str) -> np.ndarray:
-    """Georeferenced per-pixel SAM (degrees) of ``fused_path``; nodata where either is invalid."""
-    reference, fused = open_raster(reference_path), open_raster(fused_path)
-    bands, _ = _shared_bands(reference, fused)
-    ref_values, ref_valid = read_raster(reference, bands)
-    fused_values, fused_valid = read_raster(fused, bands)
-    angles = metrics.sam_map(ref_values, fused_values, ref_valid & fused_valid)
+def write_sam_map(path: str, reference_path: str, fused_path: str, feedback: Feedback | None = None,
+                  angles: np.ndarray | None = None) -> np.ndarray:
+    """Georeferenced per-pixel SAM (degrees) of ``fused_path``; nodata where either is invalid.
+
+    ``angles``, the SAM map when the caller has already computed it, saves reading both rasters again.
+    """
+    reference = open_raster(reference_path)
+    if angles is None:
+        fused = open_raster(fused_path)
+        bands, _ = _shared_bands(reference, fused)
+        angles = blockwise.pixel_maps(reference, fused, bands, feedback or Feedback())["sam"]
     values = np.where(np.isfinite(angles), angles, OUTPUT_NODATA).astype(np.float32)[None]
     write_raster(path, values, reference.transform, reference.crs_wkt, band_names=["SAM (degrees)"],
                  dataset_tags={"hyperfuse_fused": fused_path, "hyperfuse_reference": reference_path})
     return angles
+
+
+def write_outputs(assessment: dict, paths: dict, feedback: Feedback | None = None) -> dict:
+    """Write the outputs of an :func:`assess_layers` result that ``paths`` asks for.
+
+    ``paths`` maps "json", "csv", "html" and "sam_map" to a destination or None; the CSV and
+    the SAM map need a reference and are left out without one. Every file is written to a
+    temporary name and all are moved into place together at the end, so a cancel or an
+    error while writing any of them leaves none of them behind. Returns the paths written.
+    """
+    from . import report  # matplotlib, only for runs that write a report
+
+    feedback = feedback or Feedback()
+    reference = assessment.get("reference")
+    wanted = {key: path for key, path in paths.items() if path and (reference or key in ("json", "html"))}
+    first = assessment["layers"][0]
+    reference_info = open_raster(reference) if reference else None
+    with contextlib.ExitStack() as stack:
+        temporary = {key: stack.enter_context(atomic_path(path)) for key, path in wanted.items()}
+        maps = None
+        if reference and ("html" in wanted or "sam_map" in wanted):
+            maps = blockwise.pixel_maps(reference_info, open_raster(first["fused"], scan_bad_bands=False),
+                                        [b - 1 for b in first["bands_used"]], feedback.span(0.0, 0.3))
+        feedback.check_cancelled()
+        if "json" in wanted:
+            write_json(temporary["json"], assessment)
+        if "csv" in wanted:
+            write_band_csv(temporary["csv"], assessment, reference_info.wavelengths_nm)
+        if "sam_map" in wanted:
+            feedback.check_cancelled()
+            write_sam_map(temporary["sam_map"], reference, first["fused"], angles=maps["sam"])
+        if "html" in wanted:
+            report.write_html(temporary["html"], assessment, feedback.span(0.35, 1.0), maps)
+        feedback.check_cancelled()
+    return wanted

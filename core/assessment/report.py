@@ -15,9 +15,11 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..feedback import Feedback
 from ..protocol import metrics
 from ..storage.files import ensure_writable, write_text
-from ..storage.raster_io import open_raster, read_raster
+from ..storage.raster_io import RasterInfo, open_raster, read_block
+from . import blockwise
 
 SPECTRA_PIXELS = 3
 
@@ -59,9 +61,9 @@ def _summary_table(assessment: dict) -> str:
 
 
 def _reasons(layers: list) -> str:
-    """Why QNR is "not computed" in the table, in the words of core/protocol/metrics.py."""
-    items = [f"<li>{html.escape(layer['name'])}: {html.escape(layer['QNR_reason'])}</li>" for layer in layers
-             if layer.get("QNR_reason")]
+    """Why QNR or ERGAS is "not computed" in the table, in the words of the core (D_λ and D_s are in QNR's)."""
+    items = [f"<li>{html.escape(layer['name'])}: {html.escape(layer[key])}</li>" for layer in layers
+             for key in ("QNR_reason", "ERGAS_reason") if layer.get(key)]
     return f'<ul class="reasons">{"".join(items)}</ul>' if items else ""
 
 
@@ -90,63 +92,85 @@ def _map_plot(image: np.ndarray, title: str, unit: str) -> str:
     return figure_png(figure)
 
 
-def _spectra_plot(reference, fused_layers, valid, sam_first, wavelengths) -> str:
-    """Reference against fused spectra at the pixels of lowest, median and highest SAM of the first layer."""
+def _spectra_plot(reference: RasterInfo, layers: list, bands: list, first_maps: dict, wavelengths) -> str:
+    """Reference against fused spectra at the pixels of lowest, median and highest SAM of the first layer.
+
+    ``layers`` holds (name, RasterInfo) pairs; only the three pixels' spectra are read.
+    """
+    sam_first, valid = first_maps["sam"], first_maps["valid"]
     finite = np.flatnonzero(np.isfinite(sam_first.ravel()) & valid.ravel())
     order = finite[np.argsort(sam_first.ravel()[finite])]
     picks = [order[0], order[len(order) // 2], order[-1]][:SPECTRA_PIXELS]
     labels = ["lowest SAM", "median SAM", "highest SAM"]
-    x = wavelengths if wavelengths is not None else np.arange(1, reference.shape[0] + 1)
+    x = wavelengths if wavelengths is not None else np.arange(1, len(bands) + 1)
     figure = Figure(figsize=(11, 3))
     axes = figure.subplots(1, len(picks))
     for axis, pick, label in zip(np.atleast_1d(axes), picks, labels):
         row, col = divmod(int(pick), valid.shape[1])
-        axis.plot(x, reference[:, row, col], color="black", linewidth=1.5, label="reference")
-        for name, values in fused_layers:
-            axis.plot(x, values[:, row, col], linewidth=1, label=name)
+        axis.plot(x, read_block(reference, row, col, 1, 1, bands)[0][:, 0, 0], color="black", linewidth=1.5,
+                  label="reference")
+        for name, info in layers:
+            axis.plot(x, read_block(info, row, col, 1, 1, bands)[0][:, 0, 0], linewidth=1, label=name)
         axis.set_title(f"pixel ({row}, {col}), {label}", fontsize=9)
         axis.grid(alpha=0.3)
     np.atleast_1d(axes)[0].legend(fontsize=7)
     return figure_png(figure)
 
 
-def write_html(path: str, assessment: dict) -> None:
-    """Write the report for an :func:`assessment.assess_layers` result."""
+def write_html(path: str, assessment: dict, feedback: Feedback | None = None, first_maps: dict | None = None) -> None:
+    """Write the report for an :func:`assessment.assess_layers` result.
+
+    ``first_maps``, :func:`.blockwise.pixel_maps` of the first layer when the caller has them,
+    saves reading it again.
+    """
+    feedback = feedback or Feedback()
     ensure_writable(path)
     parts = [f"<h1>HyperFuse quality report</h1><p>{html.escape(datetime.datetime.now().isoformat(timespec='seconds'))}"
-             f" · ratio {assessment['ratio']} · border {assessment['border']} px</p>",
+             f" · ratio {assessment['ratio'] or 'not known'} · border {assessment['border']} px</p>",
              "<h2>Summary</h2>", _summary_table(assessment)]
-    reference_path = assessment.get("reference")
-    if reference_path:
-        reference_info = open_raster(reference_path)
-        layers = assessment["layers"]
-        bands = [b - 1 for b in layers[0]["bands_used"]]
-        wavelengths = reference_info.wavelengths_nm
-        if layers[0]["bands_excluded"]:
-            parts.append(f"<p>Bands excluded (nodata everywhere): {layers[0]['bands_excluded']}</p>")
-        parts.append("<h2>Per band</h2>")
-        parts.append(image_tag(_per_band_plot(assessment, "PSNR", wavelengths), "PSNR per band"))
-        parts.append(image_tag(_per_band_plot(assessment, "SSIM", wavelengths), "SSIM per band"))
-        reference, ref_valid = read_raster(reference_info, bands)
-        fused_layers, first_sam, first_valid = [], None, None
-        parts.append("<h2>Maps</h2>")
-        for layer in layers:
-            values, valid = read_raster(open_raster(layer["fused"]), bands)
-            valid &= ref_valid
-            angles = metrics.sam_map(reference, values, valid)
-            error = np.sqrt(np.mean((reference - values) ** 2, axis=0))
-            error[~valid] = np.nan
-            parts.append(image_tag(_map_plot(angles, f"SAM, {layer['name']}", "degrees"), f"SAM map of {layer['name']}"))
-            parts.append(image_tag(_map_plot(error, f"RMSE over bands, {layer['name']}", "data units"),
-                              f"Error map of {layer['name']}"))
-            fused_layers.append((layer["name"], values))
-            if first_sam is None:
-                first_sam, first_valid = angles, valid
-        parts.append("<h2>Spectra</h2>")
-        band_wavelengths = None if wavelengths is None else [wavelengths[b] for b in bands]
-        parts.append(image_tag(_spectra_plot(reference, fused_layers, first_valid, first_sam, band_wavelengths),
-                          "Reference and fused spectra"))
+    if assessment.get("reference"):
+        parts += _reference_sections(assessment, feedback, first_maps)
+    feedback.check_cancelled()
     write_text(path, html_document("HyperFuse quality report", parts))
+    feedback.progress(1.0)
+
+
+def _reference_sections(assessment: dict, feedback: Feedback, first_maps: dict | None) -> list:
+    """Per-band plots, the SAM and error maps of every layer and the spectra, read strip by strip."""
+    reference = open_raster(assessment["reference"])
+    layers = assessment["layers"]
+    bands = [b - 1 for b in layers[0]["bands_used"]]
+    wavelengths = reference.wavelengths_nm
+    parts = []
+    if layers[0]["bands_excluded"]:
+        parts.append(f"<p>Bands excluded (nodata everywhere): {layers[0]['bands_excluded']}</p>")
+    parts.append("<h2>Per band</h2>")
+    for key in ("PSNR", "SSIM"):
+        feedback.check_cancelled()
+        parts.append(image_tag(_per_band_plot(assessment, key, wavelengths), f"{key} per band"))
+    parts.append("<h2>Maps</h2>")
+    infos = []
+    for index, layer in enumerate(layers):
+        part = feedback.span(0.05 + 0.85 * index / len(layers), 0.05 + 0.85 * (index + 1) / len(layers))
+        infos.append((layer["name"], open_raster(layer["fused"], scan_bad_bands=False)))
+        maps = first_maps if index == 0 and first_maps is not None else \
+            blockwise.pixel_maps(reference, infos[-1][1], bands, part.span(0.0, 0.7))
+        first_maps = maps if index == 0 else first_maps
+        part.progress(0.7)
+        part.check_cancelled()
+        parts.append(image_tag(_map_plot(maps["sam"], f"SAM, {layer['name']}", "degrees"),
+                               f"SAM map of {layer['name']}"))
+        part.progress(0.85)
+        part.check_cancelled()
+        parts.append(image_tag(_map_plot(maps["error"], f"RMSE over bands, {layer['name']}", "data units"),
+                               f"Error map of {layer['name']}"))
+        part.progress(1.0)
+    feedback.check_cancelled()
+    parts.append("<h2>Spectra</h2>")
+    band_wavelengths = None if wavelengths is None else [wavelengths[b] for b in bands]
+    parts.append(image_tag(_spectra_plot(reference, infos, bands, first_maps, band_wavelengths),
+                           "Reference and fused spectra"))
+    return parts
 
 
 STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"

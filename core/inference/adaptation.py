@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..feedback import Feedback
+from ..i18n import QT_TRANSLATE_NOOP
 from ..protocol import consistency
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread, gaussian_sigma
 
-PROJECTION_NONE, PROJECTION_BOTH = "none", "both observations"
+# Also the PROJECTION options' labels, marked for translation (core/i18n.py).
+PROJECTION_NONE = QT_TRANSLATE_NOOP("HyperFuse", "none")
+PROJECTION_BOTH = QT_TRANSLATE_NOOP("HyperFuse", "both observations")
 PROJECTION_CHOICES = [PROJECTION_BOTH, PROJECTION_NONE]
 # The projection's correction of one LR pixel's misfit decays within a few PSF widths; 6 LR
 # pixels of halo keep tiled and whole-image results within 1e-4 of the signal (tests).

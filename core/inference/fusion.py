@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import UserInputError
 from ..feedback import Feedback
+from ..i18n import QT_TRANSLATE_NOOP
 from ..protocol.degradation import DEFAULT_MTF_GAIN
 from ..protocol.grids import GridPair, open_pair
 from ..registry import NetworkMethod
@@ -37,11 +38,14 @@ DEFAULT_TRAIN_STEPS = 300
 DEFAULT_ADAPT_STEPS = 0
 # Where the model comes from: a matching sensor-specific bundled model, else the generic bundled model
 # (training on the inputs at ratios it does not cover); a weights file; or training on the inputs.
-MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN = "auto", "weights file", "train on the inputs"
+# They are also the MODEL options' labels, marked for translation (core/i18n.py).
+MODEL_AUTO = QT_TRANSLATE_NOOP("HyperFuse", "auto")
+MODEL_WEIGHTS = QT_TRANSLATE_NOOP("HyperFuse", "weights file")
+MODEL_TRAIN = QT_TRANSLATE_NOOP("HyperFuse", "train on the inputs")
 MODEL_CHOICES = [MODEL_AUTO, MODEL_WEIGHTS, MODEL_TRAIN]
 # The path a run took, in its log and in the fused raster's hyperfuse_model_path tag.
-PATH_SENSOR, PATH_GENERIC = "sensor-specific bundled model", "generic bundled model"
-PATH_WEIGHTS, PATH_TRAINED = "weights file", "trained on the inputs"
+PATH_SENSOR, PATH_GENERIC = "sensor-specific bundled model", QT_TRANSLATE_NOOP("HyperFuse", "generic bundled model")
+PATH_WEIGHTS, PATH_TRAINED = "weights file", QT_TRANSLATE_NOOP("HyperFuse", "trained on the inputs")
 # The generic form's spectral components come from at most this many LR pixels of the estimation window.
 GENERIC_BASIS_PIXELS = 65536
 

@@ -9,18 +9,50 @@ from __future__ import annotations
 import os
 import sys
 
-from ..environment import PLUGIN_DIR
+from ..environment import environment_folder
 from ..errors import UserInputError
 
 DEVICES = ["auto", "cpu", "cuda"]
+TORCH_VERSION = "2.13.0"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+CUDA_INDEX = "https://download.pytorch.org/whl/cu130"
 
 INSTALL_HINT = (
-    "PyTorch is not installed for the Python that QGIS uses ({python}). Install it into a virtual "
-    "environment inside the plugin folder, which HyperFuse adds to QGIS's Python on load:\n"
-    "  python3 -m venv --system-site-packages \"{plugin}/.venv\"\n"
-    "  \"{plugin}/.venv/bin/pip\" install torch 'numpy<2'\n"
-    "or point the HYPERFUSE_SITE_PACKAGES environment variable at a site-packages folder that holds torch, "
-    "then restart QGIS. See the README, section 'PyTorch'.")
+    "PyTorch is not installed for the Python that QGIS uses (Python {version}). HyperFuse loads it from a "
+    "virtual environment in the QGIS profile, which plugin upgrades leave in place:\n  {folder}\n"
+    "{intro}:\n{commands}"
+    "Then restart QGIS. See the README, section 'PyTorch'.")
+
+# Linux wheels on PyPI bundle CUDA (several GB), Windows ones are CPU-only, macOS has no CUDA.
+INSTALL_COMMANDS = {
+    "linux": ("Create it and install PyTorch's CPU-only build from a terminal",
+              '  {python} -m venv --system-site-packages "{folder}"\n'
+              '  "{folder}/bin/pip" install torch=={torch} --index-url {cpu}\n'
+              "For an NVIDIA GPU, leave out --index-url and its URL: PyPI's Linux build includes CUDA.\n"),
+    "win32": ("Create it and install PyTorch's CPU-only build from the OSGeo4W Shell",
+              '  python -m venv --system-site-packages "{folder}"\n'
+              '  "{folder}\\Scripts\\pip" install torch=={torch} --index-url {cpu}\n'
+              "For an NVIDIA GPU, use --index-url {cuda} instead.\n"),
+    "darwin": ("Create it and install PyTorch from a terminal",
+               '  {python} -m venv --system-site-packages "{folder}"\n'
+               '  "{folder}/bin/pip" install torch=={torch}\n'),
+}
+
+
+def qgis_python() -> str:
+    """The interpreter QGIS embeds, so that the environment is made for the same Python version."""
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    path = os.path.join(sys.base_exec_prefix, "bin", version)
+    return f'"{path}"' if os.path.isfile(path) else "python3"
+
+
+def install_hint(folder: str | None = None, platform: str | None = None) -> str:
+    """How to install PyTorch into the environment folder HyperFuse reads, for this platform."""
+    folder = folder or environment_folder()
+    intro, commands = INSTALL_COMMANDS.get(platform or sys.platform, INSTALL_COMMANDS["linux"])
+    commands = commands.format(python=qgis_python(), folder=folder, torch=TORCH_VERSION, cpu=CPU_INDEX,
+                               cuda=CUDA_INDEX)
+    return INSTALL_HINT.format(version=sys.version.split()[0], folder=folder, intro=intro, commands=commands)
 
 
 def require_torch():
@@ -28,8 +60,7 @@ def require_torch():
     try:
         import torch
     except ImportError as exc:
-        plugin = PLUGIN_DIR
-        raise UserInputError(INSTALL_HINT.format(python=sys.version.split()[0], plugin=plugin)) from exc
+        raise UserInputError(install_hint()) from exc
     return torch
 
 

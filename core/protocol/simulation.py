@@ -13,14 +13,17 @@ import numpy as np
 
 from ..errors import UserInputError
 from ..feedback import Feedback
+from ..i18n import QT_TRANSLATE_NOOP
 from ..storage.files import ensure_writable, write_text
 from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, band_metadata, open_raster, read_raster, write_raster
 from .degradation import DEFAULT_MTF_GAIN, KernelPSF, PointSpread, add_noise, spatial_degrade, spectral_degrade
 from .srf import SpectralResponse, response_matrix
 
-# The point-spread functions by name, each with the description a model card records.
-PSF_KINDS = {"gaussian": "Gaussian (MTF gain at Nyquist)", "box": "Box average over the r × r footprint",
-             "kernel": "Kernel file (PSF_FILE)"}
+# The point-spread functions by name, each with the description a model card records (in English; the PSF
+# options show it translated).
+PSF_KINDS = {"gaussian": QT_TRANSLATE_NOOP("HyperFuse", "Gaussian (MTF gain at Nyquist)"),
+             "box": QT_TRANSLATE_NOOP("HyperFuse", "Box average over the r × r footprint"),
+             "kernel": QT_TRANSLATE_NOOP("HyperFuse", "Kernel file (PSF_FILE)")}
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UserInputError
+from ..i18n import QT_TRANSLATE_NOOP
 from ..storage.files import write_text
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "srf_data")
@@ -176,27 +177,28 @@ class Preset:
 _S2_10M = ("B2", "B3", "B4", "B8")
 # The order is public: it is the SRF enum of hyperfuse:simulate_degradation (and train_model), whose
 # option index the algorithms turn into the preset's key. Append only.
+# Labels with words in them are marked for translation (core/i18n.py); a sensor name is left as it is.
 PRESETS = [
     Preset("s2a_10m", "Sentinel-2A MSI 10 m (B2, B3, B4, B8)", "sentinel2a_msi.csv", _S2_10M),
     Preset("s2b_10m", "Sentinel-2B MSI 10 m (B2, B3, B4, B8)", "sentinel2b_msi.csv", _S2_10M),
-    Preset("s2a_all", "Sentinel-2A MSI, all 13 bands", "sentinel2a_msi.csv"),
-    Preset("s2b_all", "Sentinel-2B MSI, all 13 bands", "sentinel2b_msi.csv"),
+    Preset("s2a_all", QT_TRANSLATE_NOOP("HyperFuse", "Sentinel-2A MSI, all 13 bands"), "sentinel2a_msi.csv"),
+    Preset("s2b_all", QT_TRANSLATE_NOOP("HyperFuse", "Sentinel-2B MSI, all 13 bands"), "sentinel2b_msi.csv"),
     Preset("l8_oli", "Landsat 8 OLI (B1–B9)", "landsat8_oli.csv"),
     Preset("l9_oli", "Landsat 9 OLI (B1–B9)", "landsat9_oli.csv"),
-    Preset("mlpln_4band", "MLPLN 4-band averaging (Blue, Green, Red, NIR)",
+    Preset("mlpln_4band", QT_TRANSLATE_NOOP("HyperFuse", "MLPLN 4-band averaging (Blue, Green, Red, NIR)"),
            boxes=(("Blue", 445, 516), ("Green", 506, 595), ("Red", 632, 698), ("NIR", 757, 853)),
            source="MLPLN paper: average of the HS bands inside each range"),
     Preset("s3a_olci", "Sentinel-3A OLCI (Oa01–Oa21)", "sentinel3a_olci.csv"),
     Preset("s3b_olci", "Sentinel-3B OLCI (Oa01–Oa21)", "sentinel3b_olci.csv"),
-    Preset("worldview2", "WorldView-2 (8 bands)",
+    Preset("worldview2", QT_TRANSLATE_NOOP("HyperFuse", "WorldView-2 (8 bands)"),
            boxes=(("Coastal", 400, 450), ("Blue", 450, 510), ("Green", 510, 580), ("Yellow", 585, 625),
                   ("Red", 630, 690), ("RedEdge", 705, 745), ("NIR1", 770, 895), ("NIR2", 860, 1040)),
            source="WorldView-2 band edges of the DigitalGlobe specification, as box responses (the measured "
                   "curves are not freely redistributable); use SRF_FILE for measured curves"),
-    Preset("rgb_camera", "Generic RGB camera",
+    Preset("rgb_camera", QT_TRANSLATE_NOOP("HyperFuse", "Generic RGB camera"),
            gaussians=(("Blue", 460, 80), ("Green", 540, 80), ("Red", 610, 70)),
            source="Gaussian responses typical of a consumer colour sensor (centres 460, 540, 610 nm)"),
-    Preset("csv_file", "CSV file (SRF_FILE)"),
+    Preset("csv_file", QT_TRANSLATE_NOOP("HyperFuse", "CSV file (SRF_FILE)")),
 ]
 
 

@@ -10,6 +10,7 @@ the whole raster is written, so an error or a cancel never leaves a half-written
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
@@ -210,7 +211,17 @@ def read_block(info: RasterInfo, row0: int, col0: int, rows: int, cols: int,
     mask that is False where any of the read bands is nodata, NaN or Inf. Invalid values
     are set to 0 so that they can never leak NaN into a computation.
     """
-    bands = info.good_bands if bands is None else list(bands)
+    with block_reader(info) as read:
+        return read(row0, col0, rows, cols, bands)
+
+
+@contextlib.contextmanager
+def block_reader(info: RasterInfo):
+    """Yield ``read(row0, col0, rows, cols, bands=None)``, which returns what :func:`read_block` does.
+
+    All reads go through one open dataset: GDAL keeps the tiles it decoded for an open
+    dataset, so strips thinner than the file's tiles do not decode every tile again.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         try:
@@ -218,8 +229,18 @@ def read_block(info: RasterInfo, row0: int, col0: int, rows: int, cols: int,
         except (RasterioError, RasterioIOError, CPLE_BaseError) as exc:
             raise UserInputError(f"GDAL can no longer open '{info.path}' ({exc}). Check that the file was not "
                                  "moved or changed during the run, and rerun. Nothing was written.") from exc
-        with src:
-            raw, band_valid = _read_window(src, info, bands, Window(col0, row0, cols, rows))
+    with src:
+        def read(row0: int, col0: int, rows: int, cols: int, bands: list | None = None):
+            bands = info.good_bands if bands is None else list(bands)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                raw, band_valid = _read_window(src, info, bands, Window(col0, row0, cols, rows))
+            return _physical_values(info, bands, raw, band_valid)
+        yield read
+
+
+def _physical_values(info: RasterInfo, bands: list, raw: np.ndarray, band_valid: np.ndarray) -> tuple:
+    """Raw values in physical units (scale, offset) and the pixels valid in every band, invalid ones zeroed."""
     values = np.empty(raw.shape, dtype=np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
         for i, band in enumerate(bands):

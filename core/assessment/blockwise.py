@@ -1,0 +1,313 @@
+"""The reference-based metrics of core/protocol/metrics.py, computed from strips of rows.
+
+:func:`assess_blocks` returns what ``metrics.assess`` returns for the whole rasters while
+holding a few dozen rows of each at a time, so memory depends on the strip and not on the
+raster (DESIGN.md), and a cancel is seen within one band or one Q2n tile. Two passes over
+the strips: the first gathers what the windowed indices need from the whole image (every
+band's minimum, maximum and mean, which fix the SSIM data range and the CC centring), the
+second computes them. SSIM reads SSIM_RADIUS rows of halo on each side of a strip; strips
+are a whole number of UIQI/Q2n tiles high, so no tile straddles two strips.
+
+Per-pixel and per-tile values are those of the whole-image computation, and UIQI and Q2n
+average the same tile values in the same order, so they are identical; the other means add
+the same terms in another order, which moves them by a few units in the last place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import UserInputError
+from ..feedback import Feedback
+from ..protocol import metrics
+from ..storage.raster_io import RasterInfo, block_reader
+
+# Values of one raster held per strip: 16 MB as float32, about 4 times that in float64 temporaries; a strip
+# takes about a second to read and sum on a busy 2-core machine, which bounds the delay of a cancel.
+STRIP_VALUES = 4_000_000
+# Share of the progress of the first pass; the second windows every band and every tile.
+FIRST_PASS_SHARE = 0.15
+
+
+class Strips:
+    """Two rasters' compared region (``window``, less ``border``) as strips of rows, in window coordinates."""
+
+    def __init__(self, readers: tuple, bands: list, window: tuple, border: int):
+        self.readers, self.bands, self.border = readers, bands, border
+        self.row0, self.col0, self.rows, self.cols = window
+        self.tile = max(1, min(metrics.UIQI_BLOCK, self.rows, self.cols))
+        per_row = max(1, self.cols * len(bands))
+        self.height = max(self.tile, STRIP_VALUES // per_row // self.tile * self.tile)
+
+    def ranges(self) -> list:
+        return [(start, min(start + self.height, self.rows)) for start in range(0, self.rows, self.height)]
+
+    def read(self, start: int, stop: int, halo: int = 0) -> tuple:
+        """(first row read, reference, fused, valid in both, compared) for rows start..stop and ``halo`` around."""
+        top, bottom = max(0, start - halo), min(self.rows, stop + halo)
+        args = (self.row0 + top, self.col0, bottom - top, self.cols, self.bands)
+        (reference, reference_valid), (fused, fused_valid) = self.readers[0](*args), self.readers[1](*args)
+        valid = reference_valid & fused_valid
+        compared = valid
+        if self.border:
+            rows = np.arange(top, bottom)[:, None]
+            cols = np.arange(self.cols)[None]
+            b = self.border
+            compared = valid & (rows >= b) & (rows < self.rows - b) & (cols >= b) & (cols < self.cols - b)
+        return top, reference, fused, valid, compared
+
+
+@dataclass
+class FirstPass:
+    """Sums over the compared pixels that need no window."""
+
+    bands: int
+    valid: int = 0            # pixels valid in both rasters, border included
+    pixels: int = 0           # compared pixels
+    minimum: np.ndarray = None
+    maximum: np.ndarray = None
+    reference_sum: np.ndarray = None
+    fused_sum: np.ndarray = None
+    squared_error: np.ndarray = None
+    angle_sum: float = 0.0
+    angles: int = 0
+    zero_norm: int = 0
+
+    def __post_init__(self):
+        self.minimum, self.maximum = np.full(self.bands, np.inf), np.full(self.bands, -np.inf)
+        self.reference_sum, self.fused_sum, self.squared_error = (np.zeros(self.bands) for _ in range(3))
+
+    def add(self, reference, fused, valid, compared) -> None:
+        self.valid += int(valid.sum())
+        count = int(compared.sum())
+        if not count:
+            return
+        self.pixels += count
+        ref, est = reference[:, compared].astype(np.float64), fused[:, compared].astype(np.float64)
+        self.minimum = np.minimum(self.minimum, ref.min(axis=1))
+        self.maximum = np.maximum(self.maximum, ref.max(axis=1))
+        self.reference_sum += ref.sum(axis=1)
+        self.fused_sum += est.sum(axis=1)
+        self.squared_error += ((ref - est) ** 2).sum(axis=1)
+        angles, skipped = metrics.sam_angles(reference, fused, compared)
+        self.angle_sum += float(angles.sum())
+        self.angles += angles.size
+        self.zero_norm += skipped
+
+
+@dataclass
+class SecondPass:
+    """Sums of the windowed and centred indices, on the bands where they are defined."""
+
+    varying: np.ndarray
+    cross: np.ndarray = None
+    reference_square: np.ndarray = None
+    fused_square: np.ndarray = None
+    ssim_sum: np.ndarray = None
+    ssim_pixels: int = 0
+    uiqi: list = field(default_factory=list)     # per strip: (varying bands, tiles) UIQI values
+    q2n: list = field(default_factory=list)      # per tile, row-major
+
+    def __post_init__(self):
+        self.cross, self.reference_square, self.fused_square, self.ssim_sum = (
+            np.zeros(self.varying.size) for _ in range(4))
+
+
+def _first_pass(strips: Strips, feedback: Feedback) -> FirstPass:
+    totals = FirstPass(len(strips.bands))
+    ranges = strips.ranges()
+    for index, (start, stop) in enumerate(ranges):
+        feedback.check_cancelled()
+        totals.add(*strips.read(start, stop)[1:])
+        feedback.progress((index + 1) / len(ranges))
+    return totals
+
+
+def _second_pass(strips: Strips, totals: FirstPass, varying: np.ndarray, extended: bool,
+                 feedback: Feedback) -> SecondPass:
+    sums = SecondPass(varying)
+    means = (totals.reference_sum / totals.pixels, totals.fused_sum / totals.pixels)
+    data_range = totals.maximum - totals.minimum
+    ranges = strips.ranges()
+    ssim_share = 0.2 if extended else 1.0
+    for index, (start, stop) in enumerate(ranges):
+        part = feedback.span(index / len(ranges), (index + 1) / len(ranges))
+        feedback.check_cancelled()
+        top, reference, fused, _, compared = strips.read(start, stop, metrics.SSIM_RADIUS)
+        centre = slice(start - top, stop - top)
+        _add_correlation(sums, reference[:, centre], fused[:, centre], compared[centre], means)
+        _add_ssim(sums, strips, (top, start, stop), (reference, fused, compared), data_range,
+                  part.span(0.0, ssim_share))
+        if extended:
+            _add_tiles(sums, strips, (start, stop), (reference[:, centre], fused[:, centre], compared[centre]),
+                       part.span(ssim_share, 1.0))
+        part.progress(1.0)
+    return sums
+
+
+def _add_correlation(sums: SecondPass, reference, fused, compared, means) -> None:
+    if not sums.varying.size or not compared.any():
+        return
+    ref = reference[:, compared][sums.varying].astype(np.float64) - means[0][sums.varying, None]
+    est = fused[:, compared][sums.varying].astype(np.float64) - means[1][sums.varying, None]
+    sums.cross += (ref * est).sum(axis=1)
+    sums.reference_square += (ref ** 2).sum(axis=1)
+    sums.fused_square += (est ** 2).sum(axis=1)
+
+
+def _add_ssim(sums: SecondPass, strips: Strips, rows: tuple, arrays: tuple, data_range, feedback: Feedback) -> None:
+    """SSIM sums of the rows start..stop of a strip read from row ``top`` with its halo."""
+    top, start, stop = rows
+    reference, fused, compared = arrays
+    radius = metrics.SSIM_RADIUS
+    usable = metrics.ssim_usable(compared)
+    image_rows = np.arange(top, top + compared.shape[0])
+    usable[(image_rows < max(start, radius)) | (image_rows >= min(stop, strips.rows - radius))] = False
+    usable[:, :radius] = usable[:, -radius:] = False
+    sums.ssim_pixels += int(usable.sum())
+    if not usable.any():
+        return
+    for k, band in enumerate(sums.varying):
+        feedback.check_cancelled()
+        values = metrics.ssim_map(reference[band], fused[band], compared, data_range[band])
+        sums.ssim_sum[k] += values[usable].sum()
+        feedback.progress((k + 1) / sums.varying.size)
+
+
+def _add_tiles(sums: SecondPass, strips: Strips, rows: tuple, arrays: tuple, feedback: Feedback) -> None:
+    """UIQI of the varying bands and Q2n of all bands on the whole tiles of rows start..stop."""
+    start, stop = rows
+    tile = strips.tile
+    height = min(stop, strips.rows // tile * tile) - start
+    if height <= 0:
+        return
+    reference, fused, compared = (a[..., :height, :] for a in arrays)
+    uiqi = []
+    for band in sums.varying:
+        feedback.check_cancelled()
+        uiqi.append(metrics.uiqi_tiles(reference[band], fused[band], compared, tile))
+    sums.uiqi.append(np.array(uiqi).reshape(sums.varying.size, -1))
+    corners = [(r, c) for r in range(0, height - tile + 1, tile) for c in range(0, strips.cols - tile + 1, tile)
+               if compared[r:r + tile, c:c + tile].all()]
+    size = metrics.q2n_components(reference.shape[0])
+    for index, (r, c) in enumerate(corners):
+        feedback.check_cancelled()
+        sums.q2n.append(metrics.q2n_tile(reference[:, r:r + tile, c:c + tile], fused[:, r:r + tile, c:c + tile],
+                                         size))
+        feedback.progress((index + 1) / len(corners))
+
+
+def assess_blocks(reference: RasterInfo, fused: RasterInfo, bands: list, ratio: int, border: int = 0,
+                  window: tuple | None = None, feedback: Feedback | None = None, extended: bool = True) -> dict:
+    """``metrics.assess`` of ``bands`` of two rasters on one grid, read strip by strip.
+
+    ``window`` (first row, first column, rows, columns) limits the comparison to part of the
+    grid; ``ratio`` 0 leaves ERGAS out with a reason. Adds ``invalid_pixels``, the pixels of
+    the window not valid in both rasters.
+    """
+    feedback = feedback or Feedback()
+    row0, col0, rows, cols = window or (0, 0, reference.height, reference.width)
+    window = (row0, col0, max(0, min(rows, reference.height - row0)), max(0, min(cols, reference.width - col0)))
+    with block_reader(reference) as read_reference, block_reader(fused) as read_fused:
+        strips = Strips((read_reference, read_fused), bands, window, border)
+        totals = _first_pass(strips, feedback.span(0.0, FIRST_PASS_SHARE))
+        if not totals.valid:
+            raise UserInputError("The reference and the fused raster have no valid pixel in common.")
+        if not totals.pixels:
+            raise UserInputError(f"BORDER {border} leaves no valid pixel to compare in a {window[3]} × {window[2]}-"
+                                 "pixel image. Set a smaller BORDER.")
+        varying = np.flatnonzero(totals.maximum > totals.minimum)
+        sums = _second_pass(strips, totals, varying, extended, feedback.span(FIRST_PASS_SHARE, 1.0))
+    result = _result(totals, sums, ratio, extended, strips)
+    result["invalid_pixels"] = window[2] * window[3] - totals.valid
+    return result
+
+
+def _per_band(values: np.ndarray, bands: np.ndarray, size: int) -> np.ndarray:
+    out = np.full(size, np.nan)
+    out[bands] = values
+    return out
+
+
+def _mean_over(values: np.ndarray, bands: np.ndarray) -> float:
+    return float(np.mean(values[bands])) if bands.size else float("nan")
+
+
+def _result(totals: FirstPass, sums: SecondPass, ratio: int, extended: bool, strips: Strips) -> dict:
+    """The dictionary of ``metrics.assess`` from the two passes' sums."""
+    count = totals.bands
+    mse = totals.squared_error / totals.pixels
+    mean = totals.reference_sum / totals.pixels
+    flat, no_peak, zero_mean = totals.maximum == totals.minimum, totals.maximum <= 0, totals.reference_sum == 0
+    has_peak, varying, with_mean = np.flatnonzero(~no_peak), sums.varying, np.flatnonzero(~zero_mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        psnr_b = _per_band(10.0 * np.log10(totals.maximum[has_peak] ** 2 / mse[has_peak]), has_peak, count)
+        cc_b = _per_band(sums.cross / np.sqrt(sums.reference_square * sums.fused_square), varying, count)
+        ssim_b = _per_band(sums.ssim_sum / sums.ssim_pixels, varying, count) if sums.ssim_pixels else \
+            np.full(count, np.nan)
+    uiqi_b = np.full(count, np.nan)
+    if extended and varying.size:
+        tiles = np.concatenate(sums.uiqi, axis=1) if sums.uiqi else np.empty((varying.size, 0))
+        if tiles.shape[1]:
+            uiqi_b[varying] = tiles.mean(axis=1)
+    result = {
+        "PSNR": _mean_over(psnr_b, has_peak),
+        "SAM": float(np.degrees(totals.angle_sum / totals.angles)) if totals.angles else float("nan"),
+        "ERGAS": float(100.0 / ratio * np.sqrt(np.mean(mse[with_mean] / mean[with_mean] ** 2)))
+        if with_mean.size and ratio else float("nan"),
+        "SSIM": _mean_over(ssim_b, varying),
+        "RMSE": float(np.sqrt(totals.squared_error.sum() / (count * totals.pixels))),
+        "CC": _mean_over(cc_b, varying),
+        "UIQI": float(np.nanmean(uiqi_b[varying])) if varying.size and np.isfinite(uiqi_b[varying]).any()
+        else float("nan"),
+        "Q2n": (float(np.mean(sums.q2n)) if sums.q2n else float("nan")) if extended else float("nan"),
+        "q2n_padded_bands": metrics.q2n_components(count) if extended else 0,
+        "valid_pixels": totals.pixels,
+        "sam_zero_norm_pixels": totals.zero_norm,
+        "zero_variance_bands": np.flatnonzero(flat).tolist(),
+        "zero_peak_bands": np.flatnonzero(no_peak).tolist(),
+        "zero_mean_bands": np.flatnonzero(zero_mean).tolist(),
+        "per_band": {"PSNR": psnr_b.tolist(), "SSIM": ssim_b.tolist(), "CC": cc_b.tolist(), "UIQI": uiqi_b.tolist(),
+                     "RMSE": np.sqrt(mse).tolist()},
+    }
+    if not ratio:
+        result["ERGAS_reason"] = ("ERGAS not computed: it is scaled by 100/r, and RATIO is 0 (infer it) with no LR_HSI "
+                                  "to infer the ratio from. Set RATIO to the fusion's resolution ratio, or give LR_HSI.")
+    return result
+
+
+def read_in_strips(info: RasterInfo, bands: list, feedback: Feedback, window: tuple | None = None) -> tuple:
+    """``read_block`` of ``window`` (row0, col0, rows, cols; the whole raster by default), strip by strip, so
+    that a cancel is seen between strips; the values are those of one read."""
+    row0, col0, rows, cols = window or (0, 0, info.height, info.width)
+    values = np.empty((len(bands), rows, cols), dtype=np.float32)
+    valid = np.empty((rows, cols), dtype=bool)
+    height = max(1, STRIP_VALUES // max(1, cols * len(bands)))
+    with block_reader(info) as read:
+        for start in range(0, rows, height):
+            feedback.check_cancelled()
+            stop = min(rows, start + height)
+            values[:, start:stop], valid[start:stop] = read(row0 + start, col0, stop - start, cols, bands)
+            feedback.progress(stop / rows)
+    return values, valid
+
+
+def pixel_maps(reference: RasterInfo, fused: RasterInfo, bands: list, feedback: Feedback) -> dict:
+    """Per-pixel SAM (degrees) and RMSE over ``bands`` of ``fused`` against ``reference``, NaN where either is
+    invalid, and the pixels valid in both: what the report maps and the SAM raster show, strip by strip."""
+    shape = (reference.height, reference.width)
+    maps = {"sam": np.full(shape, np.nan), "error": np.full(shape, np.nan), "valid": np.zeros(shape, bool)}
+    height = max(1, STRIP_VALUES // max(1, reference.width * len(bands)))
+    with block_reader(reference) as read_reference, block_reader(fused) as read_fused:
+        for start in range(0, shape[0], height):
+            feedback.check_cancelled()
+            rows = slice(start, min(shape[0], start + height))
+            args = (start, 0, rows.stop - start, shape[1], bands)
+            (ref, ref_valid), (est, est_valid) = read_reference(*args), read_fused(*args)
+            valid = ref_valid & est_valid
+            error = np.sqrt(np.mean((ref - est) ** 2, axis=0))
+            error[~valid] = np.nan
+            maps["sam"][rows], maps["error"][rows], maps["valid"][rows] = metrics.sam_map(ref, est, valid), error, valid
+            feedback.progress(rows.stop / shape[0])
+    return maps
