@@ -83,13 +83,15 @@ class QualityAssessmentAlgorithm(HyperFuseAlgorithm):
             "HyperFuse", "MTF gain of the Gaussian PSF that relates the two scales, for QNR (the simulation's, 0.25 "
                          "by default)."),
         OUTPUT_JSON: QT_TRANSLATE_NOOP(
-            "HyperFuse", "Optional JSON file with all metrics, per-band tables, excluded bands and the ranking."),
+            "HyperFuse", "JSON file with all metrics, per-band tables, excluded bands and the ranking; a temporary "
+                         "file unless a path is given."),
         "OUTPUT_CSV": QT_TRANSLATE_NOOP(
             "HyperFuse", "Optional CSV with one row per band: wavelength, then PSNR, SSIM, CC, UIQI and RMSE of "
                          "every fused layer."),
         "OUTPUT_HTML": QT_TRANSLATE_NOOP(
-            "HyperFuse", "Optional self-contained HTML report: ranking table, per-band PSNR and SSIM against "
-                         "wavelength, SAM and error maps, and reference against fused spectra."),
+            "HyperFuse", "Self-contained HTML report: ranking table, per-band PSNR and SSIM against wavelength, SAM "
+                         "and error maps, and reference against fused spectra; a temporary file unless a path is "
+                         "given, listed in the Results Viewer."),
         "OUTPUT_SAM_MAP": QT_TRANSLATE_NOOP(
             "HyperFuse", "Optional georeferenced raster of the per-pixel spectral angle (degrees) of the first "
                          "fused layer."),

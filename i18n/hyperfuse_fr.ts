@@ -14,62 +14,62 @@
         <translation>HR-HSI de référence</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="101"/>
+        <location filename="../algorithms/assess.py" line="103"/>
         <source>Fused HR-HSI layers</source>
         <translation>Couches HR-HSI fusionnées</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="103"/>
+        <location filename="../algorithms/assess.py" line="105"/>
         <source>LR-HSI used by the fusion (for QNR)</source>
         <translation>LR-HSI utilisée par la fusion (pour le QNR)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="105"/>
+        <location filename="../algorithms/assess.py" line="107"/>
         <source>HR-MSI used by the fusion (for QNR)</source>
         <translation>HR-MSI utilisée par la fusion (pour le QNR)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="107"/>
+        <location filename="../algorithms/assess.py" line="109"/>
         <source>Resolution ratio (0 = infer)</source>
         <translation>Rapport de résolution (0 = déduit des entrées)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="109"/>
+        <location filename="../algorithms/assess.py" line="111"/>
         <source>Border to leave out (pixels)</source>
         <translation>Bordure à exclure (pixels)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="111"/>
+        <location filename="../algorithms/assess.py" line="113"/>
         <source>MTF gain at Nyquist (for QNR)</source>
         <translation>Gain MTF à Nyquist (pour le QNR)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="114"/>
+        <location filename="../algorithms/assess.py" line="116"/>
         <source>Metrics (JSON)</source>
         <translation>Métriques (JSON)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="114"/>
+        <location filename="../algorithms/assess.py" line="116"/>
         <source>Per-band metrics (CSV)</source>
         <translation>Métriques par bande (CSV)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="114"/>
+        <location filename="../algorithms/assess.py" line="116"/>
         <source>Report (HTML)</source>
         <translation>Rapport (HTML)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="127"/>
+        <location filename="../algorithms/assess.py" line="129"/>
         <source>SAM map</source>
         <translation>Carte SAM</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="148"/>
+        <location filename="../algorithms/assess.py" line="150"/>
         <source>The per-band CSV, the maps and the spectra need a REFERENCE; only QNR is reported.</source>
         <translation>Le CSV par bande, les cartes et les spectres nécessitent une REFERENCE ; seul le QNR est calculé.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="161"/>
+        <location filename="../algorithms/assess.py" line="163"/>
         <source>bands excluded (nodata everywhere): {bands}</source>
         <translation>bandes exclues (nodata partout) : {bands}</translation>
     </message>
@@ -624,87 +624,87 @@
         <translation>moyennes par fenêtre avec résidu bicubique</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="170"/>
+        <location filename="../core/registry.py" line="173"/>
         <source>Correction iterations</source>
         <translation>Itérations de correction</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="191"/>
+        <location filename="../core/registry.py" line="194"/>
         <source>Stages K</source>
         <translation>Étages K</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="191"/>
+        <location filename="../core/registry.py" line="194"/>
         <source>Rank (0 = automatic)</source>
         <translation>Rang (0 = automatique)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="191"/>
+        <location filename="../core/registry.py" line="194"/>
         <source>ResNet levels L</source>
         <translation>Niveaux ResNet L</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="220"/>
+        <location filename="../core/registry.py" line="223"/>
         <source>Loss levels</source>
         <translation>Niveaux de la perte</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="261"/>
+        <location filename="../core/registry.py" line="264"/>
         <source>MTF gain of the PSF at Nyquist (0 = estimate)</source>
         <translation>Gain MTF de la PSF à Nyquist (0 = estimation)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="268"/>
+        <location filename="../core/registry.py" line="271"/>
         <source>Bicubic upsampling</source>
         <translation>Suréchantillonnage bicubique</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="283"/>
+        <location filename="../core/registry.py" line="286"/>
         <source>Low-pass filter</source>
         <translation>Filtre passe-bas</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="283"/>
+        <location filename="../core/registry.py" line="286"/>
         <source>MTF-matched Gaussian (MTF-GLP)</source>
         <translation>Gaussienne ajustée à la MTF (MTF-GLP)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="283"/>
+        <location filename="../core/registry.py" line="286"/>
         <source>Box r × r (SFIM)</source>
         <translation>Moyenne r × r (SFIM)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="305"/>
+        <location filename="../core/registry.py" line="308"/>
         <source>Endmembers</source>
         <translation>Pôles purs</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="305"/>
+        <location filename="../core/registry.py" line="308"/>
         <source>Inner iterations</source>
         <translation>Itérations internes</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="305"/>
+        <location filename="../core/registry.py" line="308"/>
         <source>Coupling rounds</source>
         <translation>Cycles de couplage</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>Subspace dimension p (0 = MS bands)</source>
         <translation>Dimension du sous-espace p (0 = bandes MS)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>TV weight λφ</source>
         <translation>Poids de la TV λφ</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>MS data weight λm</source>
         <translation>Poids des données MS λm</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>ADMM iterations</source>
         <translation>Itérations ADMM</translation>
     </message>
@@ -834,22 +834,12 @@
         <translation>Gain MTF de la PSF gaussienne qui relie les deux échelles, pour le QNR (celui de la simulation, 0.25 par défaut).</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="85"/>
-        <source>Optional JSON file with all metrics, per-band tables, excluded bands and the ranking.</source>
-        <translation>Fichier JSON facultatif avec toutes les métriques, les tableaux par bande, les bandes exclues et le classement.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/assess.py" line="87"/>
+        <location filename="../algorithms/assess.py" line="88"/>
         <source>Optional CSV with one row per band: wavelength, then PSNR, SSIM, CC, UIQI and RMSE of every fused layer.</source>
         <translation>CSV facultatif avec une ligne par bande : longueur d'onde, puis PSNR, SSIM, CC, UIQI et RMSE de chaque couche fusionnée.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="90"/>
-        <source>Optional self-contained HTML report: ranking table, per-band PSNR and SSIM against wavelength, SAM and error maps, and reference against fused spectra.</source>
-        <translation>Rapport HTML autonome facultatif : tableau de classement, PSNR et SSIM par bande en fonction de la longueur d'onde, cartes de SAM et d'erreur, et spectres de référence comparés aux spectres fusionnés.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/assess.py" line="93"/>
+        <location filename="../algorithms/assess.py" line="95"/>
         <source>Optional georeferenced raster of the per-pixel spectral angle (degrees) of the first fused layer.</source>
         <translation>Raster géoréférencé facultatif de l'angle spectral par pixel (en degrés) de la première couche fusionnée.</translation>
     </message>
@@ -1364,127 +1354,127 @@
         <translation>article : imagettes concentriques, tête linéaire : chaque découpe garde son contenu spatial (rééchantillonnée par moyenne de surface à la taille de la plus petite, un encodeur linéaire partagé), LSTM, tête de régression linéaire. moyennes par fenêtre avec résidu bicubique : le réseau des modèles intégrés précédents (moyennes des découpes, couche ReLU de 256 unités, bicubique plus une correction).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="170"/>
+        <location filename="../core/registry.py" line="173"/>
         <source>Starts from the bicubic LR-HSI and corrects it iteratively: learned spectral and spatial degradation blocks predict the HR-MSI and the LR-HSI, their error maps are fused with channel attention and reconstructed into a correction with spatial and spectral attention (Z¹ = Z⁰ + Ê¹, then Z²). L1 loss.</source>
         <translation>Part de la LR-HSI suréchantillonnée en bicubique et la corrige de façon itérative : des blocs appris de dégradation spectrale et spatiale prédisent la HR-MSI et la LR-HSI, leurs cartes d'erreur sont fusionnées par une attention sur les canaux puis reconstruites en une correction avec attention spatiale et spectrale (Z¹ = Z⁰ + Ê¹, puis Z²). Perte L1.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="170"/>
+        <location filename="../core/registry.py" line="173"/>
         <source>Spatial-spectral corrections Z^k → Z^(k+1) (the paper: two beat one by 1.4 dB).</source>
         <translation>Corrections spatio-spectrales Z^k → Z^(k+1) (dans l'article, deux font mieux qu'une de 1.4 dB).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="191"/>
+        <location filename="../core/registry.py" line="194"/>
         <source>Unfolds a proximal-gradient algorithm for the model X = YA + ŶB into K stages with learned down-sampling, up-sampling and ResNet proximal operators, followed by a ResNet; loss of eq. 24 with per-stage terms.</source>
         <translation>Déplie un algorithme de gradient proximal pour le modèle X = YA + ŶB en K étages, avec sous-échantillonnage, suréchantillonnage et opérateurs proximaux ResNet appris, suivis d'un ResNet ; perte de l'éq. 24 avec des termes par étage.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="191"/>
+        <location filename="../core/registry.py" line="194"/>
         <source>Unfolded proximal-gradient stages (the paper finds 13 best; 8 keeps CPU training practical). More stages also widen the halo read around each block.</source>
         <translation>Étages dépliés du gradient proximal (13 est le meilleur choix selon l'article ; 8 garde l'entraînement sur CPU praticable). Plus d'étages élargissent aussi le halo lu autour de chaque bloc.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="191"/>
+        <location filename="../core/registry.py" line="194"/>
         <source>Rank of X = YA + ŶB: MS bands plus the number of learned bases Ŷ; 0 uses MS bands + 9 (the authors' code's 12 for 3 MS bands; the paper gives no value), at most the HS band count.</source>
         <translation>Rang de X = YA + ŶB : le nombre de bandes MS plus le nombre de bases apprises Ŷ ; 0 prend bandes MS + 9 (les 12 du code des auteurs pour 3 bandes MS ; l'article ne donne pas de valeur), au plus le nombre de bandes HS.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="191"/>
+        <location filename="../core/registry.py" line="194"/>
         <source>Residual units in every proximal ResNet and in the final ResNet (the paper&apos;s L; its Table 1 finds (K, L) = (13, 2) best). Each level adds about 3 HR pixels per stage to the halo read around each block, and training time.</source>
         <translation>Unités résiduelles de chaque ResNet proximal et du ResNet final (le L de l'article ; son tableau 1 donne (K, L) = (13, 2) comme meilleur choix). Chaque niveau ajoute environ 3 pixels HR par étage au halo lu autour de chaque bloc, ainsi que du temps d'entraînement.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="220"/>
+        <location filename="../core/registry.py" line="223"/>
         <source>A spectral pathway up-samples the LR-HSI one scale at a time while a spatial pathway max-pools the HR-MSI; features of equal size are stacked at every scale; multi-level MSE losses supervise intermediate resolutions.</source>
         <translation>Une voie spectrale suréchantillonne la LR-HSI une échelle à la fois tandis qu'une voie spatiale applique un max-pooling à la HR-MSI ; les caractéristiques de même taille sont empilées à chaque échelle ; des pertes MSE multi-niveaux supervisent les résolutions intermédiaires.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="220"/>
+        <location filename="../core/registry.py" line="223"/>
         <source>Levels of the multi-level loss: 1 trains on the final output only; L adds L − 1 intermediate resolutions (needs a ratio with several prime factors, e.g. 4, 8, 16).</source>
         <translation>Niveaux de la perte multi-niveaux : 1 entraîne sur la seule sortie finale ; L ajoute L − 1 résolutions intermédiaires (nécessite un rapport ayant plusieurs facteurs premiers, p. ex. 4, 8, 16).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="236"/>
+        <location filename="../core/registry.py" line="239"/>
         <source>Bicubic-upsampled LR-HSI stacked with the HR-MSI, three multi-scale inception residual modules (3×3 and 5×5 branches) and a global residual; MSE loss.</source>
         <translation>LR-HSI suréchantillonnée en bicubique empilée avec la HR-MSI, trois modules résiduels inception multi-échelles (branches 3×3 et 5×5) et un résidu global ; perte MSE.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="257"/>
+        <location filename="../core/registry.py" line="260"/>
         <source>0 (the default) estimates σ from the inputs (core/protocol/responses.py)</source>
         <translation>0 (la valeur par défaut) estime σ à partir des entrées (core/protocol/responses.py)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="257"/>
+        <location filename="../core/registry.py" line="260"/>
         <source>0 estimates σ from the inputs (core/protocol/responses.py); {default:g} is the protocol's default</source>
         <translation>0 estime σ à partir des entrées (core/protocol/responses.py) ; {default:g} est la valeur par défaut du protocole</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="262"/>
+        <location filename="../core/registry.py" line="265"/>
         <source>Response of the Gaussian PSF at the LR Nyquist frequency, σ = r·sqrt(−2 ln g)/π HR pixels; {note}.</source>
         <translation>Réponse de la PSF gaussienne à la fréquence de Nyquist LR, σ = r·sqrt(−2 ln g)/π pixels HR ; {note}.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="268"/>
+        <location filename="../core/registry.py" line="271"/>
         <source>Up-samples the LR-HSI, ignoring the HR-MSI: the baseline every method must beat.</source>
         <translation>Suréchantillonne la LR-HSI en ignorant la HR-MSI : la base de comparaison que toute méthode doit battre.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="274"/>
+        <location filename="../core/registry.py" line="277"/>
         <source>Component substitution: each MS band sharpens the HS bands of its group; the intensity is the non-negative regression of the group&apos;s up-sampled HS bands on the degraded MS band, and each HS band gets the detail with the gain cov(HS, I)/var(I).</source>
         <translation>Substitution de composantes : chaque bande MS affine les bandes HS de son groupe ; l'intensité est la régression positive des bandes HS suréchantillonnées du groupe sur la bande MS dégradée, et chaque bande HS reçoit le détail avec le gain cov(HS, I)/var(I).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="283"/>
+        <location filename="../core/registry.py" line="286"/>
         <source>Multi-resolution analysis: each HS band is modulated by the ratio of its group&apos;s MS band to that band&apos;s low-pass (MTF-matched Gaussian, or a box for SFIM), decimated and interpolated back.</source>
         <translation>Analyse multirésolution : chaque bande HS est modulée par le rapport entre la bande MS de son groupe et le passe-bas de cette bande (gaussienne ajustée à la MTF, ou moyenne uniforme pour SFIM), décimé puis réinterpolé.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="283"/>
+        <location filename="../core/registry.py" line="286"/>
         <source>MTF-matched Gaussian (MTF-GLP): the Gaussian whose response at the LR Nyquist frequency is MTF_GAIN (MTF-GLP-HS); Box r × r (SFIM): the r × r box average (SFIM-HS).</source>
         <translation>Gaussienne ajustée à la MTF (MTF-GLP) : la gaussienne dont la réponse à la fréquence de Nyquist LR vaut MTF_GAIN (MTF-GLP-HS) ; Moyenne r × r (SFIM) : la moyenne uniforme sur r × r pixels (SFIM-HS).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="305"/>
+        <location filename="../core/registry.py" line="308"/>
         <source>Alternating non-negative unmixing of both images with shared endmembers (MS endmembers = R × HS endmembers) and abundances coupled through the PSF; fused = HS endmembers × HR abundances.</source>
         <translation>Démélange non négatif alterné des deux images avec des pôles purs partagés (pôles purs MS = R × pôles purs HS) et des abondances couplées par la PSF ; image fusionnée = pôles purs HS × abondances HR.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="305"/>
+        <location filename="../core/registry.py" line="308"/>
         <source>Number of endmembers M of the unmixing (initialised by the successive projection algorithm); more capture more materials but take longer.</source>
         <translation>Nombre M de pôles purs du démélange (initialisés par l'algorithme des projections successives) ; davantage de pôles purs capturent plus de matériaux mais prennent plus de temps.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="305"/>
+        <location filename="../core/registry.py" line="308"/>
         <source>Multiplicative-update iterations of each NMF step (the paper runs to convergence).</source>
         <translation>Itérations de mise à jour multiplicative de chaque étape de NMF (l'article va jusqu'à convergence).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="305"/>
+        <location filename="../core/registry.py" line="308"/>
         <source>Rounds of MS unmixing then HS unmixing that couple the two factorisations.</source>
         <translation>Cycles de démélange MS puis HS qui couplent les deux factorisations.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>Convex fusion in a p-dimensional spectral subspace with vector-total-variation regularisation, solved by ADMM with FFT-based steps.</source>
         <translation>Fusion convexe dans un sous-espace spectral de dimension p avec régularisation par variation totale vectorielle, résolue par ADMM avec des étapes fondées sur la FFT.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>Dimension of the spectral subspace (SVD of the LR-HSI). 0 uses the number of MS bands, so that the HR-MSI observes every coefficient at high resolution; larger p keeps more spectral detail, reconstructed from the LR-HSI with the TV prior alone.</source>
         <translation>Dimension du sous-espace spectral (SVD de la LR-HSI). 0 prend le nombre de bandes MS, pour que la HR-MSI observe chaque coefficient à haute résolution ; un p plus grand garde plus de détail spectral, reconstruit à partir de la LR-HSI avec le seul a priori TV.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>Weight of the vector total variation, for data scaled to a mean of 1: larger values give smoother, less noisy results.</source>
         <translation>Poids de la variation totale vectorielle, pour des données ramenées à une moyenne de 1 : des valeurs plus grandes donnent des résultats plus lisses et moins bruités.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>Weight of the HR-MSI fit relative to the LR-HSI fit.</source>
         <translation>Poids de l'ajustement à la HR-MSI par rapport à l'ajustement à la LR-HSI.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="328"/>
+        <location filename="../core/registry.py" line="331"/>
         <source>Iterations of the ADMM solver (each costs eight FFTs of p bands).</source>
         <translation>Itérations du solveur ADMM (chacune coûte huit FFT de p bandes).</translation>
     </message>
@@ -1497,6 +1487,16 @@
         <location filename="../algorithms/assess.py" line="32"/>
         <source>{metric}: {help}</source>
         <translation>{metric} : {help}</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/assess.py" line="85"/>
+        <source>JSON file with all metrics, per-band tables, excluded bands and the ranking; a temporary file unless a path is given.</source>
+        <translation>Fichier JSON avec toutes les métriques, les tableaux par bande, les bandes exclues et le classement ; un fichier temporaire si aucun chemin n'est donné.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/assess.py" line="91"/>
+        <source>Self-contained HTML report: ranking table, per-band PSNR and SSIM against wavelength, SAM and error maps, and reference against fused spectra; a temporary file unless a path is given, listed in the Results Viewer.</source>
+        <translation>Rapport HTML autonome : tableau de classement, PSNR et SSIM par bande en fonction de la longueur d'onde, cartes de SAM et d'erreur, et spectres de référence comparés aux spectres fusionnés ; un fichier temporaire si aucun chemin n'est donné, listé dans la visionneuse de résultats.</translation>
     </message>
 </context>
 </TS>
