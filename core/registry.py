@@ -126,7 +126,7 @@ _ADAM = {"learning_rate": 3e-4, "betas": (0.9, 0.999), "batch_size": 16, "patch_
 METHODS = {m.id: m for m in [
     NetworkMethod(
         id="mlpln", name="MLPLN", module="mlpln", class_name="MLPLN",
-        # The paper's text (shared/papers) prints no venue or year, and none could be confirmed: its year
+        # The paper's text prints no venue or year, and none could be confirmed: its year
         # is not guessed. The LSTM it is built on is cited with its year.
         paper="Hyperspectral and multispectral image fusion using a multi-level propagation learning network "
               "(MLPLN; venue and year not printed in the paper), built on the LSTM of S. Hochreiter, "
