@@ -15,8 +15,8 @@ from ..core.environment import PLUGIN_DIR
 from ..core.errors import UserInputError
 from ..core.protocol.srf import PRESETS
 from ..core.storage.files import check_destinations
-from .base import destination_files, help_html, help_string, icon_path, tr
-from .i18n import QT_TRANSLATE_NOOP, Text, joined
+from .base import destination_files, help_html, help_string, icon_path
+from .i18n import QT_TRANSLATE_NOOP, Text, joined, tr
 from .parameters import SIMULATION_GROUP
 
 MODEL_FILE = os.path.join(PLUGIN_DIR, "models", "compare_fusion_methods.model3")

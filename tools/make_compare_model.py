@@ -34,7 +34,7 @@ def build_model():
     from qgis.PyQt.QtCore import QPointF
 
     model = QgsProcessingModelAlgorithm(NAME, GROUP)
-    simulate = QgsApplicationAlgorithm("hyperfuse:simulate_degradation")
+    simulate = registered_algorithm("hyperfuse:simulate_degradation")
     srf_options = simulate.parameterDefinition("SRF").options()
     for parameter in (QgsProcessingParameterRasterLayer("REFERENCE", "Reference HR-HSI (a hyperspectral scene)"),
                       QgsProcessingParameterNumber("RATIO", "Resolution ratio", QgsProcessingParameterNumber.Integer,
@@ -51,7 +51,7 @@ def build_model():
         step = QgsProcessingModelChildAlgorithm(f"hyperfuse:{algorithm_id}")
         step.setChildId(child_id)
         step.setPosition(QPointF(*position))
-        step.setDescription(QgsApplicationAlgorithm(f"hyperfuse:{algorithm_id}").displayName())
+        step.setDescription(registered_algorithm(f"hyperfuse:{algorithm_id}").displayName())
         for name, source in sources.items():
             step.addParameterSources(name, source if isinstance(source, list) else [source])
         return step
@@ -83,7 +83,8 @@ def build_model():
     return model
 
 
-def QgsApplicationAlgorithm(algorithm_id):  # noqa: N802 (reads like the QGIS call it wraps)
+def registered_algorithm(algorithm_id: str):
+    """The algorithm the Processing registry holds under ``algorithm_id``; exits when the plugin is not loaded."""
     from qgis.core import QgsApplication
 
     algorithm = QgsApplication.processingRegistry().algorithmById(algorithm_id)
