@@ -16,6 +16,7 @@ from ..core.errors import Cancelled, UserInputError
 from ..core.feedback import Feedback
 from ..core.registry import Setting
 from ..core.storage.files import RASTER_EXTENSIONS, check_destinations
+from ..core.storage.gdal_cache import bounded_gdal_cache
 from ..core.storage.raster_io import open_raster
 from .i18n import QT_TRANSLATE_NOOP, tr, translate
 from .parameters import PROJECTION, PROJECTION_LABEL, PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_LABEL, Group
@@ -257,7 +258,8 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
         self._layer_names = {}
         try:
             check_destinations(self.input_files(parameters, context), self.output_files(parameters, context))
-            results = self.process(parameters, context, core_feedback)
+            with bounded_gdal_cache():
+                results = self.process(parameters, context, core_feedback)
         except UserInputError as exc:
             raise QgsProcessingException(str(exc)) from exc
         except Cancelled as exc:

@@ -101,6 +101,8 @@ class InMemoryPair:
     """The reader interface of core/inference/tiling.py over a common area already in memory, with the result
     of a whole-image method: ``result`` gives the window that ``read`` read last."""
 
+    prefetch = False        # ``result`` answers for the window ``read`` read last
+
     def __init__(self, pair: GridPair, inputs: tuple, fused: np.ndarray):
         self.pair, self.inputs, self.fused, self.window = pair, inputs, fused, None
 

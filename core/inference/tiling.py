@@ -10,6 +10,7 @@ inference. Peak memory depends on the block size, never on the raster size.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
 import numpy as np
@@ -75,20 +76,42 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     Block origins and halos are multiples of ``alignment`` (HR pixels; a multiple of r
     that strided layers may need), so every block sees the same pixel phases as a
     whole-image run. Returns the number of blocks.
+
+    Reading the next block and writing the previous one run in two threads while ``predict`` computes (GDAL
+    releases the interpreter while it decodes and compresses), so raster IO hides behind the computation. At
+    most three blocks are in memory: one read ahead, one computed, one being written. A reader whose ``read``
+    keeps state for ``predict`` says so with ``prefetch = False``.
     """
     ratio = reader.pair.ratio
     step = math.lcm(ratio, alignment or ratio)
     rows, cols = reader.pair.hr_shape
     halo = aligned_halo(receptive_field, step)
     blocks = list(aligned_blocks(rows, cols, block_size, step))
-    for index, (row0, col0, nrows, ncols) in enumerate(blocks):
-        feedback.check_cancelled()
+
+    def window(block):
+        row0, col0, nrows, ncols = block
         top, left = max(0, row0 - halo), max(0, col0 - halo)
-        bottom, right = min(rows, row0 + nrows + halo), min(cols, col0 + ncols + halo)
-        lr, lr_valid, hr, hr_valid = reader.read(top, left, bottom - top, right - left)
-        fused = predict(lr, lr_valid, hr, hr_valid)
-        centre = (slice(row0 - top, row0 - top + nrows), slice(col0 - left, col0 - left + ncols))
-        valid = (hr_valid & lr_mask_on_hr(lr_valid, ratio))[centre]
-        sink(fused[(slice(None),) + centre], valid, row0, col0)
-        feedback.progress((index + 1) / len(blocks))
+        return top, left, min(rows, row0 + nrows + halo) - top, min(cols, col0 + ncols + halo) - left
+
+    def read(index):
+        return reader.read(*window(blocks[index]))
+
+    prefetch = getattr(reader, "prefetch", True)
+    with ThreadPoolExecutor(1, "hyperfuse-read") as reading, ThreadPoolExecutor(1, "hyperfuse-write") as writing:
+        ahead, written = (reading.submit(read, 0) if prefetch else None), None
+        for index, (row0, col0, nrows, ncols) in enumerate(blocks):
+            feedback.check_cancelled()
+            lr, lr_valid, hr, hr_valid = ahead.result() if prefetch else read(index)
+            if prefetch and index + 1 < len(blocks):
+                ahead = reading.submit(read, index + 1)
+            fused = predict(lr, lr_valid, hr, hr_valid)
+            top, left = window((row0, col0, nrows, ncols))[:2]
+            centre = (slice(row0 - top, row0 - top + nrows), slice(col0 - left, col0 - left + ncols))
+            valid = (hr_valid & lr_mask_on_hr(lr_valid, ratio))[centre]
+            if written is not None:
+                written.result()        # a failed write stops the run here, and one block waits at most
+            written = writing.submit(sink, fused[(slice(None),) + centre], valid, row0, col0)
+            feedback.progress((index + 1) / len(blocks))
+        if written is not None:
+            written.result()
     return len(blocks)

@@ -16,9 +16,11 @@ included. Arrays are (bands, rows, cols); invalid pixels of either input carry n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from .banded import BandedMatrix
 from .degradation import PointSpread, _degrade_axis
 
 # A cap: the solver stops at TOLERANCE, within a few dozen iterations for a well-conditioned R (300 × 300 × 200
@@ -27,6 +29,19 @@ from .degradation import PointSpread, _degrade_axis
 DEFAULT_ITERATIONS = 300
 DEFAULT_RIDGE = 1e-3     # ε relative to each block's diagonal: constraints are met to about this share
 TOLERANCE = 1e-6         # relative residual at which conjugate gradients stop
+
+
+def both_axes(rows_matrix, x: np.ndarray, cols_matrix) -> np.ndarray:
+    """``rows_matrix`` x ``cols_matrix``ᵀ for every band of ``x`` (bands, rows, cols), in ``x``'s precision. The
+    matrices are arrays or :class:`BandedMatrix`; matrix products, which BLAS runs many times faster than einsum."""
+    rows_matrix = rows_matrix if isinstance(rows_matrix, BandedMatrix) else BandedMatrix(rows_matrix)
+    cols_matrix = cols_matrix if isinstance(cols_matrix, BandedMatrix) else BandedMatrix(cols_matrix)
+    return cols_matrix.right(rows_matrix.left(x))
+
+
+def across_bands(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``matrix`` (out bands × bands) applied to the spectrum of every pixel of ``x`` (bands, rows, cols)."""
+    return (matrix @ x.reshape(x.shape[0], -1)).reshape((matrix.shape[0],) + x.shape[1:])
 
 
 def axis_matrix(length: int, ratio: int, psf: PointSpread) -> np.ndarray:
@@ -47,11 +62,24 @@ class ObservationModel:
         return ObservationModel(axis_matrix(rows, ratio, psf), axis_matrix(cols, ratio, psf),
                                 np.asarray(response, dtype=np.float64))
 
+    @cached_property
+    def rows_banded(self) -> BandedMatrix:
+        return BandedMatrix(self.rows_matrix)
+
+    @cached_property
+    def cols_banded(self) -> BandedMatrix:
+        return BandedMatrix(self.cols_matrix)
+
+    @cached_property
+    def grams(self) -> tuple:
+        """D Dᵀ per axis (rows, columns), banded too."""
+        return (BandedMatrix(self.rows_matrix @ self.rows_matrix.T), BandedMatrix(self.cols_matrix @ self.cols_matrix.T))
+
     def spatial(self, x: np.ndarray) -> np.ndarray:
-        return np.einsum("ir,brc,jc->bij", self.rows_matrix, x, self.cols_matrix, optimize=True)
+        return both_axes(self.rows_banded, x, self.cols_banded)
 
     def spatial_adjoint(self, z: np.ndarray) -> np.ndarray:
-        return np.einsum("ir,bij,jc->brc", self.rows_matrix, z, self.cols_matrix, optimize=True)
+        return both_axes(self.rows_banded.T, z, self.cols_banded.T)
 
     def lr_pixels_made_from_valid(self, lr_valid: np.ndarray, hr_valid: np.ndarray) -> np.ndarray:
         """The valid LR pixels whose PSF reaches only valid HR pixels. Any other was not made by D from the HR
@@ -59,10 +87,10 @@ class ObservationModel:
         return lr_valid & ~(self.spatial((~hr_valid)[None].astype(np.float64))[0] > 1e-9)
 
     def spectral(self, x: np.ndarray) -> np.ndarray:
-        return np.einsum("mb,brc->mrc", self.response, x, optimize=True)
+        return across_bands(self.response, x)
 
     def spectral_adjoint(self, y: np.ndarray) -> np.ndarray:
-        return np.einsum("mb,mrc->brc", self.response, y, optimize=True)
+        return across_bands(self.response.T, y)
 
 
 @dataclass(frozen=True)
@@ -97,26 +125,84 @@ def _block_diagonals(model: ObservationModel) -> tuple:
     return spatial, np.maximum(spectral, 1e-12 * max(float(spectral.max()), 1e-30))
 
 
-def _dual_operator(model: ObservationModel, lr_mask: np.ndarray, hr_mask: np.ndarray, ridges: tuple, diagonals):
-    """(μ, ν) ↦ (A Aᵀ + ε) (μ, ν) on the valid constraints, without forming an HR image of every HS band.
+def _response_row_space(response: np.ndarray) -> np.ndarray:
+    """Orthonormal basis (HS bands × k) of the band combinations R sees, k ≤ MS bands."""
+    _, singular, vt = np.linalg.svd(response, full_matrices=False)
+    keep = singular > 1e-12 * max(float(singular[0]), 1e-300) if singular.size else singular > 0
+    return vt[keep].T
+
+
+def _coupled_operator(model: ObservationModel, basis: np.ndarray, lr_mask: np.ndarray, hr_mask: np.ndarray,
+                      ridges: tuple):
+    """(a, ν) ↦ the dual system on μ = Q a (Q = ``basis``) and ν, the only part in which D and R interact.
 
     D acts on space and R on bands, so they commute: D Rᵀ ν = Rᵀ (D ν) and R Dᵀ μ = Dᵀ (R μ), and
-    D Dᵀ and R Rᵀ are small matrices. One application costs a few MS-band HR images, not S of them.
+    D Dᵀ and R Rᵀ are small matrices. One application costs a few MS-band images, not S of them.
     """
-    rows_gram, cols_gram = model.rows_matrix @ model.rows_matrix.T, model.cols_matrix @ model.cols_matrix.T
+    rows_gram, cols_gram = model.grams
+    seen = model.response @ basis            # R Q: MS bands × k
     spectral_gram = model.response @ model.response.T
-    spatial_diag, spectral_diag = diagonals
     spatial_ridge, spectral_ridge = ridges
 
-    def apply(mu, nu):
-        mu, nu = mu * lr_mask, nu * hr_mask
-        spatial = (np.einsum("ij,bjk,lk->bil", rows_gram, mu, cols_gram, optimize=True)
-                   + np.einsum("mb,mij->bij", model.response, model.spatial(nu), optimize=True))
-        spectral = (model.spatial_adjoint(np.einsum("mb,bij->mij", model.response, mu, optimize=True))
-                    + np.einsum("mn,nrc->mrc", spectral_gram, nu, optimize=True))
-        return ((spatial + spatial_ridge * spatial_diag * mu) * lr_mask,
-                (spectral + spectral_ridge * spectral_diag * nu) * hr_mask)
+    def apply(a, nu):
+        a, nu = a * lr_mask, nu * hr_mask
+        spatial = both_axes(rows_gram, a, cols_gram) + across_bands(seen.T, model.spatial(nu))
+        spectral = model.spatial_adjoint(across_bands(seen, a)) + across_bands(spectral_gram, nu)
+        return (spatial + spatial_ridge * a) * lr_mask, (spectral + spectral_ridge * nu) * hr_mask
     return apply
+
+
+def _gram_inverse(model: ObservationModel, ridge: float):
+    """``inverse(r, scales)``: (s D Dᵀ + ε)⁻¹ r for band j of r at scale s = ``scales[j]`` (all 1 by default), with
+    every LR pixel valid. D Dᵀ is the Kronecker product of the two axes' Gram matrices, so their eigenvectors invert
+    it exactly."""
+    rows_gram, cols_gram = model.grams
+    rows_values, rows_vectors = np.linalg.eigh(rows_gram.dense)
+    cols_values, cols_vectors = np.linalg.eigh(cols_gram.dense)
+    eigenvalues = rows_values[:, None] * cols_values[None, :]
+
+    def inverse(r, scales=None):
+        denominator = eigenvalues + ridge if scales is None else scales[:, None, None] * eigenvalues + ridge
+        return both_axes(rows_vectors, both_axes(rows_vectors.T, r, cols_vectors.T) / denominator, cols_vectors)
+    return inverse
+
+
+def _unseen_solver(model: ObservationModel, inverse, lr_mask: np.ndarray, ridge: float, iterations: int):
+    """r ↦ (D Dᵀ + ε)⁻¹ r on the valid LR pixels, for the band combinations R does not see: there μ meets no
+    spectral constraint. Invalid LR pixels break the Kronecker structure of ``inverse``; conjugate gradients then
+    run with it as preconditioner and need a few iterations where they are few."""
+    if lr_mask.all():
+        return lambda r: (inverse(r), np.zeros_like(r))
+    rows_gram, cols_gram = model.grams
+
+    def apply(mu):
+        mu = mu * lr_mask
+        return ((both_axes(rows_gram, mu, cols_gram) + ridge * mu) * lr_mask,)
+    return lambda r: tuple(x[0] for x in _preconditioned_cg(apply, (r,), lambda m: (inverse(m[0] * lr_mask)
+                                                                                     * lr_mask,), iterations))
+
+
+def _coupled_preconditioner(model: ObservationModel, basis: np.ndarray, inverse, lr_mask: np.ndarray,
+                            hr_mask: np.ndarray, spectral_ridges: np.ndarray):
+    """The exact inverse of the coupled system when every pixel is valid, by eliminating ν.
+
+    ν's block, R Rᵀ + ε, acts on each HR pixel alone. What it leaves for a, (D Dᵀ + ε) − Bᵀ D (R Rᵀ + ε)⁻¹ Dᵀ B with
+    B = R Q, is (I − C) ⊗ D Dᵀ + ε with C = Bᵀ (R Rᵀ + ε)⁻¹ B a k × k matrix: in C's eigenvectors it is k Kronecker
+    systems that ``inverse`` solves exactly. Invalid pixels make it approximate; conjugate gradients then need a
+    few iterations where the two diagonal blocks alone needed dozens (docs/performance.md).
+    """
+    seen = model.response @ basis
+    spectral_inverse = np.linalg.inv(model.response @ model.response.T + np.diag(spectral_ridges.ravel()))
+    coupling, coupling_vectors = np.linalg.eigh(seen.T @ spectral_inverse @ seen)
+
+    def precondition(r):
+        r_a, r_nu = r[0] * lr_mask, r[1] * hr_mask
+        t = across_bands(spectral_inverse, r_nu)
+        reduced = across_bands(coupling_vectors.T, r_a - across_bands(seen.T, model.spatial(t)))
+        a = across_bands(coupling_vectors, inverse(reduced, 1.0 - coupling)) * lr_mask
+        nu = across_bands(spectral_inverse, r_nu - model.spatial_adjoint(across_bands(seen, a))) * hr_mask
+        return a, nu
+    return precondition
 
 
 def project_onto_observations(fused: np.ndarray, lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray,
@@ -134,8 +220,8 @@ def project_onto_observations(fused: np.ndarray, lr: np.ndarray, lr_valid: np.nd
 
 @dataclass(frozen=True)
 class Projected:
-    """A projection's result, with the squared misfits (LR-HSI, HR-MSI) over the constrained pixels before and
-    after it, taken from the solver's own residuals instead of degrading the images again."""
+    """A projection's result (float32), with the squared misfits (LR-HSI, HR-MSI) over the constrained pixels
+    before and after it, taken from the solver's own residuals instead of degrading the images again."""
 
     image: np.ndarray
     misfit_before: tuple
@@ -145,29 +231,45 @@ class Projected:
 def project_and_measure(fused: np.ndarray, lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray,
                         hr_valid: np.ndarray, model: ObservationModel, *, ridge: float = DEFAULT_RIDGE,
                         spectral_ridge: float | None = None, iterations: int = DEFAULT_ITERATIONS) -> Projected:
-    """:func:`project_onto_observations`, with the misfits before and after (:class:`Projected`)."""
-    x0 = np.asarray(fused, dtype=np.float64)
+    """:func:`project_onto_observations`, with the misfits before and after (:class:`Projected`).
+
+    The LR-HSI multipliers μ (one per HS band) split into the few band combinations R sees, μ = Q a, and the rest.
+    The rest meets only the spatial constraint and is solved exactly (:func:`_unseen_solver`); conjugate gradients
+    run on (a, ν) alone, a few bands instead of every HS band.
+    """
+    # The products over every HS band run in float32: their rounding, about 1e-7 of the signal, is far below what
+    # the ridge leaves (1e-3). The solver itself works in float64 on a few bands.
+    x0 = np.asarray(fused, dtype=np.float32)
     lr_mask, hr_mask = lr_valid[None].astype(np.float64), hr_valid[None].astype(np.float64)
     spatial_diag, spectral_diag = _block_diagonals(model)
     spectral_diag = spectral_diag[:, None, None]
-    ridges = (ridge, ridge if spectral_ridge is None else spectral_ridge)
-    apply = _dual_operator(model, lr_mask, hr_mask, ridges, (spatial_diag, spectral_diag))
+    ridges = (ridge * spatial_diag, (ridge if spectral_ridge is None else spectral_ridge) * spectral_diag)
     r_mu = (np.asarray(lr, np.float64) - model.spatial(x0)) * lr_mask
-    r_nu = (np.asarray(hr, np.float64) - model.spectral(x0)) * hr_mask
-    (mu, nu), (left_mu, left_nu) = _preconditioned_cg(apply, (r_mu, r_nu), (spatial_diag, spectral_diag), iterations)
-    projected = x0 + model.spatial_adjoint(mu * lr_mask) + model.spectral_adjoint(nu * hr_mask)
-    # The solver's residual is r − (A Aᵀ + ε)λ; adding the ridge term back gives r − A Aᵀλ, the misfit after.
-    after_mu = (left_mu + ridges[0] * spatial_diag * mu) * lr_mask
-    after_nu = (left_nu + ridges[1] * spectral_diag * nu) * hr_mask
-    return Projected(projected.astype(np.float32), (float(np.sum(r_mu ** 2)), float(np.sum(r_nu ** 2))),
-                     (float(np.sum(after_mu ** 2)), float(np.sum(after_nu ** 2))))
+    r_nu = (np.asarray(hr, np.float64) - across_bands(model.response.astype(np.float32), x0)) * hr_mask
+    basis = _response_row_space(model.response)
+    r_seen = across_bands(basis.T, r_mu)
+    apply = _coupled_operator(model, basis, lr_mask, hr_mask, ridges)
+    inverse = _gram_inverse(model, ridges[0])
+    (a, nu), (left_a, left_nu) = _preconditioned_cg(
+        apply, (r_seen, r_nu), _coupled_preconditioner(model, basis, inverse, lr_mask, hr_mask, ridges[1]), iterations)
+    unseen, left_unseen = _unseen_solver(model, inverse, lr_valid, ridges[0], iterations)(
+        r_mu - across_bands(basis, r_seen))
+    mu = (unseen + across_bands(basis, a)) * lr_mask
+    projected = (x0 + model.spatial_adjoint(mu.astype(np.float32))
+                 + across_bands(model.response.T.astype(np.float32), (nu * hr_mask).astype(np.float32)))
+    # The solver's residuals are r − (A Aᵀ + ε)λ; adding the ridge terms back gives r − A Aᵀλ, the misfits after.
+    # The two parts of μ lie in orthogonal band combinations, so their squares add.
+    after = ((left_a + ridges[0] * a) * lr_mask, (left_unseen + ridges[0] * unseen) * lr_mask,
+             (left_nu + ridges[1] * nu) * hr_mask)
+    return Projected(projected, (float(np.sum(r_mu ** 2)), float(np.sum(r_nu ** 2))),
+                     (float(np.sum(after[0] ** 2) + np.sum(after[1] ** 2)), float(np.sum(after[2] ** 2))))
 
 
-def _preconditioned_cg(apply, rhs: tuple, diagonals: tuple, iterations: int) -> tuple:
-    """Conjugate gradients on a pair of arrays, Jacobi-preconditioned by one scale per block: (solution, residual)."""
+def _preconditioned_cg(apply, rhs: tuple, precondition, iterations: int) -> tuple:
+    """Conjugate gradients on a tuple of arrays with the preconditioner ``precondition``: (solution, residual)."""
     residual = list(rhs)
     solution = [np.zeros_like(r) for r in residual]
-    preconditioned = [r / d for r, d in zip(residual, diagonals)]
+    preconditioned = list(precondition(residual))
     direction = [z.copy() for z in preconditioned]
     rz = sum(float(np.sum(r * z)) for r, z in zip(residual, preconditioned))
     start = np.sqrt(sum(float(np.sum(r ** 2)) for r in residual))
@@ -178,7 +280,7 @@ def _preconditioned_cg(apply, rhs: tuple, diagonals: tuple, iterations: int) -> 
         alpha = rz / sum(float(np.sum(p * q)) for p, q in zip(direction, product))
         solution = [x + alpha * p for x, p in zip(solution, direction)]
         residual = [r - alpha * q for r, q in zip(residual, product)]
-        preconditioned = [r / d for r, d in zip(residual, diagonals)]
+        preconditioned = list(precondition(residual))
         rz_next = sum(float(np.sum(r * z)) for r, z in zip(residual, preconditioned))
         direction = [z + (rz_next / rz) * p for z, p in zip(preconditioned, direction)]
         rz = rz_next
