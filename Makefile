@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/$(PLUGINS):/usr/share/qgis/python/plugins
 export XDG_RUNTIME_DIR := $(CURDIR)/$(BUILD)/runtime
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test bench weights i18n compare-model clean
+.PHONY: setup demo test bench bench-perf weights i18n compare-model clean
 
 $(BUILD)/system-packages.stamp: tools/install_system_packages.sh
 	bash tools/install_system_packages.sh
@@ -48,6 +48,13 @@ weights: setup
 bench: setup
 	$(PYTHON) tools/bench.py
 	$(PYTHON) tools/bench_training.py
+
+# Speed and memory of every method on generated EnMAP + Sentinel-2 inputs (docs/performance.md); BENCH_SIZES
+# sets the HR sizes, e.g. `make bench-perf BENCH_SIZES="600 1500 3000 6000"`.
+BENCH_SIZES ?= 600 1500
+bench-perf: setup
+	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tools $(PYTHON) tools/bench_perf.py --sizes $(BENCH_SIZES) \
+		--output $(BUILD)/performance_tables.md
 
 # Translations (docs/DESIGN.md, i18n/): every i18n/hyperfuse_<language>.ts gets the texts the sources mark
 # (algorithms/i18n.py says how), keeping the translations it has, and is compiled to the .qm the plugin loads.

@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessingParameterFile, QgsProcessingParameterNumber,
 
 from ..core.classical.run import fuse_classical
 from ..core.inference.adaptation import PROJECTION_NONE
-from ..core.inference.tiling import DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE
+from ..core.inference.tiling import AUTO_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE
 from ..core.registry import CLASSICAL_METHODS, ClassicalMethod
 from .base import HyperFuseAlgorithm, add_projection_parameters, add_settings, read_projection, read_settings
 from .i18n import QT_TRANSLATE_NOOP, Text, tr, translate
@@ -120,7 +120,7 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
                 SRF_FILE, QT_TRANSLATE_NOOP("HyperFuse", "MS spectral responses (CSV; empty = estimate)"),
                 extension="csv", optional=True), advanced=True)
         self.add(QgsProcessingParameterNumber(BLOCK_SIZE, BLOCK_SIZE_LABEL, QgsProcessingParameterNumber.Integer,
-                                              DEFAULT_BLOCK_SIZE, minValue=MIN_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
+                                              DEFAULT_BLOCK_SIZE, minValue=AUTO_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
                  advanced=True)
         add_projection_parameters(self, PROJECTION_NONE)
         self.add(QgsProcessingParameterRasterDestination(OUTPUT, FUSED_OUTPUT_LABEL))

@@ -9,7 +9,7 @@ from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterEnum, Qg
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
 from ..core.inference import adaptation, bundled, fusion
-from ..core.inference.tiling import DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE
+from ..core.inference.tiling import AUTO_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE
 from ..core.inference.torch_support import DEVICES
 from ..core.registry import METHODS, NetworkMethod
 from .base import HyperFuseAlgorithm, add_projection_parameters, add_settings, read_projection, read_settings
@@ -118,7 +118,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
             QgsProcessingParameterNumber.Integer, fusion.DEFAULT_TRAIN_STEPS, minValue=1))
         self.add(QgsProcessingParameterEnum(DEVICE, DEVICE_LABEL, options=DEVICES, defaultValue=0))
         self.add(QgsProcessingParameterNumber(BLOCK_SIZE, BLOCK_SIZE_LABEL, QgsProcessingParameterNumber.Integer,
-                                              DEFAULT_BLOCK_SIZE, minValue=MIN_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
+                                              DEFAULT_BLOCK_SIZE, minValue=AUTO_BLOCK_SIZE, maxValue=MAX_BLOCK_SIZE),
                  advanced=True)
         self.add(QgsProcessingParameterNumber(SEED, SEED_LABEL, QgsProcessingParameterNumber.Integer, 0, minValue=0),
                  advanced=True)

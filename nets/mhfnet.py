@@ -217,13 +217,15 @@ class MHFNet(nn.Module):
         """x ×₃ B: S channels onto the rank − s basis channels."""
         return F.conv2d(x, self.b.weight.transpose(0, 1))
 
-    def _stages(self, lr_hsi, hr_msi):
+    def _stages(self, lr_hsi, hr_msi, keep_stages: bool = True):
+        """Every stage's X⁽ᵏ⁾ (the loss needs them all; inference only the last: eight S-band HR images held at
+        once were most of MHF-net's memory) and the last E."""
         y_a = self.a(hr_msi)
         outputs, y_hat = [], None
         for k in range(self.stages):
             x_k = y_a if y_hat is None else y_a + self.b(y_hat)                 # eq. 19
             error = self.down(x_k) - lr_hsi                                    # eq. 20
-            outputs.append(x_k)
+            outputs = outputs + [x_k] if keep_stages else [x_k]
             if k == self.stages - 1:
                 break
             # Eq. 21 with ×₃ B moved before the up-sampler: the projection runs on the LR grid and
@@ -233,7 +235,7 @@ class MHFNet(nn.Module):
         return outputs, error
 
     def forward(self, lr_hsi, hr_msi):
-        outputs, _ = self._stages(lr_hsi, hr_msi)
+        outputs, _ = self._stages(lr_hsi, hr_msi, keep_stages=False)
         return self.final(outputs[-1])                                         # eq. 23
 
     def training_loss(self, lr_hsi, hr_msi, target, mask):

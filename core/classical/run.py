@@ -22,8 +22,8 @@ from ..errors import UserInputError
 from ..feedback import Feedback
 from ..inference import adaptation
 from ..inference.adaptation import PROJECTION_NONE
-from ..inference.fusion import FusionResult, block_sink, fuse_with_function, output_writer
-from ..inference.tiling import DEFAULT_BLOCK_SIZE, run_tiled
+from ..inference.fusion import FusionResult, fuse_with_function, tiled_to_file
+from ..inference.tiling import DEFAULT_BLOCK_SIZE
 from ..protocol.degradation import DEFAULT_MTF_GAIN
 from ..protocol.grids import GridPair, open_pair, read_common_area
 from ..protocol.responses import read_window
@@ -106,6 +106,10 @@ class InMemoryPair:
     def __init__(self, pair: GridPair, inputs: tuple, fused: np.ndarray):
         self.pair, self.inputs, self.fused, self.window = pair, inputs, fused, None
 
+    @property
+    def bands(self) -> int:
+        return self.inputs[0].shape[0] + self.inputs[2].shape[0]
+
     def read(self, row0: int, col0: int, rows: int, cols: int):
         r = self.pair.ratio
         self.window = (slice(row0, row0 + rows), slice(col0, col0 + cols))
@@ -137,9 +141,9 @@ def fuse_whole_image(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pa
     predict, halo = reader.result, 0
     if run_options.projection is not None:
         predict, halo = run_options.projection.wrap(predict), run_options.projection.extra_halo
-    with output_writer(output, lr, pair, tags) as writer:
-        blocks = run_tiled(reader, predict, block_sink(writer, lr), halo, block_size, feedback.span(0.95, 1.0))
+    blocks, stats = tiled_to_file(output, lr, pair, tags, reader, predict, halo, block_size=block_size,
+                                  feedback=feedback.span(0.95, 1.0))
     if run_options.projection is not None:
         run_options.projection.report(feedback)
     return FusionResult(output, method.name, "none", pair.ratio, blocks,
-                        seconds_inference=time.perf_counter() - started)
+                        seconds_inference=time.perf_counter() - started, io=stats)

@@ -31,7 +31,7 @@ from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
 from .bundled import find_bundled_model, find_generic_model
 from .fine_tuning import fine_tune_on_pair
-from .tiling import DEFAULT_BLOCK_SIZE, PairReader, run_tiled
+from .tiling import DEFAULT_BLOCK_SIZE, PairReader, TilingStats, run_tiled
 from .torch_support import require_torch, select_device
 
 DEFAULT_TRAIN_STEPS = 300
@@ -60,6 +60,7 @@ class FusionResult:
     seconds_training: float = 0.0
     seconds_inference: float = 0.0
     training: dict = field(default_factory=dict)
+    io: "TilingStats | None" = None           # where the raster IO time went
 
 
 NETWORK_NON_FINITE_HINT = ("The network's weights may be damaged, or the inputs far outside the range it was "
@@ -83,6 +84,20 @@ def block_sink(writer: RasterWriter, lr: RasterInfo):
     return sink
 
 
+def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reader, predict, halo: int, *,
+                  block_size: int, feedback: Feedback, alignment: int | None = None, **writer_options) -> tuple:
+    """Run ``predict`` block by block (run_tiled) into ``output``; log where the IO time went.
+    Returns (blocks, TilingStats)."""
+    stats, started = TilingStats(), time.perf_counter()
+    with output_writer(output, lr, pair, tags, **writer_options) as writer:
+        blocks = run_tiled(reader, predict, block_sink(writer, lr), halo, block_size, feedback, alignment=alignment,
+                           stats=stats)
+        closing = time.perf_counter()
+    stats.add_closing(time.perf_counter() - closing)
+    feedback.info(stats.describe(time.perf_counter() - started))
+    return blocks, stats
+
+
 def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, predict,
                        receptive_field, *, block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
                        projection: "adaptation.Projection | None" = None, tags: dict | None = None) -> FusionResult:
@@ -95,11 +110,12 @@ def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair
     block_predict, halo = (lambda *a: predict(*a, pair.ratio)), receptive_field(pair.ratio)
     if projection is not None:
         block_predict, halo = projection.wrap(block_predict), halo + projection.extra_halo
-    with output_writer(output, lr, pair, tags) as writer:
-        blocks = run_tiled(PairReader(lr, hr, pair), block_predict, block_sink(writer, lr), halo, block_size, feedback)
+    blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), block_predict, halo,
+                                  block_size=block_size, feedback=feedback)
     if projection is not None:
         projection.report(feedback)
-    return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started)
+    return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started,
+                        io=stats)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,13 +314,13 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
                                                source)
     if projection is not None:
         predict, halo = projection.wrap(predict), halo + projection.extra_halo
-    with output_writer(output, lr, pair, tags, non_finite_hint=NETWORK_NON_FINITE_HINT) as writer:
-        blocks = run_tiled(PairReader(lr, hr, pair), predict, block_sink(writer, lr), halo, settings.block_size,
-                           feedback, alignment=model.alignment(pair.ratio))
+    blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), predict, halo,
+                                  block_size=settings.block_size, feedback=feedback,
+                                  alignment=model.alignment(pair.ratio), non_finite_hint=NETWORK_NON_FINITE_HINT)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, method.name, chosen.source, pair.ratio, blocks, chosen.seconds_training,
-                        time.perf_counter() - started, chosen.training)
+                        time.perf_counter() - started, chosen.training, io=stats)
 
 
 def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output: str, *,

@@ -10,7 +10,10 @@ inference. Peak memory depends on the block size, never on the raster size.
 from __future__ import annotations
 
 import math
+import os
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
@@ -20,8 +23,40 @@ from ..feedback import Feedback
 from ..protocol.grids import GridPair
 from ..storage.raster_io import RasterInfo, read_block
 
-DEFAULT_BLOCK_SIZE = 512
+AUTO_BLOCK_SIZE = 0                 # BLOCK_SIZE 0: chosen from the available memory (automatic_block_size)
+DEFAULT_BLOCK_SIZE = AUTO_BLOCK_SIZE
 MIN_BLOCK_SIZE, MAX_BLOCK_SIZE = 16, 16384
+# Float32 images of a block's HS + MS bands alive at once, per HR pixel of the block with its halo: a network's
+# forward pass holds 3.6 (MLPLN) to 5.8 (MHF-net) of them on 384² EnMAP blocks (docs/performance.md); the
+# projection and the block being written hold about 8 more.
+WORKING_IMAGES = 14
+# What the automatic size lets one block take: this, or a quarter of the available memory when that is less.
+BLOCK_MEMORY_BYTES = 2 ** 30
+MAX_AUTOMATIC_BLOCK_SIZE = 2048
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None where that is not known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def automatic_block_size(bands: int, halo: int, step: int, available: int | None) -> int:
+    """The largest block (a multiple of ``step``) whose working memory with its halo fits the budget: blocks as
+    large as memory allows, because every block recomputes its halo."""
+    budget = BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
+    side = int(math.sqrt(budget / (WORKING_IMAGES * max(bands, 1) * 4))) - 2 * halo
+    side = min(max(side, 64), MAX_AUTOMATIC_BLOCK_SIZE)
+    return max(step, side // step * step)
 
 
 def aligned_blocks(rows: int, cols: int, block: int, step: int) -> Iterator[tuple]:
@@ -29,8 +64,8 @@ def aligned_blocks(rows: int, cols: int, block: int, step: int) -> Iterator[tupl
     if not 1 <= block <= MAX_BLOCK_SIZE:
         # An out-of-range number given to Processing can arrive here as 0, which would
         # otherwise run silently in blocks of one LR pixel, many times slower.
-        raise UserInputError(f"BLOCK_SIZE is {block}; it must lie between {MIN_BLOCK_SIZE} and {MAX_BLOCK_SIZE} HR "
-                             f"pixels. The default {DEFAULT_BLOCK_SIZE} suits most machines.")
+        raise UserInputError(f"BLOCK_SIZE is {block}; it must be 0 (chosen from the available memory, the default) "
+                             f"or lie between {MIN_BLOCK_SIZE} and {MAX_BLOCK_SIZE} HR pixels.")
     block = max(step, (block // step) * step)
     for row0 in range(0, rows, block):
         for col0 in range(0, cols, block):
@@ -48,6 +83,10 @@ class PairReader:
         self.lr, self.hr, self.pair = lr, hr, pair
         self.lr_bands = lr.good_bands if lr_bands is None else lr_bands
         self.hr_bands = hr.good_bands if hr_bands is None else hr_bands
+
+    @property
+    def bands(self) -> int:
+        return len(self.lr_bands) + len(self.hr_bands)
 
     def read(self, row0: int, col0: int, rows: int, cols: int):
         r = self.pair.ratio
@@ -67,8 +106,38 @@ Predict = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 Sink = Callable[[np.ndarray, np.ndarray, int, int], None]
 
 
+@dataclass
+class TilingStats:
+    """Where a tiled run's time went: seconds spent reading and writing (in their own threads, so mostly hidden
+    behind the computation) and seconds the computation waited for them, closing the output included."""
+
+    reading: float = 0.0
+    writing: float = 0.0
+    waiting: float = 0.0
+
+    def timed(self, field_name: str, function):
+        def run(*args):
+            started = time.perf_counter()
+            try:
+                return function(*args)
+            finally:
+                setattr(self, field_name, getattr(self, field_name) + time.perf_counter() - started)
+        return run
+
+    def add_closing(self, seconds: float) -> None:
+        """Closing the output flushes what GDAL's cache still holds, while nothing else runs."""
+        self.writing += seconds
+        self.waiting += seconds
+
+    def describe(self, wall_seconds: float) -> str:
+        share = 100 * self.waiting / wall_seconds if wall_seconds > 0 else 0.0
+        return (f"Raster IO: {self.reading:.1f} s reading and {self.writing:.1f} s writing, in threads alongside the "
+                f"computation, which waited {self.waiting:.1f} s for them ({share:.0f} % of {wall_seconds:.1f} s).")
+
+
 def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field: int,
-              block_size: int, feedback: Feedback, alignment: int | None = None) -> int:
+              block_size: int, feedback: Feedback, alignment: int | None = None,
+              stats: TilingStats | None = None) -> int:
     """Apply ``predict(lr, lr_valid, hr, hr_valid) -> (S, H, W)`` block by block.
 
     ``sink(values, valid, row0, col0)`` receives each block's centre and its validity: a
@@ -80,12 +149,18 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     Reading the next block and writing the previous one run in two threads while ``predict`` computes (GDAL
     releases the interpreter while it decodes and compresses), so raster IO hides behind the computation. At
     most three blocks are in memory: one read ahead, one computed, one being written. A reader whose ``read``
-    keeps state for ``predict`` says so with ``prefetch = False``.
+    keeps state for ``predict`` says so with ``prefetch = False``. ``stats`` collects the IO times. A
+    ``block_size`` of AUTO_BLOCK_SIZE takes :func:`automatic_block_size` for the reader's ``bands``.
     """
+    stats = stats or TilingStats()
     ratio = reader.pair.ratio
     step = math.lcm(ratio, alignment or ratio)
     rows, cols = reader.pair.hr_shape
     halo = aligned_halo(receptive_field, step)
+    if block_size == AUTO_BLOCK_SIZE:
+        block_size = automatic_block_size(reader.bands, halo, step, available_memory())
+        feedback.info(f"Blocks of {block_size} × {block_size} HR pixels with a halo of {halo}, chosen from the "
+                      "available memory (BLOCK_SIZE 0).")
     blocks = list(aligned_blocks(rows, cols, block_size, step))
 
     def window(block):
@@ -93,15 +168,15 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
         top, left = max(0, row0 - halo), max(0, col0 - halo)
         return top, left, min(rows, row0 + nrows + halo) - top, min(cols, col0 + ncols + halo) - left
 
-    def read(index):
-        return reader.read(*window(blocks[index]))
+    read = stats.timed("reading", lambda index: reader.read(*window(blocks[index])))
+    sink, wait = stats.timed("writing", sink), stats.timed("waiting", lambda future: future.result())
 
     prefetch = getattr(reader, "prefetch", True)
     with ThreadPoolExecutor(1, "hyperfuse-read") as reading, ThreadPoolExecutor(1, "hyperfuse-write") as writing:
         ahead, written = (reading.submit(read, 0) if prefetch else None), None
         for index, (row0, col0, nrows, ncols) in enumerate(blocks):
             feedback.check_cancelled()
-            lr, lr_valid, hr, hr_valid = ahead.result() if prefetch else read(index)
+            lr, lr_valid, hr, hr_valid = wait(ahead) if prefetch else read(index)
             if prefetch and index + 1 < len(blocks):
                 ahead = reading.submit(read, index + 1)
             fused = predict(lr, lr_valid, hr, hr_valid)
@@ -109,9 +184,9 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
             centre = (slice(row0 - top, row0 - top + nrows), slice(col0 - left, col0 - left + ncols))
             valid = (hr_valid & lr_mask_on_hr(lr_valid, ratio))[centre]
             if written is not None:
-                written.result()        # a failed write stops the run here, and one block waits at most
+                wait(written)           # a failed write stops the run here, and one block waits at most
             written = writing.submit(sink, fused[(slice(None),) + centre], valid, row0, col0)
             feedback.progress((index + 1) / len(blocks))
         if written is not None:
-            written.result()
+            wait(written)
     return len(blocks)

@@ -1,0 +1,208 @@
+"""`make bench-perf`: speed and memory of every fusion method on large EnMAP + Sentinel-2 inputs.
+
+For each method and HR size it prints one table row: HR megapixels per second (and per minute), peak resident
+memory, the network's achieved GFLOP/s as a share of this machine's float32 matrix-product peak (measured with
+torch in the same run), and the share of wall time the computation waited for raster IO. Networks run on their
+bundled EnMAP + Sentinel-2 models (MODEL = auto, 218 bands at ratio 3) with the defaults, projection included.
+
+Inputs are generated in seconds: HR abundances of the synthetic materials (core/synthetic.py) on smooth fields,
+the HR-MSI through Sentinel-2-like responses, the LR-HSI as 3 × 3 means of the abundances times the spectra. Each
+run is its own process, so that its peak memory (from wait4) is its own. Run times exclude QGIS's start-up.
+
+    python tools/bench_perf.py [--sizes 600 1500] [--methods deepsen3 gsa] [--output docs/performance_table.md]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RATIO = 3
+NETWORKS = ["mlpln", "ssjcn", "mhfnet", "msssfnet", "deepsen3"]
+CLASSICAL = ["bicubic", "gsa", "glp", "cnmf", "hysure"]
+STRIP_ROWS = 384
+
+
+def machine_peaks() -> dict:
+    """GFLOP/s of a 2048² float32 matrix product and of a 48 → 64-channel 3 × 3 convolution on 256², with torch's
+    default threads."""
+    import torch
+
+    def rate(function, flops):
+        function()
+        started = time.perf_counter()
+        for _ in range(5):
+            function()
+        return flops * 5 / (time.perf_counter() - started) / 1e9
+
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    x, conv = torch.randn(1, 48, 256, 256), torch.nn.Conv2d(48, 64, 3, padding=1)
+    with torch.inference_mode():
+        return {"matmul": rate(lambda: a @ b, 2 * 2048 ** 3),
+                "conv3x3": rate(lambda: conv(x), 2 * 48 * 64 * 9 * 256 * 256), "threads": torch.get_num_threads()}
+
+
+def _bundled_wavelengths() -> tuple:
+    with open(os.path.join(ROOT, "weights", "index.json"), encoding="utf-8") as handle:
+        model = next(m for m in json.load(handle)["models"] if m["preset"] == "enmap_s2_r3")
+    return np.asarray(model["hs_wavelengths_nm"]), np.asarray(model["ms_wavelengths_nm"])
+
+
+def _abundances(rows: slice, cols: int, materials: int) -> np.ndarray:
+    """(materials, rows, cols) smooth abundances summing to one, a function of position only (strips agree)."""
+    y = np.arange(rows.start, rows.stop, dtype=np.float64)[:, None]
+    x = np.arange(cols, dtype=np.float64)[None]
+    fields = np.stack([np.sin(x / (23.0 + 7 * m) + y / (31.0 + 5 * m) + m) * np.cos(y / (17.0 + 3 * m) - x / 41.0)
+                       + 0.3 * np.sin((x + y) / (5.0 + m)) for m in range(materials)])
+    weights = np.exp(2.5 * fields)
+    return weights / weights.sum(axis=0)
+
+
+def generate(size: int, folder: str) -> tuple:
+    """(lr_path, hr_path): an HR-MSI of size² × 4 bands and an LR-HSI of (size / 3)² × 218 bands, written by strips."""
+    import rasterio
+    from rasterio.crs import CRS
+    from rasterio.windows import Window
+
+    from hyperfuse.core.synthetic import material_spectra
+
+    hs_wl, ms_wl = _bundled_wavelengths()
+    spectra = material_spectra(hs_wl)                                  # materials × HS bands
+    centres, widths = ms_wl[:, None], np.array([33.0, 18.0, 15.0, 53.0])[:, None]
+    response = np.exp(-0.5 * ((hs_wl[None] - centres) / (widths / 2.355)) ** 2)
+    response /= response.sum(axis=1, keepdims=True)
+    ms_spectra = spectra @ response.T                                  # materials × MS bands
+    lr_size = size // RATIO
+    paths = (os.path.join(folder, f"lr_{size}.tif"), os.path.join(folder, f"hr_{size}.tif"))
+    for path, pixels, wavelengths, pixel in ((paths[0], lr_size, hs_wl, 10.0 * RATIO), (paths[1], size, ms_wl, 10.0)):
+        profile = dict(driver="GTiff", width=pixels, height=pixels, count=len(wavelengths), dtype="float32",
+                       tiled=True, blockxsize=256, blockysize=256, compress="deflate", zlevel=1, bigtiff="IF_SAFER",
+                       crs=CRS.from_epsg(32633), transform=rasterio.Affine(pixel, 0, 400000, 0, -pixel, 5500000))
+        with rasterio.open(path, "w", **profile) as dst:
+            for band, wavelength in enumerate(wavelengths):
+                dst.update_tags(band + 1, wavelength=f"{wavelength:.4f}", wavelength_units="Nanometers")
+            for row0 in range(0, pixels, STRIP_ROWS):
+                rows = min(STRIP_ROWS, pixels - row0)
+                if path == paths[1]:
+                    values = np.tensordot(ms_spectra.T, _abundances(slice(row0, row0 + rows), size, len(spectra)), 1)
+                else:
+                    hr = _abundances(slice(row0 * RATIO, (row0 + rows) * RATIO), lr_size * RATIO, len(spectra))
+                    means = hr.reshape(len(spectra), rows, RATIO, lr_size, RATIO).mean(axis=(2, 4))
+                    values = np.tensordot(spectra.T, means, 1)
+                dst.write(values.astype(np.float32), window=Window(0, row0, pixels, rows))
+    return paths
+
+
+def flops_per_pixel(method_id: str) -> float | None:
+    """Multiply-adds × 2 of the bundled EnMAP network per HR pixel, counted by torch on a 192² block."""
+    if method_id not in NETWORKS:
+        return None
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from hyperfuse.core.inference.weights import build_fusion_model
+    from hyperfuse.core.registry import method
+
+    hs_wl, ms_wl = _bundled_wavelengths()
+    model, _ = build_fusion_model(method(method_id), os.path.join(ROOT, "weights", f"{method_id}_enmap_s2_r3.pt"),
+                                  len(hs_wl), len(ms_wl), RATIO, list(hs_wl), list(ms_wl))
+    counter = FlopCounterMode(display=False)
+    with torch.inference_mode(), counter:
+        model.eval()(torch.rand(1, len(hs_wl), 64, 64), torch.rand(1, len(ms_wl), 192, 192))
+    return counter.get_total_flops() / 192 ** 2
+
+
+def run_one(method_id: str, lr: str, hr: str, output: str) -> dict:
+    """One fusion with the defaults, as the algorithms run it (GDAL cache bounded); its timings."""
+    from hyperfuse.core.classical.run import fuse_classical
+    from hyperfuse.core.errors import UserInputError
+    from hyperfuse.core.inference.fusion import fuse_with_network
+    from hyperfuse.core.registry import method
+    from hyperfuse.core.storage.gdal_cache import bounded_gdal_cache
+
+    started = time.perf_counter()
+    try:
+        with bounded_gdal_cache():
+            if method_id in NETWORKS:
+                result = fuse_with_network(method(method_id), lr, hr, output)
+            else:
+                result = fuse_classical(method_id, lr, hr, output)
+    except UserInputError as error:
+        return {"refused": str(error).split(". ")[0]}
+    return {"wall": time.perf_counter() - started, "blocks": result.blocks,
+            "io_wait": result.io.waiting if result.io else None, "source": result.model_source}
+
+
+def measure(method_id: str, lr: str, hr: str, work: str) -> dict:
+    """run_one in a child process; its result with the child's peak resident memory."""
+    output = os.path.join(work, f"fused_{method_id}.tif")
+    child = subprocess.Popen([sys.executable, __file__, "--one", method_id, lr, hr, output],
+                             stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(child.pid, 0)
+    text = child.stdout.read()
+    child.stdout.close()
+    if status != 0:
+        raise RuntimeError(f"{method_id} failed (status {status}): {text[-2000:]}")
+    if os.path.exists(output):
+        os.remove(output)
+    return {**json.loads(text.strip().splitlines()[-1]), "peak_rss": usage.ru_maxrss * 1024}
+
+
+def row(method_id: str, size: int, result: dict, flops: float | None, peaks: dict) -> str:
+    if "refused" in result:
+        return f"| {size}² | not run: {result['refused']} | | | | | |"
+    pixels = size * size
+    rate = pixels / result["wall"] / 1e6
+    achieved = flops * pixels / result["wall"] / 1e9 if flops else None
+    gflops = f"{achieved:.1f} ({100 * achieved / peaks['matmul']:.0f} %)" if achieved else "–"
+    io_share = f"{100 * result['io_wait'] / result['wall']:.0f} %" if result.get("io_wait") is not None else "–"
+    return (f"| {size}² | {result['wall']:.1f} | {rate:.3f} | {60 * rate:.2f} | {result['peak_rss'] / 2 ** 30:.2f} | "
+            f"{gflops} | {io_share} |")
+
+
+HEADER = ("| HR size | wall s | HR MPix/s | HR MPix/min | peak RSS GiB | GFLOP/s (share of matmul peak) | IO wait |\n"
+          "|---|---|---|---|---|---|---|")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[600, 1500], help="HR sizes (multiples of 3)")
+    parser.add_argument("--methods", nargs="+", default=NETWORKS + CLASSICAL)
+    parser.add_argument("--output", help="also write the tables to this Markdown file")
+    parser.add_argument("--work", help="folder for the generated inputs (default: a temporary folder)")
+    parser.add_argument("--one", nargs=4, metavar=("METHOD", "LR", "HR", "OUTPUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(*args.one)))
+        return
+    peaks = machine_peaks()
+    from bench_common import cpu_name
+
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {peaks['threads']} threads of an {cpu_name()}: float32 "
+             f"matrix product {peaks['matmul']:.0f} GFLOP/s, 3 × 3 convolution {peaks['conv3x3']:.0f} GFLOP/s.", ""]
+    print(lines[0], flush=True)
+    with tempfile.TemporaryDirectory(dir=args.work) as work:
+        inputs = {size: generate(size, work) for size in args.sizes}
+        for method_id in args.methods:
+            flops = flops_per_pixel(method_id)
+            title = f"### {method_id}" + (f" ({flops / 1e6:.2f} MFLOP per HR pixel)" if flops else "")
+            lines += [title, "", HEADER]
+            print(f"\n{title}\n{HEADER}", flush=True)
+            for size in args.sizes:
+                lines.append(row(method_id, size, measure(method_id, *inputs[size], work), flops, peaks))
+                print(lines[-1], flush=True)
+            lines.append("")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
