@@ -5,6 +5,7 @@ import shutil
 import time
 
 import pytest
+import rasterio
 from helpers import PROVIDER_ALGORITHMS
 from hyperfuse.core.errors import UserInputError
 from hyperfuse.core.storage.files import check_destinations, remove_stale_temporaries, temporary_path
@@ -174,8 +175,17 @@ def test_a_block_size_beyond_the_integer_range_is_refused(processing, files, tmp
     assert not os.path.exists(out)
 
 
-def test_the_core_refuses_a_block_size_of_zero(small_pair, tmp_path):
+def test_the_core_refuses_a_negative_block_size_and_sizes_blocks_itself_at_zero(small_pair, tmp_path):
     from hyperfuse.core.classical.run import fuse_classical
+    from hyperfuse.core.feedback import Feedback
 
-    with pytest.raises(UserInputError, match="BLOCK_SIZE is 0; it must lie between 16 and 16384"):
-        fuse_classical("gsa", small_pair["lr"], small_pair["ms"], str(tmp_path / "o.tif"), block_size=0)
+    with pytest.raises(UserInputError, match="BLOCK_SIZE is -1; it must be 0 .* or lie between 16 and 16384"):
+        fuse_classical("gsa", small_pair["lr"], small_pair["ms"], str(tmp_path / "o.tif"), block_size=-1)
+    assert not os.path.exists(tmp_path / "o.tif")
+    feedback = Feedback()
+    fuse_classical("gsa", small_pair["lr"], small_pair["ms"], str(tmp_path / "o.tif"), block_size=0,
+                   feedback=feedback)
+    chosen = [m for m in feedback.messages if "chosen from the available memory" in m]
+    assert len(chosen) == 1 and chosen[0].startswith("Blocks of ")
+    with rasterio.open(tmp_path / "o.tif") as dataset:
+        assert dataset.count > 0 and dataset.read(1).size > 0

@@ -31,7 +31,7 @@ from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
 from .bundled import find_bundled_model, find_generic_model
 from .fine_tuning import fine_tune_on_pair
-from .tiling import DEFAULT_BLOCK_SIZE, PairReader, TilingStats, run_tiled
+from .tiling import DEFAULT_BLOCK_SIZE, PairReader, TilingStats, block_geometry, run_tiled
 from .torch_support import require_torch, select_device
 
 DEFAULT_TRAIN_STEPS = 300
@@ -89,7 +89,8 @@ def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reade
     """Run ``predict`` block by block (run_tiled) into ``output``; log where the IO time went.
     Returns (blocks, TilingStats)."""
     stats, started = TilingStats(), time.perf_counter()
-    with output_writer(output, lr, pair, tags, **writer_options) as writer:
+    block_size = block_geometry(reader, halo, block_size, alignment, feedback)[0]
+    with output_writer(output, lr, pair, tags, tile_size=block_size, **writer_options) as writer:
         blocks = run_tiled(reader, predict, block_sink(writer, lr), halo, block_size, feedback, alignment=alignment,
                            stats=stats)
         closing = time.perf_counter()

@@ -56,7 +56,22 @@ def automatic_block_size(bands: int, halo: int, step: int, available: int | None
     budget = BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
     side = int(math.sqrt(budget / (WORKING_IMAGES * max(bands, 1) * 4))) - 2 * halo
     side = min(max(side, 64), MAX_AUTOMATIC_BLOCK_SIZE)
-    return max(step, side // step * step)
+    # A multiple of 16 too, so that the output's tiles can be the blocks (RasterWriter's tile_size).
+    unit = math.lcm(step, 16)
+    return max(unit, side // unit * unit)
+
+
+def block_geometry(reader: PairReader, receptive_field: int, block_size: int, alignment: int | None,
+                   feedback: Feedback) -> tuple:
+    """(block size, halo, step) of a tiled run: block and halo multiples of ``step``; a ``block_size`` of
+    AUTO_BLOCK_SIZE becomes :func:`automatic_block_size` for the reader's ``bands`` (and the log says so)."""
+    step = math.lcm(reader.pair.ratio, alignment or reader.pair.ratio)
+    halo = aligned_halo(receptive_field, step)
+    if block_size == AUTO_BLOCK_SIZE:
+        block_size = automatic_block_size(reader.bands, halo, step, available_memory())
+        feedback.info(f"Blocks of {block_size} × {block_size} HR pixels with a halo of {halo}, chosen from the "
+                      "available memory (BLOCK_SIZE 0).")
+    return block_size, halo, step
 
 
 def aligned_blocks(rows: int, cols: int, block: int, step: int) -> Iterator[tuple]:
@@ -149,18 +164,13 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     Reading the next block and writing the previous one run in two threads while ``predict`` computes (GDAL
     releases the interpreter while it decodes and compresses), so raster IO hides behind the computation. At
     most three blocks are in memory: one read ahead, one computed, one being written. A reader whose ``read``
-    keeps state for ``predict`` says so with ``prefetch = False``. ``stats`` collects the IO times. A
-    ``block_size`` of AUTO_BLOCK_SIZE takes :func:`automatic_block_size` for the reader's ``bands``.
+    keeps state for ``predict`` says so with ``prefetch = False``. ``stats`` collects the IO times;
+    :func:`block_geometry` resolves an automatic ``block_size``.
     """
     stats = stats or TilingStats()
     ratio = reader.pair.ratio
-    step = math.lcm(ratio, alignment or ratio)
     rows, cols = reader.pair.hr_shape
-    halo = aligned_halo(receptive_field, step)
-    if block_size == AUTO_BLOCK_SIZE:
-        block_size = automatic_block_size(reader.bands, halo, step, available_memory())
-        feedback.info(f"Blocks of {block_size} × {block_size} HR pixels with a halo of {halo}, chosen from the "
-                      "available memory (BLOCK_SIZE 0).")
+    block_size, halo, step = block_geometry(reader, receptive_field, block_size, alignment, feedback)
     blocks = list(aligned_blocks(rows, cols, block_size, step))
 
     def window(block):

@@ -27,6 +27,7 @@ from ..errors import UserInputError
 from .files import commit_temporary, discard_temporary, ensure_writable, temporary_path
 
 OUTPUT_NODATA = -9999.0
+MAX_TILE_SIZE = 1024
 _UNIT_TO_NM = {
     "nanometers": 1.0, "nanometer": 1.0, "nm": 1.0,
     "micrometers": 1000.0, "micrometer": 1000.0, "microns": 1000.0, "um": 1000.0, "µm": 1000.0,
@@ -285,17 +286,24 @@ class RasterWriter:
 
     Use as a context manager: leaving the block with an exception (a cancel included)
     removes the temporary file, so the destination is either complete or untouched.
+    ``tile_size`` (a multiple of 16) makes the GeoTIFF's tiles the blocks the caller writes.
     """
 
     def __init__(self, path: str, width: int, height: int, count: int, transform, crs_wkt, *,
                  band_names=None, band_tags=None, dataset_tags=None, nodata: float = OUTPUT_NODATA,
-                 producer: str = "The computation", non_finite_hint: str = DEFAULT_NON_FINITE_HINT):
+                 producer: str = "The computation", non_finite_hint: str = DEFAULT_NON_FINITE_HINT,
+                 tile_size: int | None = None):
         ensure_writable(path)
         self.path = path
         self.producer, self.non_finite_hint = producer, non_finite_hint
         self.temp_path = temporary_path(path)
         self.nodata = nodata
         block = 256 if min(width, height) >= 256 else 16 * max(1, min(width, height) // 16)
+        if tile_size and tile_size % 16 == 0 and tile_size <= min(width, height, MAX_TILE_SIZE):
+            # Tiles the size of the blocks written: each write fills whole tiles. A tile written in two parts is
+            # compressed and stored twice once GDAL's cache has let it go (12.7 s and 535 MB against 8.0 s and
+            # 393 MB for a 900² × 218-band result in 384² blocks over 256² tiles).
+            block = tile_size
         # Deflate at level 1: a 600² × 218-band result compresses in 3.9 s against 7.0 s at the default level 6, for
         # a file 3 % larger. GDAL's compression threads (NUM_THREADS) would save another second but hold about
         # 500 MB of tile buffers with 218 bands; compression already runs in tiling.py's writer thread.
