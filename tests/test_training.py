@@ -234,3 +234,25 @@ def test_learning_rate_decay_is_keras_inverse_time_and_only_where_asked(referenc
     assert TrainingConfig.for_method(DEEPSEN3).lr_decay == 1e-9            # the paper's decay
     assert all(TrainingConfig.for_method(m).lr_decay == 0 for m in registry.METHODS.values()
                if isinstance(m, registry.NetworkMethod) and m.id != "deepsen3")
+
+
+def test_training_on_large_inputs_reads_bounded_windows_spread_over_the_scene(small_pair, monkeypatch):
+    windows = training_run.training_windows(2000, 1500)
+    assert len(windows) == training_run.TRAINING_WINDOWS ** 2
+    side = training_run.TRAINING_WINDOW_LR_PIXELS
+    for row0, col0, rows, cols in windows:
+        assert (rows, cols) == (side, side)
+        assert 0 <= row0 <= 2000 - side and 0 <= col0 <= 1500 - side
+    # Spread over the area: one window in each quarter.
+    quarters = {(row0 + side // 2 >= 1000, col0 + side // 2 >= 750) for row0, col0, _, _ in windows}
+    assert len(quarters) == 4
+    assert training_run.training_windows(300, 200) == [(0, 0, 300, 200)]       # small areas are read whole
+    # The data are those windows' Wald pairs, read at the matching HR windows: shrink the limits to see it.
+    monkeypatch.setattr(training_run, "WHOLE_AREA_LR_PIXELS", 1)
+    monkeypatch.setattr(training_run, "TRAINING_WINDOW_LR_PIXELS", 18)
+    lr, hr, grid = open_pair(small_pair["lr"], small_pair["ms"])
+    data = training_run.data_from_inputs(lr, hr, grid)
+    assert len(data.pairs) == 4
+    for pair in data.pairs:
+        assert pair.target.shape[1:] == (18, 18) and pair.hr.shape[1:] == (18, 18)
+        assert pair.lr.shape[1:] == (18 // grid.ratio, 18 // grid.ratio)

@@ -19,14 +19,18 @@ from ..feedback import Feedback
 from ..inference import weights as weights_io
 from ..inference.torch_support import numeric_platform, select_device
 from ..protocol.degradation import DEFAULT_MTF_GAIN
-from ..protocol.grids import GridPair, read_common_area
+from ..protocol.grids import GridPair
 from ..protocol.simulation import SimulationSettings, simulate_arrays
 from ..registry import NetworkMethod
 from ..storage.files import ensure_writable
-from ..storage.raster_io import RasterInfo
+from ..storage.raster_io import RasterInfo, read_block
 from .log import write_training_log
 from .trainer import TrainingConfig, TrainingReport, simulated_pair, train, wald_pair
 
+# Training on the inputs (training_windows): a common area up to 512² LR pixels is read whole; a larger one as
+# 2 × 2 windows of 256² LR pixels spread over it (with 218 bands, 228 MB of LR-HSI whatever the scene's size).
+WHOLE_AREA_LR_PIXELS = 512 * 512
+TRAINING_WINDOW_LR_PIXELS, TRAINING_WINDOWS = 256, 2
 # Where training data come from: data_from_inputs or data_from_reference.
 MODE_SELF_SUPERVISED, MODE_SUPERVISED = "self-supervised", "supervised"
 
@@ -45,15 +49,38 @@ class TrainingData:
     simulation: dict | None = None
 
 
+def training_windows(lr_rows: int, lr_cols: int) -> list:
+    """Windows (row0, col0, rows, cols) of the common area, in LR pixels, that training on the inputs reads.
+
+    A common area of up to WHOLE_AREA_LR_PIXELS is read whole. A larger one gives TRAINING_WINDOWS² windows of
+    TRAINING_WINDOW_LR_PIXELS a side, centred on a regular grid over the area, so that the training data and
+    their memory stay the same whatever the scene's size (300 steps draw far fewer patches than those hold).
+    """
+    if lr_rows * lr_cols <= WHOLE_AREA_LR_PIXELS:
+        return [(0, 0, lr_rows, lr_cols)]
+    windows = []
+    rows, cols = min(TRAINING_WINDOW_LR_PIXELS, lr_rows), min(TRAINING_WINDOW_LR_PIXELS, lr_cols)
+    for i in range(TRAINING_WINDOWS):
+        for j in range(TRAINING_WINDOWS):
+            row0 = min(max(0, (2 * i + 1) * lr_rows // (2 * TRAINING_WINDOWS) - rows // 2), lr_rows - rows)
+            col0 = min(max(0, (2 * j + 1) * lr_cols // (2 * TRAINING_WINDOWS) - cols // 2), lr_cols - cols)
+            windows.append((row0, col0, rows, cols))
+    return sorted(set(windows))
+
+
 def data_from_inputs(lr: RasterInfo, hr: RasterInfo, grid: GridPair,
                      mtf_gain: float = DEFAULT_MTF_GAIN) -> TrainingData:
     """A real pair, as :func:`~..protocol.grids.open_pair` opened it, degraded once more by r (Wald
-    protocol): the LR-HSI is the target."""
-    lr_values, lr_valid, hr_values, hr_valid = read_common_area(lr, hr, grid)
+    protocol): the LR-HSI is the target. Read through :func:`training_windows`, one Wald pair each."""
     lr_name, hr_name = os.path.basename(lr.path), os.path.basename(hr.path)
-    pair = wald_pair(lr_values, lr_valid, hr_values, hr_valid, grid.ratio, mtf_gain, lr_name)
+    (lr_row0, lr_col0, lr_rows, lr_cols), (hr_row0, hr_col0) = grid.lr_window, grid.hr_window[:2]
+    pairs, r = [], grid.ratio
+    for row0, col0, rows, cols in training_windows(lr_rows, lr_cols):
+        lr_values, lr_valid = read_block(lr, lr_row0 + row0, lr_col0 + col0, rows, cols)
+        hr_values, hr_valid = read_block(hr, hr_row0 + row0 * r, hr_col0 + col0 * r, rows * r, cols * r)
+        pairs.append(wald_pair(lr_values, lr_valid, hr_values, hr_valid, r, mtf_gain, lr_name))
     return TrainingData(
-        [pair], grid.ratio, _good(lr.wavelengths_nm, lr.good_bands),
+        pairs, grid.ratio, _good(lr.wavelengths_nm, lr.good_bands),
         ", ".join(hr.band_names[b] for b in hr.good_bands), _good(hr.wavelengths_nm, hr.good_bands),
         "self-supervised (Wald protocol): inputs degraded by the ratio, the LR-HSI as target", [lr_name, hr_name])
 
