@@ -51,8 +51,8 @@ def available_memory() -> int | None:
 
 
 def automatic_block_size(bands: int, halo: int, step: int, available: int | None) -> int:
-    """The largest block (a multiple of ``step``) whose working memory with its halo fits the budget: blocks as
-    large as memory allows, because every block recomputes its halo."""
+    """The largest block (a multiple of ``step`` and of 16) whose working memory with its halo fits the budget:
+    blocks as large as memory allows, because every block recomputes its halo."""
     per_pixel = WORKING_IMAGES * max(bands, 1) * 4
     budget = BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
     # A multiple of 16 too, so that the output's tiles can be the blocks (RasterWriter's tile_size).
@@ -84,8 +84,7 @@ def block_geometry(reader: PairReader, receptive_field: int, block_size: int, al
 def aligned_blocks(rows: int, cols: int, block: int, step: int) -> Iterator[tuple]:
     """(row0, col0, rows, cols) blocks covering ``rows × cols`` with edges on multiples of ``step``."""
     if not 1 <= block <= MAX_BLOCK_SIZE:
-        # An out-of-range number given to Processing can arrive here as 0, which would
-        # otherwise run silently in blocks of one LR pixel, many times slower.
+        # 0 (automatic) is resolved before this point (block_geometry); what is left is a mistake.
         raise UserInputError(f"BLOCK_SIZE is {block}; it must be 0 (chosen from the available memory, the default) "
                              f"or lie between {MIN_BLOCK_SIZE} and {MAX_BLOCK_SIZE} HR pixels.")
     block = max(step, (block // step) * step)

@@ -8,8 +8,9 @@ absorbs what the two observations disagree on (noise, misregistration, an imperf
 
     minimise ‖X − X̂‖² subject to D X = Z and R X = Y,
 
-solved in its dual, X = X̂ + Dᵀμ + Rᵀν with (A Aᵀ + ε) [μ; ν] = [Z − D X̂; Y − R X̂], A = [D; R],
-by conjugate gradients with a block-diagonal preconditioner. D is PROTOCOL.md's degradation
+solved in its dual, X = X̂ + Dᵀμ + Rᵀν with (A Aᵀ + ε) [μ; ν] = [Z − D X̂; Y − R X̂], A = [D; R]:
+the part of μ that R does not see exactly, the rest by conjugate gradients preconditioned with
+the system's exact inverse for fully valid blocks (:func:`project_and_measure`). D is PROTOCOL.md's degradation
 (core/protocol/degradation.py) written as one matrix per axis, so D and Dᵀ are exact, borders
 included. Arrays are (bands, rows, cols); invalid pixels of either input carry no constraint.
 """
@@ -23,9 +24,9 @@ import numpy as np
 from .banded import BandedMatrix
 from .degradation import PointSpread, _degrade_axis
 
-# A cap: the solver stops at TOLERANCE, within a few dozen iterations for a well-conditioned R (300 × 300 × 200
-# bands: 6.4 s at either cap). An R estimated without smoothness from a scene of few materials can need more; at a
-# cap of 60 such blocks stopped early, and tiled results differed from the whole image by 0.6 % of the signal.
+# A cap: the solver stops at TOLERANCE, after one iteration on a block without invalid pixels and a few with them.
+# Blocks with many invalid pixels can need more; with the earlier diagonal preconditioner a cap of 60 stopped such
+# blocks early, and tiled results differed from the whole image by 0.6 % of the signal.
 DEFAULT_ITERATIONS = 300
 DEFAULT_RIDGE = 1e-3     # ε relative to each block's diagonal: constraints are met to about this share
 TOLERANCE = 1e-6         # relative residual at which conjugate gradients stop
@@ -73,7 +74,8 @@ class ObservationModel:
     @cached_property
     def grams(self) -> tuple:
         """D Dᵀ per axis (rows, columns), banded too."""
-        return (BandedMatrix(self.rows_matrix @ self.rows_matrix.T), BandedMatrix(self.cols_matrix @ self.cols_matrix.T))
+        return (BandedMatrix(self.rows_matrix @ self.rows_matrix.T),
+                BandedMatrix(self.cols_matrix @ self.cols_matrix.T))
 
     def spatial(self, x: np.ndarray) -> np.ndarray:
         return both_axes(self.rows_banded, x, self.cols_banded)
