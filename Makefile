@@ -50,10 +50,11 @@ bench: setup
 	$(PYTHON) tools/bench_training.py
 
 # Speed and memory of every method on generated EnMAP + Sentinel-2 inputs (docs/performance.md); BENCH_SIZES
-# sets the HR sizes, e.g. `make bench-perf BENCH_SIZES="600 1500 3000 6000"`.
+# sets the HR sizes, e.g. `make bench-perf BENCH_SIZES="600 1500 3000 6000"`. Sizes that fit in memory as one
+# block are also run that way, for the tiling's overhead.
 BENCH_SIZES ?= 600 1500
 bench-perf: setup
-	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tools $(PYTHON) tools/bench_perf.py --sizes $(BENCH_SIZES) \
+	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tools $(PYTHON) tools/bench_perf.py --sizes $(BENCH_SIZES) --whole \
 		--output $(BUILD)/performance_tables.md
 
 # Translations (docs/DESIGN.md, i18n/): every i18n/hyperfuse_<language>.ts gets the texts the sources mark

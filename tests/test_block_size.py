@@ -39,3 +39,19 @@ def test_a_wide_halo_gets_blocks_twice_as_wide_where_memory_allows():
 def test_available_memory_is_known_here():
     available = available_memory()
     assert available is not None and available > 0
+
+
+@pytest.mark.parametrize("halo, extent", [(72, 600), (39, 600), (39, 1000), (39, 6000)])
+def test_blocks_share_the_area_evenly_in_as_few_blocks(halo, extent):
+    largest = automatic_block_size(222, halo, 3, available=64 * GIB)
+    even = automatic_block_size(222, halo, 3, available=64 * GIB, extent=extent)
+    count = math.ceil(extent / largest)
+    assert even <= largest and even % 48 == 0 and math.ceil(extent / even) == count    # no more blocks
+    last = extent - (count - 1) * even
+    assert last >= even / 2 or last >= extent - (count - 1) * largest
+
+
+def test_an_even_share_spares_a_thin_last_block():
+    # SSJCN's halo with the projection, 600² × 218 bands: 288² blocks would leave a last one of 24.
+    assert automatic_block_size(222, 72, 3, available=64 * GIB) == 288
+    assert automatic_block_size(222, 72, 3, available=64 * GIB, extent=600) == 240      # 240, 240, 120

@@ -9,7 +9,7 @@ Inputs are generated in seconds: HR abundances of the synthetic materials (core/
 the HR-MSI through Sentinel-2-like responses, the LR-HSI as 3 × 3 means of the abundances times the spectra. Each
 run is its own process, so that its peak memory (from wait4) is its own. Run times exclude QGIS's start-up.
 
-    python tools/bench_perf.py [--sizes 600 1500] [--methods deepsen3 gsa] [--output docs/performance_table.md]
+    python tools/bench_perf.py [--sizes 600 1500] [--methods deepsen3 gsa] [--whole] [--output tables.md]
 """
 from __future__ import annotations
 
@@ -119,11 +119,12 @@ def flops_per_pixel(method_id: str) -> float | None:
     return counter.get_total_flops() / 192 ** 2
 
 
-def run_one(method_id: str, lr: str, hr: str, output: str) -> dict:
-    """One fusion with the defaults, as the algorithms run it (GDAL cache bounded); its timings."""
+def run_one(method_id: str, lr: str, hr: str, output: str, block_size: int = 0) -> dict:
+    """One fusion with the defaults (but ``block_size``), as the algorithms run it (GDAL cache bounded); its
+    timings."""
     from hyperfuse.core.classical.run import fuse_classical
     from hyperfuse.core.errors import UserInputError
-    from hyperfuse.core.inference.fusion import fuse_with_network
+    from hyperfuse.core.inference.fusion import NetworkFusionSettings, fuse_with_network
     from hyperfuse.core.registry import method
     from hyperfuse.core.storage.gdal_cache import bounded_gdal_cache
 
@@ -131,19 +132,20 @@ def run_one(method_id: str, lr: str, hr: str, output: str) -> dict:
     try:
         with bounded_gdal_cache():
             if method_id in NETWORKS:
-                result = fuse_with_network(method(method_id), lr, hr, output)
+                result = fuse_with_network(method(method_id), lr, hr, output,
+                                           settings=NetworkFusionSettings(block_size=block_size))
             else:
-                result = fuse_classical(method_id, lr, hr, output)
+                result = fuse_classical(method_id, lr, hr, output, block_size=block_size)
     except UserInputError as error:
         return {"refused": str(error).split(". ")[0]}
     return {"wall": time.perf_counter() - started, "blocks": result.blocks,
             "io_wait": result.io.waiting if result.io else None, "source": result.model_source}
 
 
-def measure(method_id: str, lr: str, hr: str, work: str) -> dict:
+def measure(method_id: str, lr: str, hr: str, work: str, block_size: int = 0) -> dict:
     """run_one in a child process; its result with the child's peak resident memory."""
     output = os.path.join(work, f"fused_{method_id}.tif")
-    child = subprocess.Popen([sys.executable, __file__, "--one", method_id, lr, hr, output],
+    child = subprocess.Popen([sys.executable, __file__, "--one", method_id, lr, hr, output, str(block_size)],
                              stdout=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(child.pid, 0)
     text = child.stdout.read()
@@ -153,6 +155,16 @@ def measure(method_id: str, lr: str, hr: str, work: str) -> dict:
     if os.path.exists(output):
         os.remove(output)
     return {**json.loads(text.strip().splitlines()[-1]), "peak_rss": usage.ru_maxrss * 1024}
+
+
+def fits_whole(size: int) -> bool:
+    """Whether one block of size² (and a halo) fits half the available memory, by the automatic size's estimate."""
+    from hyperfuse.core.inference.tiling import WORKING_IMAGES, available_memory
+
+    hs_wl, ms_wl = _bundled_wavelengths()
+    need = (1.2 * size) ** 2 * WORKING_IMAGES * (len(hs_wl) + len(ms_wl)) * 4
+    available = available_memory()
+    return available is not None and need <= available / 2
 
 
 def row(method_id: str, size: int, result: dict, flops: float | None, peaks: dict) -> str:
@@ -171,16 +183,27 @@ HEADER = ("| HR size | wall s | HR MPix/s | HR MPix/min | peak RSS GiB | GFLOP/s
           "|---|---|---|---|---|---|---|")
 
 
+def header(whole: bool) -> str:
+    """The table header; with ``whole`` (--whole) two more columns: the same run as one block (no halo
+    recomputed), and the tiled time against it."""
+    names, rule = HEADER.split("\n")
+    if whole:
+        names, rule = names + " one block: wall, peak RSS | tiled / one block |", rule + "---|---|"
+    return f"{names}\n{rule}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[600, 1500], help="HR sizes (multiples of 3)")
     parser.add_argument("--methods", nargs="+", default=NETWORKS + CLASSICAL)
     parser.add_argument("--output", help="also write the tables to this Markdown file")
     parser.add_argument("--work", help="folder for the generated inputs (default: a temporary folder)")
-    parser.add_argument("--one", nargs=4, metavar=("METHOD", "LR", "HR", "OUTPUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--whole", action="store_true",
+                        help="also run each size as one block, and give the tiled time against it")
+    parser.add_argument("--one", nargs=5, metavar=("METHOD", "LR", "HR", "OUTPUT", "BLOCK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(*args.one)))
+        print(json.dumps(run_one(*args.one[:4], block_size=int(args.one[4]))))
         return
     peaks = machine_peaks()
     from bench_common import cpu_name
@@ -193,10 +216,15 @@ def main() -> None:
         for method_id in args.methods:
             flops = flops_per_pixel(method_id)
             title = f"### {method_id}" + (f" ({flops / 1e6:.2f} MFLOP per HR pixel)" if flops else "")
-            lines += [title, "", HEADER]
-            print(f"\n{title}\n{HEADER}", flush=True)
+            lines += [title, "", header(args.whole)]
+            print(f"\n{title}\n{header(args.whole)}", flush=True)
             for size in args.sizes:
-                lines.append(row(method_id, size, measure(method_id, *inputs[size], work), flops, peaks))
+                tiled = measure(method_id, *inputs[size], work)
+                lines.append(row(method_id, size, tiled, flops, peaks))
+                if args.whole and "wall" in tiled and fits_whole(size):
+                    whole = measure(method_id, *inputs[size], work, block_size=size)
+                    lines[-1] += (f" {whole['wall']:.1f} s, {whole['peak_rss'] / 2 ** 30:.2f} GiB | "
+                                  f"{tiled['wall'] / whole['wall']:.2f} |")
                 print(lines[-1], flush=True)
             lines.append("")
     if args.output:

@@ -26,10 +26,10 @@ from ..storage.raster_io import RasterInfo, read_block
 AUTO_BLOCK_SIZE = 0                 # BLOCK_SIZE 0: chosen from the available memory (automatic_block_size)
 DEFAULT_BLOCK_SIZE = AUTO_BLOCK_SIZE
 MIN_BLOCK_SIZE, MAX_BLOCK_SIZE = 16, 16384
-# Float32 images of a block's HS + MS bands alive at once, per HR pixel of the block with its halo: a network's
-# forward pass holds 3.6 (MLPLN) to 5.8 (MHF-net) of them on 384² EnMAP blocks (docs/performance.md); the
-# projection and the block being written hold about 8 more.
-WORKING_IMAGES = 14
+# Float32 images of a block's HS + MS bands alive at once, per HR pixel of the block with its halo, at the peak of
+# a run: whole-image runs of 600² × 218 bands (one block, projection and writing included) peaked 3.3 (DeepSen3)
+# to 5.1 (MHF-net) such images above the process's own 0.75 GB (docs/performance.md).
+WORKING_IMAGES = 6
 # What the automatic size lets one block take: this, or a quarter of the available memory when that is less.
 BLOCK_MEMORY_BYTES = 2 ** 30
 MAX_AUTOMATIC_BLOCK_SIZE = 2048
@@ -50,9 +50,11 @@ def available_memory() -> int | None:
         return None
 
 
-def automatic_block_size(bands: int, halo: int, step: int, available: int | None) -> int:
+def automatic_block_size(bands: int, halo: int, step: int, available: int | None, extent: int | None = None) -> int:
     """The largest block (a multiple of ``step`` and of 16) whose working memory with its halo fits the budget:
-    blocks as large as memory allows, because every block recomputes its halo."""
+    blocks as large as memory allows, because every block recomputes its halo. With ``extent`` (the longer side
+    of the area, HR pixels) the blocks then share it evenly: 600 pixels in blocks of 288 leave a last block of
+    24 that recomputes six times its own width of halo; in blocks of 240 the last is 120."""
     per_pixel = WORKING_IMAGES * max(bands, 1) * 4
     budget = BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
     # A multiple of 16 too, so that the output's tiles can be the blocks (RasterWriter's tile_size).
@@ -65,6 +67,9 @@ def automatic_block_size(bands: int, halo: int, step: int, available: int | None
     wide = math.ceil(2 * halo / unit) * unit
     if side < wide and (available is None or (wide + 2 * halo) ** 2 * per_pixel <= available // 4):
         side = wide
+    if extent:
+        count = math.ceil(extent / side)
+        side = min(side, math.ceil(extent / count / unit) * unit)
     return side
 
 
@@ -75,7 +80,7 @@ def block_geometry(reader: PairReader, receptive_field: int, block_size: int, al
     step = math.lcm(reader.pair.ratio, alignment or reader.pair.ratio)
     halo = aligned_halo(receptive_field, step)
     if block_size == AUTO_BLOCK_SIZE:
-        block_size = automatic_block_size(reader.bands, halo, step, available_memory())
+        block_size = automatic_block_size(reader.bands, halo, step, available_memory(), max(reader.pair.hr_shape))
         feedback.info(f"Blocks of {block_size} × {block_size} HR pixels with a halo of {halo}, chosen from the "
                       "available memory (BLOCK_SIZE 0).")
     return block_size, halo, step
