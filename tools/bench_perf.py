@@ -7,7 +7,7 @@ bundled EnMAP + Sentinel-2 models (MODEL = auto, 218 bands at ratio 3) with the 
 
 Inputs are generated in seconds: HR abundances of the synthetic materials (core/synthetic.py) on smooth fields,
 the HR-MSI through Sentinel-2-like responses, the LR-HSI as 3 × 3 means of the abundances times the spectra. Each
-run is its own process, so that its peak memory (from wait4) is its own. Run times exclude QGIS's start-up.
+run is its own process, so that its peak memory (VmHWM) is its own. Run times exclude QGIS's start-up.
 
     python tools/bench_perf.py [--sizes 600 1500] [--methods deepsen3 gsa] [--whole] [--output tables.md]
 """
@@ -139,22 +139,32 @@ def run_one(method_id: str, lr: str, hr: str, output: str, block_size: int = 0) 
     except UserInputError as error:
         return {"refused": str(error).split(". ")[0]}
     return {"wall": time.perf_counter() - started, "blocks": result.blocks,
-            "io_wait": result.io.waiting if result.io else None, "source": result.model_source}
+            "io_wait": result.io.waiting if result.io else None, "source": result.model_source,
+            "peak_rss": own_peak_memory()}
+
+
+def own_peak_memory() -> int:
+    """This process's peak resident memory in bytes (Linux VmHWM). Not wait4's ru_maxrss, which for a child
+    started by posix_spawn also counts the parent's resident size at the start."""
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def measure(method_id: str, lr: str, hr: str, work: str, block_size: int = 0) -> dict:
-    """run_one in a child process; its result with the child's peak resident memory."""
+    """run_one in a child process, so that its peak resident memory is its own."""
     output = os.path.join(work, f"fused_{method_id}.tif")
     child = subprocess.Popen([sys.executable, __file__, "--one", method_id, lr, hr, output, str(block_size)],
                              stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(child.pid, 0)
-    text = child.stdout.read()
-    child.stdout.close()
+    text, _ = child.communicate()
+    status = child.returncode
     if status != 0:
         raise RuntimeError(f"{method_id} failed (status {status}): {text[-2000:]}")
     if os.path.exists(output):
         os.remove(output)
-    return {**json.loads(text.strip().splitlines()[-1]), "peak_rss": usage.ru_maxrss * 1024}
+    return json.loads(text.strip().splitlines()[-1])
 
 
 def fits_whole(size: int) -> bool:
