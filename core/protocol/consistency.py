@@ -32,11 +32,9 @@ DEFAULT_RIDGE = 1e-3     # ε relative to each block's diagonal: constraints are
 TOLERANCE = 1e-6         # relative residual at which conjugate gradients stop
 
 
-def both_axes(rows_matrix, x: np.ndarray, cols_matrix) -> np.ndarray:
-    """``rows_matrix`` x ``cols_matrix``ᵀ for every band of ``x`` (bands, rows, cols), in ``x``'s precision. The
-    matrices are arrays or :class:`BandedMatrix`; matrix products, which BLAS runs many times faster than einsum."""
-    rows_matrix = rows_matrix if isinstance(rows_matrix, BandedMatrix) else BandedMatrix(rows_matrix)
-    cols_matrix = cols_matrix if isinstance(cols_matrix, BandedMatrix) else BandedMatrix(cols_matrix)
+def both_axes(rows_matrix: BandedMatrix, x: np.ndarray, cols_matrix: BandedMatrix) -> np.ndarray:
+    """``rows_matrix`` x ``cols_matrix``ᵀ for every band of ``x`` (bands, rows, cols), in ``x``'s precision: matrix
+    products, which BLAS runs many times faster than einsum."""
     return cols_matrix.right(rows_matrix.left(x))
 
 
@@ -76,6 +74,13 @@ class ObservationModel:
         """D Dᵀ per axis (rows, columns), banded too."""
         return (BandedMatrix(self.rows_matrix @ self.rows_matrix.T),
                 BandedMatrix(self.cols_matrix @ self.cols_matrix.T))
+
+    @cached_property
+    def gram_eigen(self) -> tuple:
+        """(λ_rows λ_colsᵀ, rows eigenvectors, columns eigenvectors) of the two Gram matrices: every block of one
+        shape shares them, so they are computed once per model."""
+        (rows_values, rows_vectors), (cols_values, cols_vectors) = (np.linalg.eigh(gram.dense) for gram in self.grams)
+        return rows_values[:, None] * cols_values[None, :], BandedMatrix(rows_vectors), BandedMatrix(cols_vectors)
 
     def spatial(self, x: np.ndarray) -> np.ndarray:
         return both_axes(self.rows_banded, x, self.cols_banded)
@@ -158,10 +163,7 @@ def _gram_inverse(model: ObservationModel, ridge: float):
     """``inverse(r, scales)``: (s D Dᵀ + ε)⁻¹ r for band j of r at scale s = ``scales[j]`` (all 1 by default), with
     every LR pixel valid. D Dᵀ is the Kronecker product of the two axes' Gram matrices, so their eigenvectors invert
     it exactly."""
-    rows_gram, cols_gram = model.grams
-    rows_values, rows_vectors = np.linalg.eigh(rows_gram.dense)
-    cols_values, cols_vectors = np.linalg.eigh(cols_gram.dense)
-    eigenvalues = rows_values[:, None] * cols_values[None, :]
+    eigenvalues, rows_vectors, cols_vectors = model.gram_eigen
 
     def inverse(r, scales=None):
         denominator = eigenvalues + ridge if scales is None else scales[:, None, None] * eigenvalues + ridge

@@ -17,13 +17,14 @@ from dataclasses import asdict, dataclass
 from ..errors import UserInputError
 from ..feedback import Feedback
 from ..inference import weights as weights_io
+from ..inference.tiling import PairReader
 from ..inference.torch_support import numeric_platform, select_device
 from ..protocol.degradation import DEFAULT_MTF_GAIN
 from ..protocol.grids import GridPair
 from ..protocol.simulation import SimulationSettings, simulate_arrays
 from ..registry import NetworkMethod
 from ..storage.files import ensure_writable
-from ..storage.raster_io import RasterInfo, read_block
+from ..storage.raster_io import RasterInfo
 from .log import write_training_log
 from .trainer import TrainingConfig, TrainingReport, simulated_pair, train, wald_pair
 
@@ -73,12 +74,9 @@ def data_from_inputs(lr: RasterInfo, hr: RasterInfo, grid: GridPair,
     """A real pair, as :func:`~..protocol.grids.open_pair` opened it, degraded once more by r (Wald
     protocol): the LR-HSI is the target. Read through :func:`training_windows`, one Wald pair each."""
     lr_name, hr_name = os.path.basename(lr.path), os.path.basename(hr.path)
-    (lr_row0, lr_col0, lr_rows, lr_cols), (hr_row0, hr_col0) = grid.lr_window, grid.hr_window[:2]
-    pairs, r = [], grid.ratio
-    for row0, col0, rows, cols in training_windows(lr_rows, lr_cols):
-        lr_values, lr_valid = read_block(lr, lr_row0 + row0, lr_col0 + col0, rows, cols)
-        hr_values, hr_valid = read_block(hr, hr_row0 + row0 * r, hr_col0 + col0 * r, rows * r, cols * r)
-        pairs.append(wald_pair(lr_values, lr_valid, hr_values, hr_valid, r, mtf_gain, lr_name))
+    reader, r = PairReader(lr, hr, grid), grid.ratio
+    pairs = [wald_pair(*reader.read(row0 * r, col0 * r, rows * r, cols * r), r, mtf_gain, lr_name)
+             for row0, col0, rows, cols in training_windows(*grid.lr_window[2:])]
     return TrainingData(
         pairs, grid.ratio, _good(lr.wavelengths_nm, lr.good_bands),
         ", ".join(hr.band_names[b] for b in hr.good_bands), _good(hr.wavelengths_nm, hr.good_bands),
