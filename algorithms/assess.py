@@ -9,6 +9,7 @@ from qgis.core import (QgsProcessing, QgsProcessingOutputNumber, QgsProcessingPa
 
 from ..core.assessment import quality
 from ..core.protocol.degradation import DEFAULT_MTF_GAIN
+from ..core.storage.raster_io import rasters_kept_open
 from .base import HyperFuseAlgorithm
 from .i18n import QT_TRANSLATE_NOOP, Text, joined, tr, translate
 from .parameters import HR_MSI, LR_HSI, MTF_GAIN, OUTPUT_JSON, REFERENCE, SIMULATION_GROUP
@@ -135,6 +136,10 @@ class QualityAssessmentAlgorithm(HyperFuseAlgorithm):
         return self.raster_path(parameters, name, context) if parameters.get(name) else None
 
     def process(self, parameters, context, feedback):
+        with rasters_kept_open():       # the report reads the rasters the metrics decoded
+            return self._assess_and_write(parameters, context, feedback)
+
+    def _assess_and_write(self, parameters, context, feedback):
         fused = [self.layer_path(layer, "FUSED") for layer in self.parameterAsLayerList(parameters, "FUSED", context)]
         reference = self._optional_path(parameters, REFERENCE, context)
         result = quality.assess_layers(

@@ -9,7 +9,7 @@ from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingExcep
                        QgsProcessingOutputLayerDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer, QgsProperty, QgsRasterLayer)
+                       QgsProcessingParameterRasterLayer, QgsProperty)
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import Cancelled, UserInputError
@@ -239,14 +239,17 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
         return layer.source().split("|")[0]
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
-        """Say why a raster file that exists cannot be read, where QGIS would report it as 'not found'."""
+        """Say why a raster file that exists cannot be read, where QGIS would report it as 'not found'.
+
+        The file's metadata is read through GDAL, as the core reads it: loading it as a QGIS layer to ask would
+        decode its data for the default style's statistics (a quarter of a second and 100 MB for a 240 × 240 ×
+        218-band GeoTIFF)."""
         for definition in self.parameterDefinitions():
             if not isinstance(definition, (QgsProcessingParameterRasterLayer, QgsProcessingParameterMultipleLayers)):
                 continue
             value = parameters.get(definition.name())
             for path in value if isinstance(value, (list, tuple)) else [value]:
-                if isinstance(path, str) and os.path.isfile(path) and \
-                        QgsRasterLayer(path, "", "gdal").isValid() is False:
+                if isinstance(path, str) and os.path.isfile(path):
                     try:
                         open_raster(path, scan_bad_bands=False)
                     except UserInputError as exc:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from .linalg import across_bands
+
 DEFAULT_CRS = "EPSG:32633"
 DEFAULT_ORIGIN = (365000.0, 5810000.0)
 DEFAULT_BAND_SPACING_NM = 10.0   # FWHM basis of a single band, or of bands with no increasing neighbour
@@ -203,7 +205,7 @@ def generate_scene(rows: int = 240, cols: int = 240, wavelengths_nm=None, seed: 
     wl = default_wavelengths() if wavelengths_nm is None else np.asarray(wavelengths_nm, dtype=float)
     abundances = generate_abundances(rows, cols, seed)
     spectra = material_spectra(wl)
-    scene = np.tensordot(spectra.T, abundances, axes=(1, 0))
+    scene = across_bands(spectra.T, abundances)
     rng = np.random.default_rng(seed + 1)
     illumination = 1.0 + 0.04 * _smooth_noise(rng, (rows, cols), 6.0)
     return np.clip(scene * illumination[None], 0.0, 1.0).astype(np.float32)

@@ -100,3 +100,32 @@ def test_missing_and_corrupt_rasters_get_clear_errors(tmp_path):
     corrupt.write_bytes(b"II*\x00garbage")
     with pytest.raises(UserInputError, match="cannot read"):
         open_raster(str(corrupt))
+
+
+def test_rasters_kept_open_reuses_one_dataset_per_file_and_closes_them(tmp_path, monkeypatch):
+    import hyperfuse.core.storage.raster_io as raster_io
+
+    path = str(tmp_path / "image.tif")
+    _write_raw(path, np.arange(2 * 5 * 6, dtype=np.float32).reshape(2, 5, 6) + 1, "float32")
+    opened = []
+    real_open = rasterio.open
+
+    def counting_open(*args, **kwargs):
+        dataset = real_open(*args, **kwargs)
+        opened.append(dataset)
+        return dataset
+
+    monkeypatch.setattr(raster_io.rasterio, "open", counting_open)
+    plain = read_raster(open_raster(path))
+    assert len(opened) == 2 and all(dataset.closed for dataset in opened)
+    opened.clear()
+    with raster_io.rasters_kept_open():
+        info = open_raster(path)
+        assert open_raster(path) is info
+        with raster_io.rasters_kept_open():             # nested: the outer block keeps them
+            first = read_raster(info)
+        second = raster_io.read_block(info, 1, 2, 3, 4)
+        assert len(opened) == 1 and not opened[0].closed
+    assert opened[0].closed
+    np.testing.assert_array_equal(first[0], plain[0])
+    np.testing.assert_array_equal(second[0], plain[0][:, 1:4, 2:6])

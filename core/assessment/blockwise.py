@@ -14,6 +14,8 @@ the same terms in another order, which moves them by a few units in the last pla
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,8 +28,18 @@ from ..storage.raster_io import RasterInfo, block_reader
 # Values of one raster held per strip: 16 MB as float32, about 4 times that in float64 temporaries; a strip
 # takes about a second to read and sum on a busy 2-core machine, which bounds the delay of a cancel.
 STRIP_VALUES = 4_000_000
+# Bands copied to float64 at a time: a 3000-pixel-wide strip of 32 rows holds 770 kB per band in float64.
+GROUP_BANDS = 16
+# Threads computing SSIM maps, one band each.
+SSIM_THREADS = max(1, min(4, os.cpu_count() or 1))
 # Share of the progress of the first pass; the second windows every band and every tile.
 FIRST_PASS_SHARE = 0.15
+
+
+def band_groups(count: int) -> list:
+    """Slices of GROUP_BANDS bands covering ``count`` bands: per-band sums come out the same, in a fraction of
+    the memory."""
+    return [slice(start, min(count, start + GROUP_BANDS)) for start in range(0, count, GROUP_BANDS)]
 
 
 class Strips:
@@ -84,12 +96,13 @@ class FirstPass:
         if not count:
             return
         self.pixels += count
-        ref, est = reference[:, compared].astype(np.float64), fused[:, compared].astype(np.float64)
-        self.minimum = np.minimum(self.minimum, ref.min(axis=1))
-        self.maximum = np.maximum(self.maximum, ref.max(axis=1))
-        self.reference_sum += ref.sum(axis=1)
-        self.fused_sum += est.sum(axis=1)
-        self.squared_error += ((ref - est) ** 2).sum(axis=1)
+        for group in band_groups(self.bands):       # float64 copies of a few bands at a time
+            ref, est = reference[group][:, compared].astype(np.float64), fused[group][:, compared].astype(np.float64)
+            self.minimum[group] = np.minimum(self.minimum[group], ref.min(axis=1))
+            self.maximum[group] = np.maximum(self.maximum[group], ref.max(axis=1))
+            self.reference_sum[group] += ref.sum(axis=1)
+            self.fused_sum[group] += est.sum(axis=1)
+            self.squared_error[group] += ((ref - est) ** 2).sum(axis=1)
         angles, skipped = metrics.sam_angles(reference, fused, compared)
         self.angle_sum += float(angles.sum())
         self.angles += angles.size
@@ -149,11 +162,13 @@ def _second_pass(strips: Strips, totals: FirstPass, varying: np.ndarray, extende
 def _add_correlation(sums: SecondPass, reference, fused, compared, means) -> None:
     if not sums.varying.size or not compared.any():
         return
-    ref = reference[:, compared][sums.varying].astype(np.float64) - means[0][sums.varying, None]
-    est = fused[:, compared][sums.varying].astype(np.float64) - means[1][sums.varying, None]
-    sums.cross += (ref * est).sum(axis=1)
-    sums.reference_square += (ref ** 2).sum(axis=1)
-    sums.fused_square += (est ** 2).sum(axis=1)
+    for group in band_groups(sums.varying.size):
+        bands = sums.varying[group]
+        ref = reference[bands][:, compared].astype(np.float64) - means[0][bands, None]
+        est = fused[bands][:, compared].astype(np.float64) - means[1][bands, None]
+        sums.cross[group] += (ref * est).sum(axis=1)
+        sums.reference_square[group] += (ref ** 2).sum(axis=1)
+        sums.fused_square[group] += (est ** 2).sum(axis=1)
 
 
 def _add_ssim(sums: SecondPass, strips: Strips, rows: tuple, arrays: tuple, data_range, feedback: Feedback) -> None:
@@ -168,11 +183,19 @@ def _add_ssim(sums: SecondPass, strips: Strips, rows: tuple, arrays: tuple, data
     sums.ssim_pixels += int(usable.sum())
     if not usable.any():
         return
-    for k, band in enumerate(sums.varying):
-        feedback.check_cancelled()
-        values = metrics.ssim_map(reference[band], fused[band], compared, data_range[band])
-        sums.ssim_sum[k] += values[usable].sum()
-        feedback.progress((k + 1) / sums.varying.size)
+
+    def band_sum(band):
+        if feedback.is_cancelled():       # the bands still queued return at once; the loop below raises
+            return 0.0
+        return metrics.ssim_map(reference[band], fused[band], compared, data_range[band])[usable].sum()
+
+    # SciPy's filters release the GIL: the bands' maps run side by side, and each band's sum is the one of a
+    # serial loop.
+    with ThreadPoolExecutor(SSIM_THREADS) as pool:
+        for k, value in enumerate(pool.map(band_sum, sums.varying)):
+            feedback.check_cancelled()
+            sums.ssim_sum[k] += value
+            feedback.progress((k + 1) / sums.varying.size)
 
 
 def _add_tiles(sums: SecondPass, strips: Strips, rows: tuple, arrays: tuple, feedback: Feedback) -> None:
@@ -275,22 +298,6 @@ def _result(totals: FirstPass, sums: SecondPass, ratio: int, extended: bool, str
         result["ERGAS_reason"] = ("ERGAS not computed: it is scaled by 100/r, and RATIO is 0 (infer it) with no LR_HSI "
                                   "to infer the ratio from. Set RATIO to the fusion's resolution ratio, or give LR_HSI.")
     return result
-
-
-def read_in_strips(info: RasterInfo, bands: list, feedback: Feedback, window: tuple | None = None) -> tuple:
-    """``read_block`` of ``window`` (row0, col0, rows, cols; the whole raster by default), strip by strip, so
-    that a cancel is seen between strips; the values are those of one read."""
-    row0, col0, rows, cols = window or (0, 0, info.height, info.width)
-    values = np.empty((len(bands), rows, cols), dtype=np.float32)
-    valid = np.empty((rows, cols), dtype=bool)
-    height = max(1, STRIP_VALUES // max(1, cols * len(bands)))
-    with block_reader(info) as read:
-        for start in range(0, rows, height):
-            feedback.check_cancelled()
-            stop = min(rows, start + height)
-            values[:, start:stop], valid[start:stop] = read(row0 + start, col0, stop - start, cols, bands)
-            feedback.progress(stop / rows)
-    return values, valid
 
 
 def pixel_maps(reference: RasterInfo, fused: RasterInfo, bands: list, feedback: Feedback) -> dict:

@@ -21,8 +21,8 @@ from ..protocol import metrics
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread
 from ..protocol.grids import check_grids, check_same_grid
 from ..storage.files import atomic_path, write_text
-from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, open_raster, write_raster
-from . import blockwise
+from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, open_raster, rasters_kept_open, write_raster
+from . import blockwise, blockwise_qnr
 
 SUMMARY_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM", "RMSE", "CC", "UIQI", "Q2n")
 NO_REFERENCE_KEYS = ("QNR", "D_lambda", "D_s")
@@ -59,27 +59,14 @@ def _shared_bands(reference: RasterInfo, fused: RasterInfo) -> tuple[list, list]
 
 def assess_no_reference(fused_path: str, lr_path: str, hr_path: str, mtf_gain: float = DEFAULT_MTF_GAIN,
                         feedback: Feedback | None = None) -> dict:
-    """QNR of a fused raster against the LR-HSI and HR-MSI it was fused from.
-
-    The fused raster is held whole (the PSF and R̂ need every pixel), but it is read and
-    processed in parts between which a cancel is seen.
-    """
-    feedback = feedback or Feedback()
+    """QNR of a fused raster against the LR-HSI and HR-MSI it was fused from, read strip by strip
+    (:mod:`.blockwise_qnr`)."""
     fused, lr, hr = open_raster(fused_path), open_raster(lr_path), open_raster(hr_path)
     pair = check_grids(lr, hr)
     check_same_grid(_window_info(hr, pair.hr_window, pair.transform), fused, "fused raster")
     bands = [b for b in lr.good_bands if b in set(fused.good_bands)]
-    fused_values, fused_valid = blockwise.read_in_strips(fused, bands, feedback.span(0.0, 0.3))
-    lr_values, lr_valid = blockwise.read_in_strips(lr, bands, feedback.span(0.3, 0.35), pair.lr_window)
-    hr_values, hr_valid = blockwise.read_in_strips(hr, hr.good_bands, feedback.span(0.35, 0.4), pair.hr_window)
-    work = feedback.span(0.4, 1.0)
-
-    def step(fraction):
-        work.check_cancelled()
-        work.progress(fraction)
-
-    result = metrics.qnr(fused_values, fused_valid & hr_valid, lr_values, lr_valid, hr_values, pair.ratio,
-                         PointSpread.gaussian(pair.ratio, mtf_gain), step=step)
+    result = blockwise_qnr.assess_qnr(fused, bands, lr, hr, pair, PointSpread.gaussian(pair.ratio, mtf_gain),
+                                      feedback)
     result["ratio"] = pair.ratio
     return result
 
@@ -172,20 +159,21 @@ def assess_layers(fused_paths: list, reference_path: str | None = None, lr_path:
     if not reference_path and not has_inputs:
         raise UserInputError("Give a REFERENCE for reference-based metrics, or the LR_HSI and HR_MSI the fusion used "
                              "for the no-reference QNR (or all three).")
-    ratio = checked_ratio(ratio, lr_path, hr_path, fused_paths)
     feedback = feedback or Feedback()
-    names = layer_names(fused_paths)
     layers = []
     # QNR reads one raster and degrades it once; the reference metrics read two, twice, and window them.
     split = (0.75 if has_inputs else 1.0) if reference_path else 0.0
-    for index, path in enumerate(fused_paths):
-        part = feedback.span(index / len(fused_paths), (index + 1) / len(fused_paths))
-        entry = {"fused": path, "name": names[index]}
-        if reference_path:
-            entry.update(assess_files(reference_path, path, ratio, border, feedback=part.span(0.0, split)))
-        if has_inputs:
-            entry.update(assess_no_reference(path, lr_path, hr_path, mtf_gain, feedback=part.span(split, 1.0)))
-        layers.append(entry)
+    with rasters_kept_open():         # the reference and the inputs are read for every layer
+        ratio = checked_ratio(ratio, lr_path, hr_path, fused_paths)
+        names = layer_names(fused_paths)
+        for index, path in enumerate(fused_paths):
+            part = feedback.span(index / len(fused_paths), (index + 1) / len(fused_paths))
+            entry = {"fused": path, "name": names[index]}
+            if reference_path:
+                entry.update(assess_files(reference_path, path, ratio, border, feedback=part.span(0.0, split)))
+            if has_inputs:
+                entry.update(assess_no_reference(path, lr_path, hr_path, mtf_gain, feedback=part.span(split, 1.0)))
+            layers.append(entry)
     return {"reference": reference_path, "lr_hsi": lr_path, "hr_msi": hr_path, "ratio": ratio, "border": border,
             "layers": layers, "ranking": rank(layers)}
 
@@ -247,8 +235,9 @@ def write_outputs(assessment: dict, paths: dict, feedback: Feedback | None = Non
     reference = assessment.get("reference")
     wanted = {key: path for key, path in paths.items() if path and (reference or key in ("json", "html"))}
     first = assessment["layers"][0]
-    reference_info = open_raster(reference) if reference else None
     with contextlib.ExitStack() as stack:
+        stack.enter_context(rasters_kept_open())       # the maps, the report and its spectra read the same rasters
+        reference_info = open_raster(reference) if reference else None
         temporary = {key: stack.enter_context(atomic_path(path)) for key, path in wanted.items()}
         maps = None
         if reference and ("html" in wanted or "sam_map" in wanted):

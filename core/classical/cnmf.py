@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..feedback import Feedback
+from ..linalg import matmul
 from ..protocol.upsample import bicubic
 from . import common
 
@@ -64,7 +65,7 @@ def successive_projection(data: np.ndarray, count: int) -> np.ndarray:
             break
         picked.append(j)
         u = residual[:, j] / np.sqrt(norms[j])
-        residual -= np.outer(u, u @ residual)
+        residual -= np.outer(u, matmul(u, residual))
     return np.array(picked, dtype=int)
 
 
@@ -75,21 +76,21 @@ def _augment(matrix: np.ndarray, delta: float) -> np.ndarray:
 def update_abundances(data, endmembers, abundances, iterations, delta=DELTA, feedback=None):
     """H ← H ⊙ WₐᵀVₐ / WₐᵀWₐH with W fixed (Wₐ, Vₐ: augmented by the sum-to-one row)."""
     wa = _augment(endmembers, delta)
-    numerator = wa.T @ _augment(data, delta)
+    numerator = matmul(wa.T, _augment(data, delta))
     gram = wa.T @ wa
     for _ in range(iterations):
         if feedback:
             feedback.check_cancelled()
-        abundances *= numerator / np.maximum(gram @ abundances, TINY)
+        abundances *= numerator / np.maximum(matmul(gram, abundances), TINY)
     return abundances
 
 
 def update_endmembers(data, endmembers, abundances, iterations):
     """W ← W ⊙ VHᵀ / WHHᵀ with H fixed."""
-    numerator = data @ abundances.T
-    gram = abundances @ abundances.T
+    numerator = matmul(data, abundances.T)
+    gram = matmul(abundances, abundances.T)
     for _ in range(iterations):
-        endmembers *= numerator / np.maximum(endmembers @ gram, TINY)
+        endmembers *= numerator / np.maximum(matmul(endmembers, gram), TINY)
     return endmembers
 
 
@@ -144,5 +145,5 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, endmembers: int = 20, inn
         alternate(z_flat, hs_endmembers, lr_abundances, inner, feedback=feedback)
         feedback.progress(0.1 + 0.85 * (round_ + 1) / outer)
     # float32 product: the output is the largest array (S values per HR pixel).
-    fused = (hs_endmembers * scale).astype(np.float32) @ hr_abundances.astype(np.float32)
+    fused = matmul((hs_endmembers * scale).astype(np.float32), hr_abundances.astype(np.float32))
     return fused.reshape(bands, rows, cols)

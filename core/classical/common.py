@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..linalg import matmul
 from ..protocol import robust
 from ..protocol.degradation import PointSpread, gaussian_sigma, spatial_degrade
 from ..protocol.responses import (SigmaNotIdentifiable, TooFewPixelsForSigma, crop_to_window, estimate_responses,
@@ -126,7 +127,7 @@ def assign_groups(response: np.ndarray, lr: np.ndarray, degraded_ms: np.ndarray,
         hs -= hs.mean(axis=1, keepdims=True)
         ms -= ms.mean(axis=1, keepdims=True)
         norms = np.linalg.norm(hs, axis=1)[:, None] * np.linalg.norm(ms, axis=1)[None, :]
-        correlation = np.where(norms > 0, (hs @ ms.T) / np.maximum(norms, 1e-300), 0.0)
+        correlation = np.where(norms > 0, matmul(hs, ms.T) / np.maximum(norms, 1e-300), 0.0)
         groups[outside] = np.argmax(correlation, axis=1)
     return groups.astype(int)
 
@@ -144,7 +145,7 @@ def unit_gains(response, z, lr_valid, y, hr_valid, ratio: int, psf) -> np.ndarra
     use = lr_valid & lr_footprint(hr_valid, ratio)
     if not use.any():
         return np.ones(response.shape[0])
-    predicted = np.tensordot(response, z[:, use].astype(np.float64), axes=1)
+    predicted = matmul(response, z[:, use].astype(np.float64))
     observed = degrade_filled(y, ratio, psf)[:, use].astype(np.float64)
     power = (predicted ** 2).sum(axis=1)
     return np.where(power > 0, (predicted * observed).sum(axis=1) / np.maximum(power, 1e-300), 1.0)

@@ -35,6 +35,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from ..errors import UserInputError
+from ..linalg import across_bands
 from ..protocol.degradation import DEFAULT_MTF_GAIN
 from ..protocol.upsample import BICUBIC_LR_RADIUS, bicubic
 from . import common
@@ -95,7 +96,7 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, mtf_gain: float = DEFAULT
     intensity = np.zeros(y.shape, dtype=np.float64)
     for k in range(y.shape[0]):                             # I_k = Σ_{b∈G_k} w_b Z̃_b (+ w₀ below)
         members = np.flatnonzero(groups == k)
-        intensity[k] = np.tensordot(weights[members], upsampled[members], axes=1)
+        intensity[k] = across_bands(weights[members][None], upsampled[members])[0]
     detail = y - (intensity + np.asarray(options["intercepts"])[:, None, None])
     return (upsampled + np.asarray(options["gains"])[:, None, None] * detail[groups]).astype(np.float32)
 

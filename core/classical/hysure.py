@@ -54,6 +54,7 @@ import numpy as np
 from scipy import fft
 
 from ..feedback import Feedback
+from ..linalg import across_bands
 from ..protocol.responses import psf_reach
 from ..protocol.upsample import bicubic
 from . import common
@@ -134,9 +135,9 @@ def _solve(z_pad, observed, y_pad, ms_valid, basis, ms_matrix, psf, ratio: int, 
 
     # Data terms in subspace coordinates.
     p = basis.shape[1]
-    hs_coeff = np.tensordot(basis.T, z_pad, axes=1)                         # p × hp × wp
+    hs_coeff = across_bands(basis.T, z_pad)                                 # p × hp × wp
     ms_solve = np.linalg.inv(lambda_m * ms_matrix.T @ ms_matrix + mu * np.eye(p))
-    ms_term = lambda_m * np.tensordot(ms_matrix.T, y_pad, axes=1)           # p × rows_p × cols_p
+    ms_term = lambda_m * across_bands(ms_matrix.T, y_pad)                   # p × rows_p × cols_p
     sampled = (slice(None), slice(0, rows_p, ratio), slice(0, cols_p, ratio))
 
     u = bicubic(hs_coeff, ratio).astype(np.float64)
@@ -157,7 +158,7 @@ def _solve(z_pad, observed, y_pad, ms_valid, basis, ms_matrix, psf, ratio: int, 
         v1[sampled] = block
         # V2: the HR-MSI where it is valid.
         v2 = targets[1]
-        solved = np.tensordot(ms_solve, ms_term + mu * v2, axes=1)
+        solved = across_bands(ms_solve, ms_term + mu * v2)
         v2 = np.where(ms_valid[None], solved, v2)
         # V3, V4: vector soft thresholding over coefficients and both directions.
         norm = np.sqrt((targets[2] ** 2).sum(axis=0) + (targets[3] ** 2).sum(axis=0))
@@ -184,7 +185,7 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, subspace: int = 0, lambda
                lambda_m=lambda_m, mu=mu, iterations=iterations, feedback=feedback)
     u = u[:, pad_hr[0][0]:pad_hr[0][0] + rows, pad_hr[1][0]:pad_hr[1][0] + cols]
     # float32 product: the output is the largest array (S values per HR pixel).
-    fused = np.tensordot((basis * scale).astype(np.float32), u.astype(np.float32), axes=1)
+    fused = across_bands((basis * scale).astype(np.float32), u.astype(np.float32))
     if non_negative:
         # Non-negative data have a non-negative HR-HSI; the subspace fit can undershoot on dark pixels.
         np.maximum(fused, 0.0, out=fused)

@@ -10,6 +10,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ..linalg import matmul
+
 CHUNK_ROWS = 32
 # Below this share of the dense work, chunks pay for their bookkeeping.
 WORTHWHILE_SHARE = 0.5
@@ -52,17 +54,17 @@ class BandedMatrix:
     def left(self, x: np.ndarray) -> np.ndarray:
         """self @ x along the rows axis of ``x`` (..., columns, k)."""
         if not self.chunked:
-            return np.matmul(self.dense.astype(x.dtype, copy=False), x)
+            return matmul(self.dense.astype(x.dtype, copy=False), x)
         out = np.zeros(x.shape[:-2] + (self.shape[0], x.shape[-1]), dtype=x.dtype)
         for start, stop, first, last, block in self._chunks(x.dtype):
-            out[..., start:stop, :] = np.matmul(block, x[..., first:last, :])
+            out[..., start:stop, :] = matmul(block, x[..., first:last, :])
         return out
 
     def right(self, x: np.ndarray) -> np.ndarray:
         """x @ selfᵀ along the last axis of ``x`` (..., k, columns)."""
         if not self.chunked:
-            return np.matmul(x, self.dense.T.astype(x.dtype, copy=False))
+            return matmul(x, self.dense.T.astype(x.dtype, copy=False))
         out = np.zeros(x.shape[:-1] + (self.shape[0],), dtype=x.dtype)
         for start, stop, first, last, block in self._chunks(x.dtype):
-            out[..., start:stop] = np.matmul(x[..., first:last], block.T)
+            out[..., start:stop] = matmul(x[..., first:last], block.T)
         return out

@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..linalg import across_bands
 from .banded import BandedMatrix
 from .degradation import PointSpread, _degrade_axis
 
@@ -36,11 +37,6 @@ def both_axes(rows_matrix: BandedMatrix, x: np.ndarray, cols_matrix: BandedMatri
     """``rows_matrix`` x ``cols_matrix``ᵀ for every band of ``x`` (bands, rows, cols), in ``x``'s precision: matrix
     products, which BLAS runs many times faster than einsum."""
     return cols_matrix.right(rows_matrix.left(x))
-
-
-def across_bands(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``matrix`` (out bands × bands) applied to the spectrum of every pixel of ``x`` (bands, rows, cols)."""
-    return (matrix @ x.reshape(x.shape[0], -1)).reshape((matrix.shape[0],) + x.shape[1:])
 
 
 def axis_matrix(length: int, ratio: int, psf: PointSpread) -> np.ndarray:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UserInputError
+from ..linalg import across_bands
 
 DEFAULT_MTF_GAIN = 0.25
 
@@ -117,6 +118,13 @@ def _degrade_axis(values: np.ndarray, axis: int, ratio: int, psf: PointSpread) -
     return out
 
 
+def check_degradable(rows: int, cols: int, ratio: int) -> None:
+    """Refuse an image smaller than one LR pixel."""
+    if rows < ratio or cols < ratio:
+        raise UserInputError(f"The raster ({cols} × {rows} pixels) is smaller than one LR pixel at ratio {ratio}. "
+                             "Use a larger raster or a smaller ratio.")
+
+
 def spatial_degrade(values: np.ndarray, valid: np.ndarray, ratio: int,
                     psf: "PointSpread | KernelPSF") -> tuple[np.ndarray, np.ndarray]:
     """Blur with ``psf`` and decimate by ``ratio`` (PROTOCOL.md "Spatial degradation").
@@ -126,9 +134,7 @@ def spatial_degrade(values: np.ndarray, valid: np.ndarray, ratio: int,
     footprint is valid.
     """
     bands, rows, cols = values.shape
-    if rows < ratio or cols < ratio:
-        raise UserInputError(f"The raster ({cols} × {rows} pixels) is smaller than one LR pixel at ratio {ratio}. "
-                             "Use a larger raster or a smaller ratio.")
+    check_degradable(rows, cols, ratio)
     weight = valid.astype(np.float64)
     masked = values * weight
     if isinstance(psf, KernelPSF):
@@ -150,7 +156,7 @@ def spectral_degrade(values: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     if matrix.shape[1] != bands:
         raise UserInputError(f"The spectral response matrix has {matrix.shape[1]} columns but the image has "
                              f"{bands} bands.")
-    return (matrix @ values.reshape(bands, -1)).reshape(matrix.shape[0], rows, cols).astype(np.float32)
+    return across_bands(matrix, values).astype(np.float32)
 
 
 def add_noise(values: np.ndarray, valid: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import binary_erosion, gaussian_filter
 
+from ..linalg import across_bands, matmul
 from . import robust
 
 SSIM_SIGMA = 1.5
@@ -54,11 +55,27 @@ def sam(reference, estimate, valid) -> tuple[float, int]:
 
 
 def sam_angles(reference, estimate, valid) -> tuple[np.ndarray, int]:
-    ref, est = _pixels(reference, valid), _pixels(estimate, valid)
-    norms = np.linalg.norm(ref, axis=0) * np.linalg.norm(est, axis=0)
+    products, norms = _spectral_products(reference, estimate, valid)
     usable = norms > 0
-    cosine = np.clip((ref * est).sum(axis=0)[usable] / norms[usable], -1.0, 1.0)
+    cosine = np.clip(products[usable] / norms[usable], -1.0, 1.0)
     return np.arccos(cosine), int((~usable).sum())
+
+
+# Bands taken at a time by the per-pixel spectral sums: their float64 copies stay small on wide images.
+SPECTRAL_GROUP = 16
+
+
+def _spectral_products(reference, estimate, valid) -> tuple[np.ndarray, np.ndarray]:
+    """(⟨x, y⟩, ‖x‖ ‖y‖) per valid pixel in float64, summed over the bands a group at a time."""
+    count = int(np.count_nonzero(valid))
+    products, ref_square, est_square = np.zeros(count), np.zeros(count), np.zeros(count)
+    for start in range(0, reference.shape[0], SPECTRAL_GROUP):
+        ref = _pixels(reference[start:start + SPECTRAL_GROUP], valid)
+        est = _pixels(estimate[start:start + SPECTRAL_GROUP], valid)
+        products += (ref * est).sum(axis=0)
+        ref_square += (ref ** 2).sum(axis=0)
+        est_square += (est ** 2).sum(axis=0)
+    return products, np.sqrt(ref_square) * np.sqrt(est_square)
 
 
 def ergas(reference, estimate, valid, ratio: int) -> float:
@@ -98,11 +115,12 @@ def ssim_map(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, dat
     def blur(image):
         return gaussian_filter(image, sigma=SSIM_SIGMA, truncate=SSIM_TRUNCATE, mode="reflect")
 
+    # The variances enter only as their sum, so four blurs serve where the textbook form takes five.
     mu_x, mu_y = blur(ref), blur(est)
-    var_x = blur(ref * ref) - mu_x ** 2
-    var_y = blur(est * est) - mu_y ** 2
-    cov = blur(ref * est) - mu_x * mu_y
-    return ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2))
+    mu_xy, mu_squares = mu_x * mu_y, mu_x ** 2 + mu_y ** 2
+    variances = blur(ref * ref + est * est) - mu_squares
+    cov = blur(ref * est) - mu_xy
+    return ((2 * mu_xy + c1) * (2 * cov + c2)) / ((mu_squares + c1) * (variances + c2))
 
 
 def ssim_usable(valid: np.ndarray) -> np.ndarray:
@@ -202,7 +220,7 @@ def uiqi_tiles(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, b
     nh, nw = rows // block, cols // block
 
     def tiles(a):
-        return a[:nh * block, :nw * block].reshape(nh, block, nw, block).swapaxes(1, 2).reshape(nh * nw, -1)
+        return a[:nh * block, :nw * block].reshape(nh, block, nw, block).swapaxes(1, 2).reshape(nh * nw, block * block)
 
     x, y = tiles(reference.astype(np.float64)), tiles(estimate.astype(np.float64))
     usable = tiles(valid).all(axis=1)
@@ -244,9 +262,13 @@ def estimate_response(lr_pixels: np.ndarray, ms_pixels: np.ndarray) -> np.ndarra
     """
     keep = robust.inliers(np.concatenate([lr_pixels, ms_pixels]), np.ones(lr_pixels.shape[1], bool))
     z, y = lr_pixels[:, keep].astype(np.float64), ms_pixels[:, keep].astype(np.float64)
-    gram = z @ z.T
+    return response_from_moments(matmul(z, z.T), matmul(z, y.T))
+
+
+def response_from_moments(gram: np.ndarray, cross: np.ndarray) -> np.ndarray:
+    """R̂ of :func:`estimate_response` from ZZᵀ (S × S) and ZY↓ᵀ (S × s) over the pixels of the fit."""
     penalty = QNR_RIDGE * np.trace(gram) / gram.shape[0]
-    return np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), z @ y.T).T
+    return np.linalg.solve(gram + penalty * np.eye(gram.shape[0]), cross).T
 
 
 def qnr(fused: np.ndarray, fused_valid: np.ndarray, lr_hsi: np.ndarray, lr_valid: np.ndarray,
@@ -276,28 +298,39 @@ def qnr(fused: np.ndarray, fused_valid: np.ndarray, lr_hsi: np.ndarray, lr_valid
     h, w = min(degraded.shape[1], lr_hsi.shape[1]), min(degraded.shape[2], lr_hsi.shape[2])
     low_valid = degraded_valid[:h, :w] & lr_valid[:h, :w]
     if not low_valid.any():
-        return _not_computed("the LR-HSI and HR-MSI do not overlap the fused raster's valid pixels (no LR pixel is "
-                             "valid in the LR-HSI and wholly covered by valid fused and HR-MSI pixels)")
+        return qnr_result(float("nan"), QNR_NO_OVERLAP, float("nan"), QNR_NO_OVERLAP)
     block = qnr_lr_block(ratio)
     d_lambda = 1.0 - _mean_uiqi(degraded[:, :h, :w], lr_hsi[:, :h, :w], low_valid, block)
-    lambda_reason = None if np.isfinite(d_lambda) else (
-        f"no {block} × {block} block of LR pixels ({block * ratio} × {block * ratio} fused pixels) is wholly valid in "
-        "both the LR-HSI and the fused raster")
     step(0.65)
     ms_low, ms_low_valid = spatial_degrade(hr_msi, fused_valid, ratio, psf)
     fit = low_valid & ms_low_valid[:h, :w]
-    d_s, spatial_reason = float("nan"), None
-    if fit.sum() < QNR_MIN_FIT_PIXELS:
-        spatial_reason = (f"fewer than {QNR_MIN_FIT_PIXELS} valid LR pixels ({int(fit.sum())}) to estimate the "
-                          "spectral response that links the LR-HSI to the HR-MSI")
-    else:
+    d_s = float("nan")
+    if fit.sum() >= QNR_MIN_FIT_PIXELS:
         response = estimate_response(lr_hsi[:, :h, :w][:, fit], ms_low[:, :h, :w][:, fit])
         projected = _project_by_rows(response, fused, lambda f: step(0.7 + 0.25 * f))
         d_s = 1.0 - _mean_uiqi(projected, hr_msi, fused_valid, UIQI_BLOCK)
-        if not np.isfinite(d_s):
-            spatial_reason = (f"no {UIQI_BLOCK} × {UIQI_BLOCK} block of pixels is wholly valid in both the fused "
-                              "raster and the HR-MSI")
-    return _qnr_result(d_lambda, lambda_reason, d_s, spatial_reason)
+    return qnr_result(d_lambda, qnr_lambda_reason(d_lambda, ratio), d_s, qnr_spatial_reason(d_s, int(fit.sum())))
+
+
+QNR_NO_OVERLAP = ("the LR-HSI and HR-MSI do not overlap the fused raster's valid pixels (no LR pixel is valid in the "
+                  "LR-HSI and wholly covered by valid fused and HR-MSI pixels)")
+
+
+def qnr_lambda_reason(d_lambda: float, ratio: int) -> str | None:
+    """Why D_λ is NaN (no wholly valid LR block), or None."""
+    block = qnr_lr_block(ratio)
+    return None if np.isfinite(d_lambda) else (
+        f"no {block} × {block} block of LR pixels ({block * ratio} × {block * ratio} fused pixels) is wholly valid in "
+        "both the LR-HSI and the fused raster")
+
+
+def qnr_spatial_reason(d_s: float, fit_pixels: int) -> str | None:
+    """Why D_s is NaN (too few pixels to fit R̂, or no wholly valid block), or None."""
+    if fit_pixels < QNR_MIN_FIT_PIXELS:
+        return (f"fewer than {QNR_MIN_FIT_PIXELS} valid LR pixels ({fit_pixels}) to estimate the spectral response "
+                "that links the LR-HSI to the HR-MSI")
+    return None if np.isfinite(d_s) else (
+        f"no {UIQI_BLOCK} × {UIQI_BLOCK} block of pixels is wholly valid in both the fused raster and the HR-MSI")
 
 
 # Bands degraded, and rows projected, between two calls of qnr's ``step``: well under a second each.
@@ -323,8 +356,13 @@ def _project_by_rows(response: np.ndarray, values: np.ndarray, step) -> np.ndarr
     for start in range(0, values.shape[1], QNR_STEP_ROWS):
         step(start / values.shape[1])
         rows = slice(start, start + QNR_STEP_ROWS)
-        projected[:, rows] = np.einsum("kb,bij->kij", response, values[:, rows].astype(np.float64))
+        projected[:, rows] = project(response, values[:, rows])
     return projected
+
+
+def project(response: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """R̂ applied to the spectrum of every pixel, in float64."""
+    return across_bands(response, values.astype(np.float64))
 
 
 def _mean_uiqi(reference, estimate, valid, block: int) -> float:
@@ -333,11 +371,7 @@ def _mean_uiqi(reference, estimate, valid, block: int) -> float:
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
-def _not_computed(reason: str) -> dict:
-    return _qnr_result(float("nan"), reason, float("nan"), reason)
-
-
-def _qnr_result(d_lambda: float, lambda_reason, d_s: float, spatial_reason) -> dict:
+def qnr_result(d_lambda: float, lambda_reason, d_s: float, spatial_reason) -> dict:
     result = {"QNR": (1.0 - d_lambda) * (1.0 - d_s), "D_lambda": d_lambda, "D_s": d_s}
     if lambda_reason:
         result["D_lambda_reason"] = f"D_λ not computed: {lambda_reason}."
@@ -355,10 +389,9 @@ def _qnr_result(d_lambda: float, lambda_reason, d_s: float, spatial_reason) -> d
 def sam_map(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Per-pixel spectral angle in degrees; NaN where invalid or where a norm is zero."""
     out = np.full(valid.shape, np.nan)
-    ref, est = _pixels(reference, valid), _pixels(estimate, valid)
-    norms = np.linalg.norm(ref, axis=0) * np.linalg.norm(est, axis=0)
+    products, norms = _spectral_products(reference, estimate, valid)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cosine = np.clip((ref * est).sum(axis=0) / norms, -1.0, 1.0)
+        cosine = np.clip(products / norms, -1.0, 1.0)
     out[valid] = np.where(norms > 0, np.degrees(np.arccos(cosine)), np.nan)
     return out
 
@@ -401,7 +434,7 @@ def _mean_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     takes size² NumPy calls (65536 for 200 bands), minutes on a large raster.
     """
     size = a.shape[0]
-    moments = a @ b.T / a.shape[1]
+    moments = matmul(a, b.T) / a.shape[1]
     rows = np.arange(size)[:, None]
     partner = rows ^ np.arange(size)[None, :]      # partner[i, k]: the j with i xor j = k
     return (_product_signs(size)[rows, partner] * moments[rows, partner]).sum(axis=0)

@@ -62,6 +62,7 @@ from scipy.optimize import minimize_scalar, nnls
 
 from ..errors import UserInputError
 from ..feedback import Feedback
+from ..linalg import matmul
 from . import robust
 from .degradation import PointSpread, spatial_degrade
 
@@ -192,7 +193,7 @@ def _search_sigma(design, degraded_ms, centred, ratio: int, feedback: Feedback) 
         feedback.check_cancelled()
         s = float(np.exp(log_sigma))
         target = centred(degraded_ms(s))
-        misfit = target - basis @ (basis.T @ target)
+        misfit = target - matmul(basis, matmul(basis.T, target))
         value = float((misfit ** 2).sum() / max((target ** 2).sum(), 1e-300))
         search.append((s, value))
         return value
@@ -279,7 +280,7 @@ def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_
     target = centred(uncentred)
     raw = _fit_response(design, target, smoothness)
     gains = raw.sum(axis=1)
-    fitted = design @ raw.T
+    fitted = matmul(design, raw.T)
     misfit = np.sqrt(((fitted - target) ** 2).sum(axis=0) / np.maximum((target ** 2).sum(axis=0), 1e-300))
     # With offset, Y↓ ≈ R Z + o: o is what the centred fit leaves at the means.
     offsets = uncentred.mean(axis=0) - raw @ column_mean if offset else np.zeros(target.shape[1])

@@ -39,14 +39,27 @@ MAX_SAMPLES = 1 << 18
 
 def fence(values: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) per band: the inlier range of the rule above, from the valid pixels."""
+    return fence_of_samples(values[:, sampled_pixels(valid)])
+
+
+def sampled_pixels(valid: np.ndarray) -> np.ndarray:
+    """The pixels the percentiles are taken from: every k-th valid pixel in row-major order, at most MAX_SAMPLES."""
     index = np.flatnonzero(valid)
     sampled = np.zeros(valid.shape, dtype=bool)
     sampled.flat[index[::max(1, math.ceil(index.size / MAX_SAMPLES))]] = True
-    samples = values[:, sampled].astype(np.float64)
+    return sampled
+
+
+def fence_of_samples(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) per band from the sampled pixels (bands × samples), band by band so that no float64 copy of
+    the whole sample is made."""
     # Nearest samples inward ('higher' / 'lower'), not interpolation: in a small image the 99th
     # percentile would otherwise lie part-way towards the largest value, i.e. a wild one.
-    low = np.percentile(samples, PERCENTILES[0], axis=1, method="higher")
-    high = np.percentile(samples, PERCENTILES[1], axis=1, method="lower")
+    low, high = np.empty(samples.shape[0]), np.empty(samples.shape[0])
+    for band, row in enumerate(samples):
+        row = row.astype(np.float64)
+        low[band] = np.percentile(row, PERCENTILES[0], method="higher")
+        high[band] = np.percentile(row, PERCENTILES[1], method="lower")
     span = high - low
     span = np.where(span > 0, span, np.median(span))
     return low - REACH * span, high + REACH * span

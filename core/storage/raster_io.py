@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -144,51 +145,99 @@ def _read_window(src, info: "RasterInfo", bands: list, window: Window) -> tuple[
     return raw, valid
 
 
+_kept = threading.local()
+
+
+@contextlib.contextmanager
+def rasters_kept_open():
+    """Within this block, in this thread, rasters opened by path stay open and their metadata is kept.
+
+    GDAL keeps the tiles it has decoded per open dataset, up to its cache's size: a job that reads
+    the same rasters several times (the assessment's two passes, its report's maps and single-pixel
+    spectra) decodes each compressed tile once instead of at every opening. Blocks nest; the
+    outermost one closes the datasets.
+    """
+    if getattr(_kept, "datasets", None) is not None:
+        yield
+        return
+    _kept.datasets, _kept.infos = {}, {}
+    try:
+        yield
+    finally:
+        datasets, _kept.datasets, _kept.infos = _kept.datasets, None, None
+        for dataset in datasets.values():
+            dataset.close()
+
+
+@contextlib.contextmanager
+def _dataset(path: str):
+    """The open dataset of ``path``: kept open inside :func:`rasters_kept_open`, else closed on leaving."""
+    kept = getattr(_kept, "datasets", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        if kept is None:
+            with rasterio.open(path) as src:
+                yield src
+            return
+        key = os.path.abspath(path)
+        if key not in kept:
+            kept[key] = rasterio.open(path)
+        yield kept[key]
+
+
 def open_raster(path: str, scan_bad_bands: bool = True) -> RasterInfo:
     """Read a raster's metadata; with ``scan_bad_bands`` also find bands that are nodata everywhere."""
     if not path or not os.path.exists(path):
         raise UserInputError(f"The raster '{path}' does not exist. Check the path or the layer's source.")
+    infos = getattr(_kept, "infos", None)
+    key = (os.path.abspath(path), scan_bad_bands)
+    if infos is not None and key in infos:
+        return infos[key]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            src = rasterio.open(path)
+        with _dataset(path) as src:
+            info = _raster_info(path, src, scan_bad_bands)
     except RasterioIOError as exc:
         raise UserInputError(f"GDAL cannot read '{path}' as a raster ({exc}). Check that the file is a "
                              "complete raster in a format GDAL supports, such as GeoTIFF.") from exc
-    with src:
-        count = src.count
-        wavelengths, fwhms, names = [], [], []
-        for band in range(1, count + 1):
-            tags = src.tags(band)
-            factor = _wavelength_factor(tags.get("wavelength_units") or src.tags().get("wavelength_units"))
-            wl = _parse_float(tags.get("wavelength"))
-            fw = _parse_float(tags.get("fwhm"))
-            wavelengths.append(None if wl is None else wl * factor)
-            fwhms.append(None if fw is None else fw * factor)
-            names.append(src.descriptions[band - 1] or f"band {band}")
-        has_wavelengths = all(w is not None for w in wavelengths)
-        has_fwhm = has_wavelengths and all(f is not None for f in fwhms)
-        georeferenced = src.crs is not None or not src.transform.is_identity
-        info = RasterInfo(
-            path=path, width=src.width, height=src.height, count=count,
-            transform=tuple(src.transform)[:6],
-            crs_wkt=src.crs.to_wkt() if src.crs else None,
-            crs_label=(src.crs.to_string() if src.crs else "no CRS"),
-            georeferenced=georeferenced,
-            dtype=src.dtypes[0], nodata=list(src.nodatavals),
-            scales=[float(s) for s in src.scales], offsets=[float(o) for o in src.offsets],
-            wavelengths_nm=wavelengths if has_wavelengths else None,
-            fwhm_nm=fwhms if has_fwhm else None,
-            band_names=names,
-        )
-        info.masked_bands = _bands_with_gdal_masks(src)
-        bad = _bad_bands_from_metadata(src, count)
-        if scan_bad_bands:
-            bad |= _scan_empty_bands(src, info)
-        info.bad_bands = sorted(bad)
-    if len(info.bad_bands) == count:
+    if len(info.bad_bands) == info.count:
         raise UserInputError(f"Every band of '{path}' is nodata everywhere: there is nothing to process. "
                              "Check the layer's nodata value.")
+    if infos is not None:
+        infos[key] = info
+    return info
+
+
+def _raster_info(path: str, src, scan_bad_bands: bool) -> RasterInfo:
+    count = src.count
+    wavelengths, fwhms, names = [], [], []
+    for band in range(1, count + 1):
+        tags = src.tags(band)
+        factor = _wavelength_factor(tags.get("wavelength_units") or src.tags().get("wavelength_units"))
+        wl = _parse_float(tags.get("wavelength"))
+        fw = _parse_float(tags.get("fwhm"))
+        wavelengths.append(None if wl is None else wl * factor)
+        fwhms.append(None if fw is None else fw * factor)
+        names.append(src.descriptions[band - 1] or f"band {band}")
+    has_wavelengths = all(w is not None for w in wavelengths)
+    has_fwhm = has_wavelengths and all(f is not None for f in fwhms)
+    georeferenced = src.crs is not None or not src.transform.is_identity
+    info = RasterInfo(
+        path=path, width=src.width, height=src.height, count=count,
+        transform=tuple(src.transform)[:6],
+        crs_wkt=src.crs.to_wkt() if src.crs else None,
+        crs_label=(src.crs.to_string() if src.crs else "no CRS"),
+        georeferenced=georeferenced,
+        dtype=src.dtypes[0], nodata=list(src.nodatavals),
+        scales=[float(s) for s in src.scales], offsets=[float(o) for o in src.offsets],
+        wavelengths_nm=wavelengths if has_wavelengths else None,
+        fwhm_nm=fwhms if has_fwhm else None,
+        band_names=names,
+    )
+    info.masked_bands = _bands_with_gdal_masks(src)
+    bad = _bad_bands_from_metadata(src, count)
+    if scan_bad_bands:
+        bad |= _scan_empty_bands(src, info)
+    info.bad_bands = sorted(bad)
     return info
 
 
@@ -223,14 +272,13 @@ def block_reader(info: RasterInfo):
     All reads go through one open dataset: GDAL keeps the tiles it decoded for an open
     dataset, so strips thinner than the file's tiles do not decode every tile again.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+    with contextlib.ExitStack() as stack:
         try:
-            src = rasterio.open(info.path)
+            src = stack.enter_context(_dataset(info.path))
         except (RasterioError, RasterioIOError, CPLE_BaseError) as exc:
             raise UserInputError(f"GDAL can no longer open '{info.path}' ({exc}). Check that the file was not "
                                  "moved or changed during the run, and rerun. Nothing was written.") from exc
-    with src:
+
         def read(row0: int, col0: int, rows: int, cols: int, bands: list | None = None):
             bands = info.good_bands if bands is None else list(bands)
             with warnings.catch_warnings():

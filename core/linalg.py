@@ -1,0 +1,58 @@
+"""Matrix products at the optimised BLAS's speed inside QGIS as well as in plain Python.
+
+QGIS's programs (the desktop and qgis_process) link GSL, and with it GSL's reference CBLAS, before Python starts.
+NumPy's ``@``, ``dot`` and ``tensordot`` call ``cblas_sgemm``/``cblas_dgemm``, and the dynamic linker binds those
+names to the first library that defines them: GSL's unoptimised loops, not OpenBLAS. Measured in qgis_process on
+this project's 2-core reference machine, a 1024 × 256 by 256 × 4000 float32 product took 0.57 s through NumPy
+against 0.014 s in plain Python. SciPy's BLAS wrappers call the Fortran names (``sgemm_``, ``dgemm_``), which GSL
+does not define, so they reach OpenBLAS in both: 0.019 s in qgis_process. Every large product of the core goes
+through :func:`matmul`; small ones (a few bands by a few bands) may stay with ``@``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import blas
+
+_GEMM = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
+
+
+def matmul(a, b) -> np.ndarray:
+    """``np.matmul(a, b)`` for float32 and float64 operands, through SciPy's BLAS.
+
+    Handles two matrices, a stack of matrices times one matrix (one product over the stack)
+    and one matrix times a stack (one product per matrix of the stack), and vectors on
+    either side; other cases, and other types, go to NumPy.
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    dtype = np.result_type(a, b)
+    if dtype not in _GEMM or a.ndim == 0 or b.ndim == 0 or a.size == 0 or b.size == 0:
+        return np.matmul(a, b)
+    a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+    if b.ndim == 1:
+        return matmul(a, b[:, None])[..., 0]
+    if a.ndim == 1:
+        return matmul(a[None], b)[..., 0, :]
+    if b.ndim == 2:
+        return _gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    if a.ndim == 2:
+        out = np.empty(b.shape[:-2] + (a.shape[0], b.shape[-1]), dtype=dtype)
+        flat_b, flat_out = b.reshape((-1,) + b.shape[-2:]), out.reshape((-1,) + out.shape[-2:])
+        for index in range(flat_b.shape[0]):
+            flat_out[index] = _gemm(a, flat_b[index])
+        return out
+    return np.matmul(a, b)
+
+
+def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for two matrices of one float type. BLAS is column-major: it computes (a b)ᵀ = bᵀ aᵀ, whose operands
+    are the C-ordered inputs seen as column-major without a copy, and whose column-major result read row-major is
+    a b."""
+    return _GEMM[a.dtype](1.0, b.T, a.T).T
+
+
+def across_bands(matrix, x) -> np.ndarray:
+    """``matrix`` (out bands × bands) applied to the spectrum of every pixel of ``x`` (bands, rows, cols): the
+    ``np.tensordot(matrix, x, axes=1)`` of an image, as one product."""
+    x = np.asarray(x)
+    pixels = int(np.prod(x.shape[1:]))
+    return matmul(matrix, x.reshape(x.shape[0], pixels)).reshape((np.shape(matrix)[0],) + x.shape[1:])
