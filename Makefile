@@ -50,12 +50,17 @@ bench: setup
 	$(PYTHON) tools/bench_training.py
 
 # Speed and memory of every method on generated EnMAP + Sentinel-2 inputs (docs/performance.md); BENCH_SIZES
-# sets the HR sizes, e.g. `make bench-perf BENCH_SIZES="600 1500 3000 6000"`. Sizes that fit in memory as one
-# block are also run that way, for the tiling's overhead.
+# sets the HR sizes, e.g. `make bench-perf BENCH_SIZES="600 1500 3000 6000"`, BENCH_BANDS the LR-HSI's bands (218:
+# the bundled EnMAP models; fewer: the generic models). Sizes that fit in memory as one block are also run that
+# way, for the tiling's overhead. Then "Quality assessment" through qgis_process at BENCH_QA_SIZES.
 BENCH_SIZES ?= 600 1500
+BENCH_BANDS ?= 218
+BENCH_QA_SIZES ?= 240 3000
 bench-perf: setup
-	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tools $(PYTHON) tools/bench_perf.py --sizes $(BENCH_SIZES) --whole \
-		--output $(BUILD)/performance_tables.md
+	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tools $(PYTHON) tools/bench_perf.py --sizes $(BENCH_SIZES) \
+		--bands $(BENCH_BANDS) --whole --output $(BUILD)/performance_tables.md
+	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tools $(PYTHON) tools/bench_assessment.py --sizes $(BENCH_QA_SIZES) \
+		--output $(BUILD)/assessment_table.md
 
 # Translations (docs/DESIGN.md, i18n/): every i18n/hyperfuse_<language>.ts gets the texts the sources mark
 # (algorithms/i18n.py says how), keeping the translations it has, and is compiled to the .qm the plugin loads.

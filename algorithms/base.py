@@ -17,7 +17,7 @@ from ..core.feedback import Feedback
 from ..core.registry import Setting
 from ..core.storage.files import RASTER_EXTENSIONS, check_destinations
 from ..core.storage.gdal_cache import bounded_gdal_cache
-from ..core.storage.raster_io import open_raster
+from ..core.storage.raster_io import check_readable
 from .i18n import QT_TRANSLATE_NOOP, tr, translate
 from .parameters import PROJECTION, PROJECTION_LABEL, PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_LABEL, Group
 from .rendering import present_raster_outputs
@@ -241,9 +241,9 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
     def checkParameterValues(self, parameters, context):  # noqa: N802
         """Say why a raster file that exists cannot be read, where QGIS would report it as 'not found'.
 
-        The file's metadata is read through GDAL, as the core reads it: loading it as a QGIS layer to ask would
-        decode its data for the default style's statistics (a quarter of a second and 100 MB for a 240 × 240 ×
-        218-band GeoTIFF)."""
+        The file is opened through GDAL, as the core opens it: loading it as a QGIS layer to ask would decode its
+        data for the default style's statistics (a quarter of a second and 100 MB for a 240 × 240 × 218-band
+        GeoTIFF)."""
         for definition in self.parameterDefinitions():
             if not isinstance(definition, (QgsProcessingParameterRasterLayer, QgsProcessingParameterMultipleLayers)):
                 continue
@@ -251,7 +251,7 @@ class HyperFuseAlgorithm(QgsProcessingAlgorithm):
             for path in value if isinstance(value, (list, tuple)) else [value]:
                 if isinstance(path, str) and os.path.isfile(path):
                     try:
-                        open_raster(path, scan_bad_bands=False)
+                        check_readable(path)
                     except UserInputError as exc:
                         return False, f"{definition.name()}: {exc}"
         return super().checkParameterValues(parameters, context)

@@ -49,10 +49,18 @@ def machine_peaks() -> dict:
                 "conv3x3": rate(lambda: conv(x), 2 * 48 * 64 * 9 * 256 * 256), "threads": torch.get_num_threads()}
 
 
+# HS bands of the generated LR-HSI: the 218 of the bundled EnMAP models, or (--bands) that many of them evenly
+# spread, which no sensor-specific model fits, so that MODEL = auto takes the generic models.
+HS_BANDS = None
+
+
 def _bundled_wavelengths() -> tuple:
     with open(os.path.join(ROOT, "weights", "index.json"), encoding="utf-8") as handle:
         model = next(m for m in json.load(handle)["models"] if m["preset"] == "enmap_s2_r3")
-    return np.asarray(model["hs_wavelengths_nm"]), np.asarray(model["ms_wavelengths_nm"])
+    hs = np.asarray(model["hs_wavelengths_nm"])
+    if HS_BANDS and HS_BANDS < hs.size:
+        hs = hs[np.linspace(0, hs.size - 1, HS_BANDS).round().astype(int)]
+    return hs, np.asarray(model["ms_wavelengths_nm"])
 
 
 def _abundances(rows: slice, cols: int, materials: int) -> np.ndarray:
@@ -80,7 +88,7 @@ def generate(size: int, folder: str) -> tuple:
     response /= response.sum(axis=1, keepdims=True)
     ms_spectra = spectra @ response.T                                  # materials × MS bands
     lr_size = size // RATIO
-    paths = (os.path.join(folder, f"lr_{size}.tif"), os.path.join(folder, f"hr_{size}.tif"))
+    paths = (os.path.join(folder, f"lr_{size}_{len(hs_wl)}.tif"), os.path.join(folder, f"hr_{size}.tif"))
     for path, pixels, wavelengths, pixel in ((paths[0], lr_size, hs_wl, 10.0 * RATIO), (paths[1], size, ms_wl, 10.0)):
         profile = dict(driver="GTiff", width=pixels, height=pixels, count=len(wavelengths), dtype="float32",
                        tiled=True, blockxsize=256, blockysize=256, compress="deflate", zlevel=1, bigtiff="IF_SAFER",
@@ -102,7 +110,7 @@ def generate(size: int, folder: str) -> tuple:
 
 def flops_per_pixel(method_id: str) -> float | None:
     """Multiply-adds × 2 of the bundled EnMAP network per HR pixel, counted by torch on a 192² block."""
-    if method_id not in NETWORKS:
+    if method_id not in NETWORKS or HS_BANDS:      # the FLOPs of the bundled EnMAP models only
         return None
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -210,8 +218,11 @@ def main() -> None:
     parser.add_argument("--work", help="folder for the generated inputs (default: a temporary folder)")
     parser.add_argument("--whole", action="store_true",
                         help="also run each size as one block, and give the tiled time against it")
+    parser.add_argument("--bands", type=int, help="HS bands of the LR-HSI (default: the 218 of the EnMAP models)")
     parser.add_argument("--one", nargs=5, metavar=("METHOD", "LR", "HR", "OUTPUT", "BLOCK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global HS_BANDS
+    HS_BANDS = args.bands
     if args.one:
         print(json.dumps(run_one(*args.one[:4], block_size=int(args.one[4]))))
         return
@@ -219,7 +230,8 @@ def main() -> None:
     from bench_common import cpu_name
 
     lines = [f"Measured {time.strftime('%Y-%m-%d')} on {peaks['threads']} threads of an {cpu_name()}: float32 "
-             f"matrix product {peaks['matmul']:.0f} GFLOP/s, 3 × 3 convolution {peaks['conv3x3']:.0f} GFLOP/s.", ""]
+             f"matrix product {peaks['matmul']:.0f} GFLOP/s, 3 × 3 convolution {peaks['conv3x3']:.0f} GFLOP/s; "
+             f"LR-HSI of {len(_bundled_wavelengths()[0])} bands at ratio {RATIO}.", ""]
     print(lines[0], flush=True)
     with tempfile.TemporaryDirectory(dir=args.work) as work:
         inputs = {size: generate(size, work) for size in args.sizes}

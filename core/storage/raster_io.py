@@ -34,8 +34,9 @@ _UNIT_TO_NM = {
     "micrometers": 1000.0, "micrometer": 1000.0, "microns": 1000.0, "um": 1000.0, "µm": 1000.0,
     "millimeters": 1e6, "mm": 1e6,
 }
-# Rows read at a time when a whole raster must be scanned (bad-band detection).
-_SCAN_ROWS = 256
+# Values read at a time when a whole raster must be scanned (bad-band detection): 16 MB as float32, so that a wide
+# raster with many bands is read in a few rows at a time.
+_SCAN_VALUES = 4_000_000
 # Magnitudes at or above this are fill values, not data: float32 rasters often mark nodata
 # with ±3.4e38 (FLT_MAX) without declaring it, and no physical quantity comes near 1e38.
 FILL_MAGNITUDE = 1e38
@@ -197,14 +198,27 @@ def open_raster(path: str, scan_bad_bands: bool = True) -> RasterInfo:
         with _dataset(path) as src:
             info = _raster_info(path, src, scan_bad_bands)
     except RasterioIOError as exc:
-        raise UserInputError(f"GDAL cannot read '{path}' as a raster ({exc}). Check that the file is a "
-                             "complete raster in a format GDAL supports, such as GeoTIFF.") from exc
+        raise _not_a_raster(path, exc) from exc
     if len(info.bad_bands) == info.count:
         raise UserInputError(f"Every band of '{path}' is nodata everywhere: there is nothing to process. "
                              "Check the layer's nodata value.")
     if infos is not None:
         infos[key] = info
     return info
+
+
+def check_readable(path: str) -> None:
+    """Refuse, as :func:`open_raster` would, a file that GDAL cannot open as a raster; read nothing more."""
+    try:
+        with _dataset(path):
+            pass
+    except RasterioIOError as exc:
+        raise _not_a_raster(path, exc) from exc
+
+
+def _not_a_raster(path: str, exc: Exception) -> UserInputError:
+    return UserInputError(f"GDAL cannot read '{path}' as a raster ({exc}). Check that the file is a complete raster "
+                          "in a format GDAL supports, such as GeoTIFF.")
 
 
 def _raster_info(path: str, src, scan_bad_bands: bool) -> RasterInfo:
@@ -243,13 +257,15 @@ def _raster_info(path: str, src, scan_bad_bands: bool) -> RasterInfo:
 
 def _scan_empty_bands(src, info: RasterInfo) -> set:
     has_data = np.zeros(info.count, dtype=bool)
-    for row0 in range(0, info.height, _SCAN_ROWS):
-        rows = min(_SCAN_ROWS, info.height - row0)
+    row0 = 0
+    while row0 < info.height:
         pending = np.flatnonzero(~has_data).tolist()
+        rows = min(max(1, _SCAN_VALUES // (info.width * len(pending))), info.height - row0)
         _, valid = _read_window(src, info, pending, Window(0, row0, info.width, rows))
         has_data[pending] = valid.reshape(len(pending), -1).any(axis=1)
         if has_data.all():
             break
+        row0 += rows
     return set(np.flatnonzero(~has_data).tolist())
 
 
