@@ -81,3 +81,22 @@ def test_strips_give_the_reasons_of_the_whole_image_qnr(small_pair, tmp_path):
     assert np.isnan(strips["D_lambda"]) and np.isnan(whole["D_lambda"])
     assert strips["QNR_reason"] == whole["QNR_reason"] and "11 × 11" in strips["QNR_reason"]
     assert strips["D_s"] == pytest.approx(whole["D_s"], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("ratio, mtf_gain", [(3, 0.25), (4, 0.5), (5, 0.999), (2, 0.9)])
+def test_a_strip_degrades_to_the_rows_of_the_whole_image(ratio, mtf_gain):
+    """The strips' blur and decimation, edges included, also for a PSF narrower than r that starts after the LR
+    pixel's first HR row (MTF gain 0.999 at r = 5)."""
+    from hyperfuse.core.protocol.degradation import spatial_degrade
+
+    rng = np.random.default_rng(ratio)
+    psf = PointSpread.gaussian(ratio, mtf_gain)
+    rows, cols = 10 * ratio + 2, 7 * ratio
+    values, valid = rng.random((3, rows, cols)), rng.random((rows, cols)) > 0.05
+    whole, footprint = spatial_degrade(values, valid, ratio, psf)
+    for start, stop in ((0, 4), (4, 10)):
+        first, last, source = blockwise_qnr.strip_rows(start, stop, ratio, psf, rows)
+        strip = blockwise_qnr._StripDegrader(valid[first:last], source, (start * ratio - first, stop - start), ratio,
+                                             psf)
+        np.testing.assert_array_equal(strip.degrade(values[:, first:last]), whole[:, start:stop])
+        np.testing.assert_array_equal(strip.footprint, footprint[start:stop])

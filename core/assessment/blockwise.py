@@ -28,18 +28,10 @@ from ..storage.raster_io import RasterInfo, block_reader
 # Values of one raster held per strip: 16 MB as float32, about 4 times that in float64 temporaries; a strip
 # takes about a second to read and sum on a busy 2-core machine, which bounds the delay of a cancel.
 STRIP_VALUES = 4_000_000
-# Bands copied to float64 at a time: a 3000-pixel-wide strip of 32 rows holds 770 kB per band in float64.
-GROUP_BANDS = 16
 # Threads computing SSIM maps, one band each.
 SSIM_THREADS = max(1, min(4, os.cpu_count() or 1))
 # Share of the progress of the first pass; the second windows every band and every tile.
 FIRST_PASS_SHARE = 0.15
-
-
-def band_groups(count: int) -> list:
-    """Slices of GROUP_BANDS bands covering ``count`` bands: per-band sums come out the same, in a fraction of
-    the memory."""
-    return [slice(start, min(count, start + GROUP_BANDS)) for start in range(0, count, GROUP_BANDS)]
 
 
 class Strips:
@@ -96,7 +88,7 @@ class FirstPass:
         if not count:
             return
         self.pixels += count
-        for group in band_groups(self.bands):       # float64 copies of a few bands at a time
+        for group in metrics.band_groups(self.bands):       # float64 copies of a few bands at a time
             ref, est = reference[group][:, compared].astype(np.float64), fused[group][:, compared].astype(np.float64)
             self.minimum[group] = np.minimum(self.minimum[group], ref.min(axis=1))
             self.maximum[group] = np.maximum(self.maximum[group], ref.max(axis=1))
@@ -162,7 +154,7 @@ def _second_pass(strips: Strips, totals: FirstPass, varying: np.ndarray, extende
 def _add_correlation(sums: SecondPass, reference, fused, compared, means) -> None:
     if not sums.varying.size or not compared.any():
         return
-    for group in band_groups(sums.varying.size):
+    for group in metrics.band_groups(sums.varying.size):
         bands = sums.varying[group]
         ref = reference[bands][:, compared].astype(np.float64) - means[0][bands, None]
         est = fused[bands][:, compared].astype(np.float64) - means[1][bands, None]

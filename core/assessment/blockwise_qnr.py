@@ -90,11 +90,9 @@ def _degraded_pass(inputs: _Inputs, ratio: int, psf: PointSpread, common: tuple,
     for start in range(0, rows, height):
         feedback.check_cancelled()
         stop = min(rows, start + height)
-        source = _reflected(np.arange(start * ratio + psf.first, (stop - 1) * ratio + psf.first + psf.taps.size),
-                            inputs.rows)
-        first = int(source.min())
-        fused, ms, valid = inputs.high(first, int(source.max()) + 1)
-        strip = _StripDegrader(valid, source - first, (start * ratio - first, stop - start), ratio, psf)
+        first, last, source = strip_rows(start, stop, ratio, psf, inputs.rows)
+        fused, ms, valid = inputs.high(first, last)
+        strip = _StripDegrader(valid, source, (start * ratio - first, stop - start), ratio, psf)
         ms_low[:, start:stop] = strip.degrade(ms)
         if start < common[0]:
             end = min(stop, common[0])
@@ -108,6 +106,16 @@ def _degraded_pass(inputs: _Inputs, ratio: int, psf: PointSpread, common: tuple,
                     tiles[band].append(metrics.uiqi_tiles(degraded[k], lr[band], low_valid[start:end], block))
         feedback.progress(stop / rows)
     return tiles, ms_low, low_valid
+
+
+def strip_rows(start: int, stop: int, ratio: int, psf: PointSpread, length: int) -> tuple:
+    """(first, last, source): the HR rows first..last to read for LR rows start..stop of an image of ``length`` HR
+    rows, and for each padded row the taps read (at least r per LR row, also for a PSF narrower than r) the row of
+    that window holding it. The window also covers the LR rows' own footprint, which a PSF may start after."""
+    reach = max(psf.taps.size, ratio)
+    source = _reflected(np.arange(start * ratio + psf.first, (stop - 1) * ratio + psf.first + reach), length)
+    first, last = min(int(source.min()), start * ratio), max(int(source.max()) + 1, stop * ratio)
+    return first, last, source - first
 
 
 def _reflected(index: np.ndarray, length: int) -> np.ndarray:
@@ -133,11 +141,10 @@ class _StripDegrader:
             count, ratio, cols, ratio).all(axis=(1, 3))
 
     def _blur(self, values: np.ndarray, count: int) -> np.ndarray:
-        gathered = values[:, self.source]
-        out = np.zeros((values.shape[0], count, values.shape[2]), dtype=np.float64)
-        for k, weight in enumerate(self.psf.taps):         # as _degrade_axis adds them, so the sums are the same
-            out += weight * gathered[:, k:k + (count - 1) * self.ratio + 1:self.ratio]
-        return _degrade_axis(out, 2, self.ratio, self.psf)
+        # The gathered rows are the whole image's padded rows from the strip's first tap on: the same taps starting
+        # at offset 0 give its LR rows with the same sums; the rows past ``count`` read padding and are dropped.
+        rows = _degrade_axis(values[:, self.source], 1, self.ratio, PointSpread(0, self.psf.taps))[:, :count]
+        return _degrade_axis(rows, 2, self.ratio, self.psf)
 
     def degrade(self, values: np.ndarray) -> np.ndarray:
         blurred = self._blur(values * self.weight, self.count)
