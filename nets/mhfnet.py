@@ -170,6 +170,42 @@ class UpSampler(nn.Module):
         return x
 
 
+def _dependence(factors: list, stages: int, levels: int, pixels: tuple) -> tuple:
+    """(first, last) HR pixel, along one axis, of every input that the HR output ``pixels`` (first, last) depend
+    on; an LR pixel i counts as its footprint i·r … i·r + r − 1. Mirrors :meth:`MHFNet.forward` layer by layer."""
+    ratio = 1
+    for p in factors:
+        ratio *= p
+    resnet = ResNet.radius(levels)
+    spans = []
+
+    def hr_input(lo, hi, pixel=1):              # an input read at a scale whose pixels span ``pixel`` HR pixels
+        spans.append((lo * pixel, hi * pixel + pixel - 1))
+
+    def x_stage(k, lo, hi):                      # X⁽ᵏ⁾ = Y·A + B(Ŷ⁽ᵏ⁾): 1 × 1, on the HR grid
+        hr_input(lo, hi)
+        if k > 0:
+            y_hat(k, lo - resnet, hi + resnet)
+
+    def y_hat(k, lo, hi):                        # Ŷ⁽ᵏ⁾ = prox(Ŷ⁽ᵏ⁻¹⁾ − G⁽ᵏ⁻¹⁾), already widened by prox
+        if k > 1:
+            y_hat(k - 1, lo - resnet, hi + resnet)
+        remaining = ratio                        # G = up(E ×₃ B): undo the up-sampler from HR to LR
+        for p in factors:
+            remaining //= p
+        for p in reversed(factors):
+            lo, hi = lo - 1, hi + 1                                   # the 3 × 3 mix, with the pooled HR-MSI
+            hr_input(lo, hi, remaining)
+            lo, hi, remaining = lo // p, hi // p, remaining * p       # nearest-neighbour transposed convolution
+        hr_input(lo, hi, ratio)                                      # E = down(X) − Z: the LR-HSI
+        for p in factors:                                            # undo the down-sampler from LR to HR
+            lo, hi = lo * p - 1, hi * p + p                          # p × p pooling after a 3 × 3 depthwise
+        x_stage(k - 1, lo, hi)
+
+    x_stage(stages - 1, pixels[0] - resnet, pixels[1] + resnet)     # the final ResNet on X⁽ᴷ⁾
+    return min(lo for lo, _ in spans), max(hi for _, hi in spans)
+
+
 class MHFNet(nn.Module):
     def __init__(self, hs_bands: int, ms_bands: int, ratio: int, stages: int = 8, rank: int = 0,
                  levels: int = 1, width: int = 32):
@@ -193,21 +229,20 @@ class MHFNet(nn.Module):
         nn.init.orthogonal_(self.b.weight)
 
     def receptive_field(self, ratio: int | None = None) -> int:
-        """Halo in HR pixels: each stage reaches through C (down), Cᵀ (up) and the prox ResNet.
+        """Halo in HR pixels: the farthest input pixel, LR-HSI or HR-MSI, that any output pixel depends on.
 
-        A layer working at a scale whose pixel spans ``pixel`` HR pixels reaches one such
-        pixel per 3 × 3 kernel or pooling/transposed-convolution footprint.
+        Traced exactly through the layers (:func:`_dependence`), for each HR pixel's phase within its LR pixel,
+        since block origins are whole LR pixels. A stage goes down to LR and back up with nearest-neighbour
+        transposed convolutions, which land on the LR pixel's own footprint: adding the down- and up-samplers'
+        reaches separately counted 107 HR pixels at ratio 3 with 8 stages, where the outputs reach 68.
         """
         ratio = ratio or self.ratio
-        pixels, size = [], ratio
-        for p in prime_factors(ratio):    # pixel sizes from the coarsest scale to HR
-            pixels.append(size)
-            size //= p
-        pixels.append(1)
-        down = sum(pixels[1:]) + ratio                    # a 3 × 3 at every finer scale, then pooling to LR
-        up = sum(pixels[:-1]) + 2 * sum(pixels[1:])       # transposed conv, guide pooling, 3 × 3 mix
-        per_stage = down + up + ResNet.radius(self.levels)
-        return (self.stages - 1) * per_stage + down + ResNet.radius(self.levels)
+        factors = prime_factors(ratio)
+        reach = 0
+        for phase in range(ratio):
+            first, last = _dependence(factors, self.stages, self.levels, (phase, phase))
+            reach = max(reach, phase - first, last - phase)
+        return reach
 
     def alignment(self, ratio: int | None = None) -> int:
         """Block origins on multiples of r: the down- and up-sampling steps multiply to r."""

@@ -1,4 +1,4 @@
-"""MHF-net: eq. 24 on a hand-built example, and the ResNet depth L as a parameter."""
+"""MHF-net: eq. 24 on a hand-built example, the ResNet depth L as a parameter, and its exact halo."""
 import pytest
 import torch
 from hyperfuse.core.registry import METHODS
@@ -45,7 +45,51 @@ def test_mhfnet_resnet_levels_is_a_parameter_and_old_cards_keep_their_depth():
     assert "levels" not in method.fixed
     shallow, deep = MHFNet(20, 3, 4, stages=3, levels=1), MHFNet(20, 3, 4, stages=3, levels=2)
     assert len(shallow.final.units) == 1 and len(deep.prox[0].units) == 2
-    assert deep.receptive_field() - shallow.receptive_field() == 3 * 3      # 3 HR px per level, per ResNet
+    # 3 HR px more per level and ResNet, rounded to the LR grid where a stage passes through it (exact halos:
+    # the test below).
+    assert deep.receptive_field() > shallow.receptive_field()
     # A card trained before L was a parameter records levels = 1 (it was fixed): it rebuilds that net.
     net = method.build(20, 3, 4, stages=3, levels=1)
     assert len(net.final.units) == 1
+
+
+def _perturbed(ratio: int, stages: int, levels: int) -> MHFNet:
+    """A float64 MHF-net whose every weight, the zero- and identity-initialised ones included, is random."""
+    torch.manual_seed(ratio)
+    net = MHFNet(5, 2, ratio, stages=stages, levels=levels, width=4).double().eval()
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.3)
+    return net
+
+
+def _farthest_change(net, lr, hr, moved_lr, moved_hr, footprint) -> int:
+    """HR pixels from ``footprint`` (first, last) to the farthest output pixel that changed."""
+    with torch.no_grad():
+        change = (net(moved_lr, moved_hr) - net(lr, hr)).abs().amax(dim=1)[0]
+    rows, cols = torch.nonzero(change > 0, as_tuple=True)
+    first, last = footprint
+    return max(max(first - int(p.min()), int(p.max()) - last) for p in (rows, cols))
+
+
+@pytest.mark.parametrize("ratio, stages, levels", [(2, 3, 1), (3, 4, 1), (3, 2, 2), (4, 3, 1), (6, 2, 1)])
+def test_receptive_field_bounds_the_influence_of_one_pixel_and_is_reached(ratio, stages, levels):
+    """Moving one LR-HSI pixel, or one HR-MSI pixel at each phase within an LR pixel, changes outputs exactly as far
+    as the halo reaches and no farther: the halo is neither short (tiles would differ from a whole-image run) nor
+    long (every block would recompute pixels it does not need)."""
+    net = _perturbed(ratio, stages, levels)
+    field = net.receptive_field()
+    size = 2 * field // ratio + 6
+    generator = torch.Generator().manual_seed(1)
+    lr = torch.randn(1, 5, size, size, generator=generator, dtype=torch.float64)
+    hr = torch.randn(1, 2, size * ratio, size * ratio, generator=generator, dtype=torch.float64)
+    centre = size // 2
+    moved_lr = lr.clone()
+    moved_lr[..., centre, centre] += 1.0
+    reaches = [_farthest_change(net, lr, hr, moved_lr, hr, (centre * ratio, centre * ratio + ratio - 1))]
+    for offset in range(ratio):
+        pixel = centre * ratio + offset
+        moved_hr = hr.clone()
+        moved_hr[..., pixel, pixel] += 1.0
+        reaches.append(_farthest_change(net, lr, hr, lr, moved_hr, (pixel, pixel)))
+    assert max(reaches) == field

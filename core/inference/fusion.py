@@ -32,7 +32,7 @@ from . import weights as weights_io
 from .bundled import find_bundled_model, find_generic_model
 from .fine_tuning import fine_tune_on_pair
 from .tiling import DEFAULT_BLOCK_SIZE, PairReader, TilingStats, block_geometry, run_tiled
-from .torch_support import require_torch, select_device
+from .torch_support import network_input, network_output, require_torch, select_device
 
 DEFAULT_TRAIN_STEPS = 300
 DEFAULT_ADAPT_STEPS = 0
@@ -249,10 +249,10 @@ def _network_predict(model, device):
     hs_fill, ms_fill = model.hs_mean.cpu().numpy(), model.ms_mean.cpu().numpy()
 
     def predict(lr_block, lr_valid, hr_block, hr_valid):
-        lr_t = torch.from_numpy(fill_invalid(lr_block, lr_valid, hs_fill))[None].to(device)
-        hr_t = torch.from_numpy(fill_invalid(hr_block, hr_valid, ms_fill))[None].to(device)
+        lr_t = network_input(fill_invalid(lr_block, lr_valid, hs_fill), device)
+        hr_t = network_input(fill_invalid(hr_block, hr_valid, ms_fill), device)
         with torch.inference_mode():
-            return model(lr_t, hr_t)[0].float().cpu().numpy()
+            return network_output(model(lr_t, hr_t))
     return predict
 
 

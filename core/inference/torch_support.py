@@ -77,6 +77,22 @@ def select_device(name: str = "auto"):
     return torch.device(name)
 
 
+def network_input(values, device):
+    """One (bands, rows, cols) float32 array as a batch of one on ``device``, channels last.
+
+    oneDNN's convolutions run on channels-last tensors without reordering every layer's input and output: on one
+    414² block of the bundled EnMAP models, DeepSen3's forward pass went from 2.5 s to 1.9 s, SSJCN's from 3.6 s
+    to 2.4 s, MHF-net's from 5.6 s to 2.8 s and MS-SSFNet's from 1.6 s to 1.1 s (MLPLN, per pixel, unchanged).
+    """
+    torch = require_torch()
+    return torch.from_numpy(values)[None].to(device).contiguous(memory_format=torch.channels_last)
+
+
+def network_output(batch) -> "numpy.ndarray":
+    """The first image of a network's output batch as a C-ordered float32 (bands, rows, cols) array."""
+    return batch[0].float().cpu().contiguous().numpy()
+
+
 def numeric_platform(device) -> str:
     """What decides bit-level results of training: torch version, device and CPU instruction set.
 

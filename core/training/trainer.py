@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import UserInputError
 from ..feedback import Feedback
-from ..inference.torch_support import require_torch
+from ..inference.torch_support import network_input, network_output, require_torch
 from ..protocol import metrics
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread, spatial_degrade
 from ..protocol.upsample import bicubic
@@ -249,8 +249,7 @@ def predict_pair(model, pair: TrainingPair, device) -> np.ndarray:
     """One forward pass over a whole (filled) pair, as a fusion algorithm runs one block."""
     torch = require_torch()
     with torch.inference_mode():
-        fused = model(torch.from_numpy(pair.lr)[None].to(device), torch.from_numpy(pair.hr)[None].to(device))
-    return fused[0].float().cpu().numpy()
+        return network_output(model(network_input(pair.lr, device), network_input(pair.hr, device)))
 
 
 def score_pair(model, pair: TrainingPair, ratio: int, device, with_bicubic: bool = False) -> dict:
