@@ -54,9 +54,10 @@ LR_HSI_HELP = QT_TRANSLATE_NOOP(
 HR_MSI_HELP = QT_TRANSLATE_NOOP("HyperFuse", "High-resolution multispectral raster (s < S bands) of the same scene.")
 BLOCK_SIZE_HELP = QT_TRANSLATE_NOOP(
     "HyperFuse", "Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to "
-                 "the alignment a network's strided layers need). 0, the default, takes the largest block that fits "
-                 "the available memory (at most 1 GB of working memory); the log says which. Smaller blocks need "
-                 "less memory, larger ones recompute less halo; the result does not depend on it.")
+                 "the alignment a network's strided layers need). 0, the default, sizes the blocks from the available "
+                 "memory (at most 1 GB of working memory): the largest square blocks that fit, or strips as wide as "
+                 "the area where those recompute less halo; the log says which. Smaller blocks need less memory, "
+                 "larger ones recompute less halo; the result does not depend on it.")
 FUSION_INPUTS = QT_TRANSLATE_NOOP(
     "HyperFuse", "An LR-HSI and an HR-MSI of the same scene, in any band counts, as rasters GDAL can read: the LR "
                  "pixel is an integer multiple r ≥ 2 of the HR pixel, on a grid that starts on the HR grid; only "

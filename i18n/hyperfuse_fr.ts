@@ -4,7 +4,7 @@
 <context>
     <name>HyperFuse</name>
     <message>
-        <location filename="../algorithms/assess.py" line="37"/>
+        <location filename="../algorithms/assess.py" line="38"/>
         <source>Quality assessment</source>
         <translation>Évaluation de la qualité</translation>
     </message>
@@ -14,62 +14,62 @@
         <translation>HR-HSI de référence</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="103"/>
+        <location filename="../algorithms/assess.py" line="104"/>
         <source>Fused HR-HSI layers</source>
         <translation>Couches HR-HSI fusionnées</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="105"/>
+        <location filename="../algorithms/assess.py" line="106"/>
         <source>LR-HSI used by the fusion (for QNR)</source>
         <translation>LR-HSI utilisée par la fusion (pour le QNR)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="107"/>
+        <location filename="../algorithms/assess.py" line="108"/>
         <source>HR-MSI used by the fusion (for QNR)</source>
         <translation>HR-MSI utilisée par la fusion (pour le QNR)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="109"/>
+        <location filename="../algorithms/assess.py" line="110"/>
         <source>Resolution ratio (0 = infer)</source>
         <translation>Rapport de résolution (0 = déduit des entrées)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="111"/>
+        <location filename="../algorithms/assess.py" line="112"/>
         <source>Border to leave out (pixels)</source>
         <translation>Bordure à exclure (pixels)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="113"/>
+        <location filename="../algorithms/assess.py" line="114"/>
         <source>MTF gain at Nyquist (for QNR)</source>
         <translation>Gain MTF à Nyquist (pour le QNR)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="116"/>
+        <location filename="../algorithms/assess.py" line="117"/>
         <source>Metrics (JSON)</source>
         <translation>Métriques (JSON)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="116"/>
+        <location filename="../algorithms/assess.py" line="117"/>
         <source>Per-band metrics (CSV)</source>
         <translation>Métriques par bande (CSV)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="116"/>
+        <location filename="../algorithms/assess.py" line="117"/>
         <source>Report (HTML)</source>
         <translation>Rapport (HTML)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="129"/>
+        <location filename="../algorithms/assess.py" line="130"/>
         <source>SAM map</source>
         <translation>Carte SAM</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="150"/>
+        <location filename="../algorithms/assess.py" line="155"/>
         <source>The per-band CSV, the maps and the spectra need a REFERENCE; only QNR is reported.</source>
         <translation>Le CSV par bande, les cartes et les spectres nécessitent une REFERENCE ; seul le QNR est calculé.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="163"/>
+        <location filename="../algorithms/assess.py" line="168"/>
         <source>bands excluded (nodata everywhere): {bands}</source>
         <translation>bandes exclues (nodata partout) : {bands}</translation>
     </message>
@@ -109,7 +109,7 @@
         <translation>{name} : la couche « {layer} » n'est pas un fichier lisible par GDAL (fournisseur {provider}). Exportez-la d'abord en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/base.py" line="266"/>
+        <location filename="../algorithms/base.py" line="269"/>
         <source>The run was cancelled; no output was written.</source>
         <translation>L'exécution a été annulée ; aucune sortie n'a été écrite.</translation>
     </message>
@@ -284,17 +284,17 @@
         <translation>HR-HSI fusionnée</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="68"/>
+        <location filename="../algorithms/parameters.py" line="69"/>
         <source>Projection onto the inputs</source>
         <translation>Projection sur les entrées</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="69"/>
+        <location filename="../algorithms/parameters.py" line="70"/>
         <source>MTF gain of the PSF (for the projection)</source>
         <translation>Gain MTF de la PSF (pour la projection)</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="70"/>
+        <location filename="../algorithms/parameters.py" line="71"/>
         <source>Fine-tuning steps on the inputs at full resolution (0 = none)</source>
         <translation>Itérations d'affinage sur les entrées à pleine résolution (0 = aucune)</translation>
     </message>
@@ -739,107 +739,107 @@
         <translation>Estimer les réponses du capteur</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="17"/>
+        <location filename="../algorithms/assess.py" line="18"/>
         <source>peak signal-to-noise ratio in dB, mean over bands, peak = max of each reference band (higher is better)</source>
         <translation>rapport signal sur bruit de crête en dB, moyenne sur les bandes, crête = max de chaque bande de référence (plus élevé = meilleur)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="20"/>
+        <location filename="../algorithms/assess.py" line="21"/>
         <source>spectral angle mapper in degrees, mean over pixels (lower is better)</source>
         <translation>angle spectral (spectral angle mapper) en degrés, moyenne sur les pixels (plus faible = meilleur)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="21"/>
+        <location filename="../algorithms/assess.py" line="22"/>
         <source>relative dimensionless global error, (100/r)·sqrt(mean of RMSE²/mean²) (lower is better)</source>
         <translation>erreur relative globale adimensionnelle, (100/r)·sqrt(moyenne de RMSE²/moyenne²) (plus faible = meilleur)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="23"/>
+        <location filename="../algorithms/assess.py" line="24"/>
         <source>structural similarity, 11 × 11 Gaussian window σ 1.5, mean over bands (higher is better)</source>
         <translation>similarité structurelle, fenêtre gaussienne 11 × 11 de σ 1.5, moyenne sur les bandes (plus élevé = meilleur)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="25"/>
+        <location filename="../algorithms/assess.py" line="26"/>
         <source>root mean square error in data units (lower is better)</source>
         <translation>erreur quadratique moyenne (racine) dans les unités des données (plus faible = meilleur)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="26"/>
+        <location filename="../algorithms/assess.py" line="27"/>
         <source>correlation coefficient, mean over bands (higher is better)</source>
         <translation>coefficient de corrélation, moyenne sur les bandes (plus élevé = meilleur)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="27"/>
+        <location filename="../algorithms/assess.py" line="28"/>
         <source>quality with no reference, (1 − D_λ)(1 − D_s), from LR_HSI and HR_MSI (higher is better, 1 is perfect)</source>
         <translation>qualité sans référence, (1 − D_λ)(1 − D_s), à partir de LR_HSI et HR_MSI (plus élevé = meilleur, 1 = parfait)</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="40"/>
+        <location filename="../algorithms/assess.py" line="41"/>
         <source>Compares fused rasters with a reference on the same grid by the metrics of the HyperFuse protocol, over pixels valid in both and over bands that are not nodata everywhere (those are reported), and ranks several fused rasters on every metric. Given the LR-HSI and HR-MSI a fusion used, it also computes the no-reference QNR, for real pairs without a reference. The numeric outputs are those of the first fused layer: {metrics}.</source>
         <translation>Compare des rasters fusionnés à une référence sur la même grille selon les métriques du protocole HyperFuse, sur les pixels valides dans les deux et sur les bandes qui ne sont pas nodata partout (celles-ci sont signalées), et classe plusieurs rasters fusionnés selon chaque métrique. Si l'on fournit la LR-HSI et la HR-MSI utilisées par une fusion, il calcule aussi le QNR, sans référence, pour les paires réelles qui n'en ont pas. Les sorties numériques sont celles de la première couche fusionnée : {metrics}.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="47"/>
+        <location filename="../algorithms/assess.py" line="48"/>
         <source>One or more fused rasters (FUSED) on the grid of the reference, with the same bands; optionally the reference HR-HSI (REFERENCE); optionally the LR-HSI and HR-MSI the fusion used, for QNR.</source>
         <translation>Un ou plusieurs rasters fusionnés (FUSED) sur la grille de la référence, avec les mêmes bandes ; éventuellement la HR-HSI de référence (REFERENCE) ; éventuellement la LR-HSI et la HR-MSI utilisées par la fusion, pour le QNR.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="51"/>
+        <location filename="../algorithms/assess.py" line="52"/>
         <source>The metrics of the first fused layer as numeric outputs ({metrics}) and in the log for every layer; optionally OUTPUT_JSON (every metric, per-band tables, excluded bands, the ranking), OUTPUT_CSV (per-band metrics), OUTPUT_HTML (a report with plots) and OUTPUT_SAM_MAP (a raster of the per-pixel spectral angle).</source>
         <translation>Les métriques de la première couche fusionnée en sorties numériques ({metrics}) et, pour chaque couche, dans le journal ; en option OUTPUT_JSON (toutes les métriques, les tableaux par bande, les bandes exclues, le classement), OUTPUT_CSV (métriques par bande), OUTPUT_HTML (un rapport avec graphiques) et OUTPUT_SAM_MAP (un raster de l'angle spectral par pixel).</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="56"/>
+        <location filename="../algorithms/assess.py" line="57"/>
         <source>Wald&apos;s protocol: L. Wald, T. Ranchin, M. Mangolini, PE&amp;RS 63(6), 1997. ERGAS: L. Wald, Fusion of Earth Data, 2000. SAM: R. H. Yuhas, A. F. H. Goetz, J. W. Boardman, 1992. SSIM: Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, IEEE TIP 13(4), 2004. UIQI: Z. Wang, A. C. Bovik, IEEE SPL 9(3), 2002. Q2n: A. Garzelli, F. Nencini, IEEE GRSL 6(4), 2009. QNR: L. Alparone et al., PE&amp;RS 74(2), 2008. Definitions and the choices HyperFuse makes: docs/protocol.md.</source>
         <translation>Protocole de Wald : L. Wald, T. Ranchin, M. Mangolini, PE&amp;RS 63(6), 1997. ERGAS : L. Wald, Fusion of Earth Data, 2000. SAM : R. H. Yuhas, A. F. H. Goetz, J. W. Boardman, 1992. SSIM : Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, IEEE TIP 13(4), 2004. UIQI : Z. Wang, A. C. Bovik, IEEE SPL 9(3), 2002. Q2n : A. Garzelli, F. Nencini, IEEE GRSL 6(4), 2009. QNR : L. Alparone et al., PE&amp;RS 74(2), 2008. Définitions et choix faits par HyperFuse : docs/protocol.md.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="63"/>
+        <location filename="../algorithms/assess.py" line="64"/>
         <source>About 5 s for one fused layer of the 128 × 128-pixel, 224-band EnMAP development scene with reference, QNR and the HTML report (measured once on 2 CPU cores shared with another job); each further fused layer adds its metrics. It runs on the CPU only (NumPy and SciPy), never on a GPU.</source>
         <translation>Environ 5 s pour une couche fusionnée de la scène de développement EnMAP (128 × 128 pixels, 224 bandes) avec référence, QNR et rapport HTML (mesuré une fois sur 2 cœurs CPU partagés avec une autre tâche) ; chaque couche fusionnée supplémentaire ajoute le calcul de ses métriques. L'algorithme s'exécute uniquement sur le CPU (NumPy et SciPy), jamais sur un GPU.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="69"/>
+        <location filename="../algorithms/assess.py" line="70"/>
         <source>Optional reference high-resolution hyperspectral raster, e.g. OUTPUT_REFERENCE of Simulate degradation. Without it only QNR is computed.</source>
         <translation>Raster hyperspectral haute résolution de référence, facultatif, p. ex. OUTPUT_REFERENCE de Simuler la dégradation. Sans lui, seul le QNR est calculé.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="72"/>
+        <location filename="../algorithms/assess.py" line="73"/>
         <source>One or more fused rasters on the reference grid with the same bands; several are ranked.</source>
         <translation>Un ou plusieurs rasters fusionnés sur la grille de référence, avec les mêmes bandes ; s'il y en a plusieurs, ils sont classés.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="74"/>
+        <location filename="../algorithms/assess.py" line="75"/>
         <source>Optional LR-HSI the fusion used: with HR_MSI it gives the no-reference QNR and can infer RATIO.</source>
         <translation>LR-HSI utilisée par la fusion, facultative : avec HR_MSI, elle permet le QNR sans référence et de déduire RATIO.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="77"/>
+        <location filename="../algorithms/assess.py" line="78"/>
         <source>Optional HR-MSI the fusion used (see LR_HSI).</source>
         <translation>HR-MSI utilisée par la fusion, facultative (voir LR_HSI).</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="78"/>
+        <location filename="../algorithms/assess.py" line="79"/>
         <source>Resolution ratio r of the fusion; ERGAS is scaled by 100/r. 0 infers it from LR_HSI and HR_MSI.</source>
         <translation>Rapport de résolution r de la fusion ; l'ERGAS est pondéré par 100/r. 0 le déduit de LR_HSI et HR_MSI.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="81"/>
+        <location filename="../algorithms/assess.py" line="82"/>
         <source>Pixels to leave out along every edge of the image (0 keeps all).</source>
         <translation>Pixels à exclure le long de chaque bord de l'image (0 les garde tous).</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="82"/>
+        <location filename="../algorithms/assess.py" line="83"/>
         <source>MTF gain of the Gaussian PSF that relates the two scales, for QNR (the simulation&apos;s, 0.25 by default).</source>
         <translation>Gain MTF de la PSF gaussienne qui relie les deux échelles, pour le QNR (celui de la simulation, 0.25 par défaut).</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="88"/>
+        <location filename="../algorithms/assess.py" line="89"/>
         <source>Optional CSV with one row per band: wavelength, then PSNR, SSIM, CC, UIQI and RMSE of every fused layer.</source>
         <translation>CSV facultatif avec une ligne par bande : longueur d'onde, puis PSNR, SSIM, CC, UIQI et RMSE de chaque couche fusionnée.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="95"/>
+        <location filename="../algorithms/assess.py" line="96"/>
         <source>Optional georeferenced raster of the per-pixel spectral angle (degrees) of the first fused layer.</source>
         <translation>Raster géoréférencé facultatif de l'angle spectral par pixel (en degrés) de la première couche fusionnée.</translation>
     </message>
@@ -1059,37 +1059,32 @@
         <translation>Raster multispectral haute résolution (s &lt; S bandes) de la même scène.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="55"/>
-        <source>Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to the alignment a network&apos;s strided layers need). 0, the default, takes the largest block that fits the available memory (at most 1 GB of working memory); the log says which. Smaller blocks need less memory, larger ones recompute less halo; the result does not depend on it.</source>
-        <translation>Côté des blocs carrés traités à la fois, en pixels HR (arrondi à un nombre entier de pixels LR, ou à l'alignement qu'exigent les couches à pas (stride) d'un réseau). 0, la valeur par défaut, prend le plus grand bloc que permet la mémoire disponible (au plus 1 Go de mémoire de travail) ; le journal indique lequel. Des blocs plus petits demandent moins de mémoire, des blocs plus grands recalculent moins de bordure ; le résultat n'en dépend pas.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/parameters.py" line="60"/>
+        <location filename="../algorithms/parameters.py" line="61"/>
         <source>An LR-HSI and an HR-MSI of the same scene, in any band counts, as rasters GDAL can read: the LR pixel is an integer multiple r ≥ 2 of the HR pixel, on a grid that starts on the HR grid; only their common area is fused. Values are read in physical units (scale and offset applied); nodata, NaN and Inf are masked.</source>
         <translation>Une LR-HSI et une HR-MSI de la même scène, avec des nombres de bandes quelconques, sous forme de rasters lisibles par GDAL : le pixel LR est un multiple entier r ≥ 2 du pixel HR, sur une grille qui commence sur la grille HR ; seule leur zone commune est fusionnée. Les valeurs sont lues en unités physiques (facteur d'échelle et décalage appliqués) ; nodata, NaN et Inf sont masqués.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="65"/>
+        <location filename="../algorithms/parameters.py" line="66"/>
         <source>Fused high-resolution hyperspectral GeoTIFF (float32) on the HR-MSI grid, with the LR-HSI&apos;s band names and wavelengths. Pixels invalid in either input are nodata (-9999).</source>
         <translation>GeoTIFF hyperspectral haute résolution fusionné (float32) sur la grille de la HR-MSI, avec les noms de bandes et les longueurs d'onde de la LR-HSI. Les pixels invalides dans l'une ou l'autre entrée sont nodata (-9999).</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="71"/>
+        <location filename="../algorithms/parameters.py" line="72"/>
         <source>both observations: every block of the result is replaced by the nearest image that, blurred by the PSF and decimated, gives back the LR-HSI and, through the spectral responses, gives back the HR-MSI. The responses are estimated from the pair; the PSF is the Gaussian of PROJECTION_MTF_GAIN. It corrects what a method gets wrong about these inputs (docs/benchmark.md) and adds a few seconds. none: the method&apos;s result as it is. The log reports how far the result is from reproducing the inputs, before and after.</source>
         <translation>les deux observations : chaque bloc du résultat est remplacé par l'image la plus proche qui, floutée par la PSF et décimée, redonne la LR-HSI et, à travers les réponses spectrales, redonne la HR-MSI. Les réponses sont estimées à partir de la paire ; la PSF est la gaussienne de PROJECTION_MTF_GAIN. La projection corrige ce qu'une méthode rend mal sur ces entrées (docs/benchmark.md) et ajoute quelques secondes. aucune : le résultat de la méthode tel quel. Le journal indique, avant et après, dans quelle mesure le résultat s'écarte de la reproduction des entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="78"/>
+        <location filename="../algorithms/parameters.py" line="79"/>
         <source>Before fusing, fine-tune the model on the pair itself for this many steps: the fused result, blurred by the PSF and decimated, should give back the LR-HSI, and through the spectral responses the HR-MSI (the same responses and PSF as the projection). 0, the default, skips it: followed by the projection it changed the bundled models&apos; PSNR by -0.31 to +0.04 dB on the development scenes, at up to 5 minutes for 100 steps on 218 bands (docs/methods.md). Each step costs about as much as a training step.</source>
         <translation>Avant la fusion, affine le modèle sur la paire elle-même pendant ce nombre d'itérations : le résultat fusionné, flouté par la PSF et décimé, doit redonner la LR-HSI, et à travers les réponses spectrales la HR-MSI (mêmes réponses et même PSF que la projection). 0, la valeur par défaut, l'omet : suivi de la projection, il a modifié le PSNR des modèles intégrés de -0.31 à +0.04 dB sur les scènes de développement, pour un coût allant jusqu'à 5 minutes pour 100 itérations sur 218 bandes (docs/methods.md). Chaque itération coûte à peu près autant qu'une itération d'entraînement.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="85"/>
+        <location filename="../algorithms/parameters.py" line="86"/>
         <source>Response of the Gaussian PSF at the LR Nyquist frequency that the projection assumes: 0.25, the protocol&apos;s, unless the sensor&apos;s is known (hyperfuse:estimate_responses estimates it from the pair).</source>
         <translation>Réponse de la PSF gaussienne à la fréquence de Nyquist LR que suppose la projection : 0.25, celle du protocole, sauf si celle du capteur est connue (hyperfuse:estimate_responses l'estime à partir de la paire).</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="89"/>
+        <location filename="../algorithms/parameters.py" line="90"/>
         <source>auto: the GPU when PyTorch sees a CUDA GPU, else the CPU; cpu: the CPU; cuda: the GPU (refused when PyTorch sees none).</source>
         <translation>auto : le GPU quand PyTorch voit un GPU CUDA, sinon le CPU ; cpu : le CPU ; cuda : le GPU (refusé quand PyTorch n'en voit aucun).</translation>
     </message>
@@ -1484,19 +1479,24 @@
         <translation>OUTPUT : {output}</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="32"/>
+        <location filename="../algorithms/assess.py" line="33"/>
         <source>{metric}: {help}</source>
         <translation>{metric} : {help}</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="85"/>
+        <location filename="../algorithms/assess.py" line="86"/>
         <source>JSON file with all metrics, per-band tables, excluded bands and the ranking; a temporary file unless a path is given.</source>
         <translation>Fichier JSON avec toutes les métriques, les tableaux par bande, les bandes exclues et le classement ; un fichier temporaire si aucun chemin n'est donné.</translation>
     </message>
     <message>
-        <location filename="../algorithms/assess.py" line="91"/>
+        <location filename="../algorithms/assess.py" line="92"/>
         <source>Self-contained HTML report: ranking table, per-band PSNR and SSIM against wavelength, SAM and error maps, and reference against fused spectra; a temporary file unless a path is given, listed in the Results Viewer.</source>
         <translation>Rapport HTML autonome : tableau de classement, PSNR et SSIM par bande en fonction de la longueur d'onde, cartes de SAM et d'erreur, et spectres de référence comparés aux spectres fusionnés ; un fichier temporaire si aucun chemin n'est donné, listé dans la visionneuse de résultats.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/parameters.py" line="55"/>
+        <source>Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to the alignment a network&apos;s strided layers need). 0, the default, sizes the blocks from the available memory (at most 1 GB of working memory): the largest square blocks that fit, or strips as wide as the area where those recompute less halo; the log says which. Smaller blocks need less memory, larger ones recompute less halo; the result does not depend on it.</source>
+        <translation>Côté des blocs carrés traités à la fois, en pixels HR (arrondi à un nombre entier de pixels LR, ou à l'alignement qu'exigent les couches à pas (stride) d'un réseau). 0, la valeur par défaut, dimensionne les blocs d'après la mémoire disponible (au plus 1 Go de mémoire de travail) : les plus grands blocs carrés qui y tiennent, ou des bandes aussi larges que la zone là où elles recalculent moins de bordure ; le journal indique lequel. Des blocs plus petits demandent moins de mémoire, des blocs plus grands recalculent moins de bordure ; le résultat n'en dépend pas.</translation>
     </message>
 </context>
 </TS>

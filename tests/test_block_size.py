@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from hyperfuse.core.inference.tiling import (BLOCK_MEMORY_BYTES, MAX_AUTOMATIC_BLOCK_SIZE, WORKING_IMAGES,
-                                             automatic_block_size, available_memory)
+                                             aligned_blocks, automatic_block_shape, automatic_block_size,
+                                             available_memory, computed_pixels)
+from hyperfuse.core.storage.raster_io import output_tiles
 
 GIB = 2 ** 30
 
@@ -55,3 +58,43 @@ def test_an_even_share_spares_a_thin_last_block():
     # SSJCN's halo with the projection, 600² × 218 bands: 288² blocks would leave a last one of 24.
     assert automatic_block_size(222, 72, 3, available=64 * GIB) == 288
     assert automatic_block_size(222, 72, 3, available=64 * GIB, extent=600) == 240      # 240, 240, 120
+
+
+def test_strips_the_width_of_the_area_where_they_recompute_less():
+    # MHF-net with the projection on 600² × 218 bands (halo 87): 240² blocks compute 2.5 times the area, strips
+    # 600 wide and 144 high 2.06 times, in the same budget.
+    square = automatic_block_size(222, 87, 3, available=64 * GIB, extent=600)
+    shape = automatic_block_shape(222, 87, 3, 64 * GIB, (600, 600))
+    assert shape == (144, 600)
+    assert (shape[0] + 2 * 87) * 600 * WORKING_IMAGES * 222 * 4 <= BLOCK_MEMORY_BYTES       # a strip fits
+    assert computed_pixels((600, 600), (square, square), 87, 3) / 600 ** 2 == pytest.approx(2.50, abs=0.01)
+    assert computed_pixels((600, 600), shape, 87, 3) / 600 ** 2 == pytest.approx(2.06, abs=0.01)
+
+
+def test_square_blocks_where_strips_recompute_more():
+    # SSJCN (halo 96, blocks on multiples of 12) on 600²: strips of 96 rows would compute 2.8 times the area.
+    assert automatic_block_shape(222, 96, 12, 64 * GIB, (600, 600)) == (240, 240)
+
+
+def test_square_blocks_where_the_area_is_too_wide_for_strips():
+    side = automatic_block_size(222, 39, 3, available=64 * GIB, extent=6000)
+    assert automatic_block_shape(222, 39, 3, 64 * GIB, (6000, 6000)) == (side, side)
+
+
+def test_the_blocks_cover_the_area_once():
+    for shape in [(240, 600), (96, 96), (216, 612)]:
+        covered = np.zeros((600, 600), int)
+        for row0, col0, rows, cols in aligned_blocks(600, 600, shape, 12):
+            covered[row0:row0 + rows, col0:col0 + cols] += 1
+        assert (covered == 1).all()
+
+
+@pytest.mark.parametrize("width, height, blocks, tiles", [
+    (600, 600, 336, (336, 336)),            # square blocks: tiles are the blocks
+    (600, 600, (240, 612), (240, 256)),     # strips as wide as the raster: tiles as high as the strips
+    (600, 600, 100, (256, 256)),            # not a multiple of 16: the default tiles
+    (200, 200, None, (192, 192)),           # a raster under 256 pixels a side
+    (4000, 4000, 2048, (256, 256)),         # past the largest tile
+])
+def test_output_tiles_are_the_blocks_written_where_they_can_be(width, height, blocks, tiles):
+    assert output_tiles(width, height, blocks) == tiles

@@ -148,7 +148,9 @@ def run_one(method_id: str, lr: str, hr: str, output: str, block_size: int = 0) 
         return {"refused": str(error).split(". ")[0]}
     return {"wall": time.perf_counter() - started, "blocks": result.blocks,
             "io_wait": result.io.waiting if result.io else None, "source": result.model_source,
-            "peak_rss": own_peak_memory()}
+            "peak_rss": own_peak_memory(), "block_size": result.io.block_shape if result.io else None,
+            "halo": result.io.halo if result.io else None,
+            "largest_window": result.io.largest_window if result.io else None}
 
 
 def own_peak_memory() -> int:
@@ -177,10 +179,10 @@ def measure(method_id: str, lr: str, hr: str, work: str, block_size: int = 0) ->
 
 def fits_whole(size: int) -> bool:
     """Whether one block of size² (and a halo) fits half the available memory, by the automatic size's estimate."""
-    from hyperfuse.core.inference.tiling import WORKING_IMAGES, available_memory
+    from hyperfuse.core.inference.tiling import available_memory, working_bytes
 
     hs_wl, ms_wl = _bundled_wavelengths()
-    need = (1.2 * size) ** 2 * WORKING_IMAGES * (len(hs_wl) + len(ms_wl)) * 4
+    need = working_bytes(int((1.2 * size) ** 2), len(hs_wl) + len(ms_wl))
     available = available_memory()
     return available is not None and need <= available / 2
 

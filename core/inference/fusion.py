@@ -89,9 +89,9 @@ def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reade
     """Run ``predict`` block by block (run_tiled) into ``output``; log where the IO time went.
     Returns (blocks, TilingStats)."""
     stats, started = TilingStats(), time.perf_counter()
-    block_size = block_geometry(reader, halo, block_size, alignment, feedback)[0]
-    with output_writer(output, lr, pair, tags, tile_size=block_size, **writer_options) as writer:
-        blocks = run_tiled(reader, predict, block_sink(writer, lr), halo, block_size, feedback, alignment=alignment,
+    shape = block_geometry(reader, halo, block_size, alignment, feedback)[0]
+    with output_writer(output, lr, pair, tags, tile_size=shape, **writer_options) as writer:
+        blocks = run_tiled(reader, predict, block_sink(writer, lr), halo, shape, feedback, alignment=alignment,
                            stats=stats)
         closing = time.perf_counter()
     stats.add_closing(time.perf_counter() - closing)
