@@ -54,11 +54,14 @@ Choices where the paper is silent
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ..core.errors import UserInputError
+from . import reach
 from .blocks import prime_factors
 
 PAPER = "Multispectral and Hyperspectral Image Fusion by MS/HS Fusion Net"
@@ -173,37 +176,30 @@ class UpSampler(nn.Module):
 def _dependence(factors: list, stages: int, levels: int, pixels: tuple) -> tuple:
     """(first, last) HR pixel, along one axis, of every input that the HR output ``pixels`` (first, last) depend
     on; an LR pixel i counts as its footprint i·r … i·r + r − 1. Mirrors :meth:`MHFNet.forward` layer by layer."""
-    ratio = 1
-    for p in factors:
-        ratio *= p
+    ratio = math.prod(factors)
     resnet = ResNet.radius(levels)
     spans = []
 
-    def hr_input(lo, hi, pixel=1):              # an input read at a scale whose pixels span ``pixel`` HR pixels
-        spans.append((lo * pixel, hi * pixel + pixel - 1))
-
-    def x_stage(k, lo, hi):                      # X⁽ᵏ⁾ = Y·A + B(Ŷ⁽ᵏ⁾): 1 × 1, on the HR grid
-        hr_input(lo, hi)
+    def x_stage(k, span):                        # X⁽ᵏ⁾ = Y·A + B(Ŷ⁽ᵏ⁾): 1 × 1, on the HR grid
+        spans.append(span)
         if k > 0:
-            y_hat(k, lo - resnet, hi + resnet)
+            y_hat(k, reach.widened(span, resnet))
 
-    def y_hat(k, lo, hi):                        # Ŷ⁽ᵏ⁾ = prox(Ŷ⁽ᵏ⁻¹⁾ − G⁽ᵏ⁻¹⁾), already widened by prox
+    def y_hat(k, span):                          # Ŷ⁽ᵏ⁾ = prox(Ŷ⁽ᵏ⁻¹⁾ − G⁽ᵏ⁻¹⁾), already widened by prox
         if k > 1:
-            y_hat(k - 1, lo - resnet, hi + resnet)
-        remaining = ratio                        # G = up(E ×₃ B): undo the up-sampler from HR to LR
-        for p in factors:
-            remaining //= p
+            y_hat(k - 1, reach.widened(span, resnet))
+        pixel = 1                                # G = up(E ×₃ B): undo the up-sampler from HR to LR
         for p in reversed(factors):
-            lo, hi = lo - 1, hi + 1                                   # the 3 × 3 mix, with the pooled HR-MSI
-            hr_input(lo, hi, remaining)
-            lo, hi, remaining = lo // p, hi // p, remaining * p       # nearest-neighbour transposed convolution
-        hr_input(lo, hi, ratio)                                      # E = down(X) − Z: the LR-HSI
+            span = reach.widened(span, 1)                             # the 3 × 3 mix, with the pooled HR-MSI
+            spans.append(reach.on_hr_grid(span, pixel))
+            span, pixel = reach.through_transposed_conv(span, p, p), pixel * p   # nearest-neighbour, ×p
+        spans.append(reach.on_hr_grid(span, ratio))                   # E = down(X) − Z: the LR-HSI
         for p in factors:                                            # undo the down-sampler from LR to HR
-            lo, hi = lo * p - 1, hi * p + p                          # p × p pooling after a 3 × 3 depthwise
-        x_stage(k - 1, lo, hi)
+            span = reach.widened(reach.through_conv(span, p, p, 0), 1)   # p × p pooling after a 3 × 3 depthwise
+        x_stage(k - 1, span)
 
-    x_stage(stages - 1, pixels[0] - resnet, pixels[1] + resnet)     # the final ResNet on X⁽ᴷ⁾
-    return min(lo for lo, _ in spans), max(hi for _, hi in spans)
+    x_stage(stages - 1, reach.widened(pixels, resnet))              # the final ResNet on X⁽ᴷ⁾
+    return reach.hull(*spans)
 
 
 class MHFNet(nn.Module):
@@ -238,11 +234,7 @@ class MHFNet(nn.Module):
         """
         ratio = ratio or self.ratio
         factors = prime_factors(ratio)
-        reach = 0
-        for phase in range(ratio):
-            first, last = _dependence(factors, self.stages, self.levels, (phase, phase))
-            reach = max(reach, phase - first, last - phase)
-        return reach
+        return reach.farthest(lambda pixel: _dependence(factors, self.stages, self.levels, pixel), ratio)
 
     def alignment(self, ratio: int | None = None) -> int:
         """Block origins on multiples of r: the down- and up-sampling steps multiply to r."""

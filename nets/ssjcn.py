@@ -68,8 +68,9 @@ Choices where the paper is silent (no widths, kernel sizes or attention designs 
 - Φ pads its inputs at the bottom/right to a multiple of lcm(r, 4) HR pixels (edge
   values) and crops Ê back; :meth:`SSJCN.alignment` returns lcm(r, 4) so the stride-2
   phases of a block equal those of the whole image.
-- :meth:`SSJCN.receptive_field` adds up, layer by layer, the interval of offsets each
-  layer reads (see :meth:`ErrorMapFusionBlock.offsets`), plus 2r for bicubic.
+- :meth:`SSJCN.receptive_field` traces, layer by layer, the interval of pixels each layer
+  reads, from an output pixel at every phase of the block alignment back to the inputs
+  (nets/reach.py), bicubic included.
 - The last convolution of Φ in every iteration starts at zero, so an untrained network
   returns exactly Z⁰ (bicubic) and a short training can only start from bicubic.
 - The loss is the L1 over valid pixels of standardised bands (see ``FusionModel``), so
@@ -83,7 +84,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .blocks import BICUBIC_LR_RADIUS, bicubic_upsample, masked_l1, pad_to_multiple
+from . import reach
+from .blocks import bicubic_upsample, masked_l1, pad_to_multiple
 
 PAPER = "Spatial-Spectral Joint Correction Network for Hyperspectral and Multispectral Image Fusion"
 
@@ -105,11 +107,6 @@ def _tent_kernel(ratio: int) -> torch.Tensor:
     offsets = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
     tent = (1 - offsets.abs() / ratio).clamp_min(0)
     return tent[:, None] * tent[None, :]
-
-
-def _add_offsets(intervals: list) -> tuple:
-    """The offsets reachable through a chain of layers: the sum of their (low, high) intervals."""
-    return sum(low for low, _ in intervals), sum(high for _, high in intervals)
 
 
 def _conv3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
@@ -195,25 +192,6 @@ class ErrorMapFusionBlock(nn.Module):
         nn.init.zeros_(self.output[-1].weight)
         nn.init.zeros_(self.output[-1].bias)
 
-    @staticmethod
-    def offsets(ratio: int) -> tuple:
-        """(lowest, highest) offset in HR pixels from an Ê pixel to the Y_res and X_res pixels it reads.
-
-        Every layer adds its own interval. An element j of a grid whose cells are f HR pixels
-        wide is anchored at HR pixel f·j (LR pixel i at i·r), and a layer maps an output anchor
-        to input anchors: k × k convolution or pooling of radius ρ on that grid: [−ρf, ρf];
-        3 × 3 stride-2 convolution from f to 2f: [−f, f]; 4 × 4 stride-2 deconvolution from 2f
-        to f: [−2f, f]; the per-band ×r deconvolution: [−(r − 1 + margin), margin].
-        """
-        after_entry = [(-2, 2), (-2 * FUSION_POOL_RADIUS, 2 * FUSION_POOL_RADIUS), (-2, 2),   # fusion on HR/2
-                       (-2, 2),                                                                 # down to HR/4
-                       (-4, 4), (-4, 2),                                                        # conv, deconv to HR/2
-                       (-2, 2), (-2, 1),                                                        # conv, deconv to HR
-                       (-1, 1)]                                                                 # 3 × 3, then 1 × 1
-        entry_x = [(-1, 1), (-1, 1)]
-        entry_y = [(-(ratio - 1 + _margin(ratio)), _margin(ratio)), (-1, 1)]
-        return tuple(_add_offsets(entry + after_entry) for entry in (entry_y, entry_x))
-
     def forward(self, x_res: torch.Tensor, y_res: torch.Tensor) -> torch.Tensor:
         # Pad bottom/right so both stride-2 levels divide evenly; the top-left phase, which
         # tiling aligns to lcm(r, 4), is untouched.
@@ -239,11 +217,6 @@ class ReconstructionBlock(nn.Module):
         # over all S bands to one output channel was the slowest layer of the network on CPU.
         self.spatial = nn.Sequential(_conv3(2, 1), nn.Sigmoid())
 
-    @staticmethod
-    def offsets() -> tuple:
-        """The local mean, then the 3 × 3 spatial map, both on the HR grid."""
-        return _add_offsets([(-RECONSTRUCTION_POOL_RADIUS, RECONSTRUCTION_POOL_RADIUS), (-1, 1)])
-
     def forward(self, error: torch.Tensor) -> torch.Tensor:
         error = self.spectral(error)
         summary = torch.cat([error.mean(dim=1, keepdim=True), error.amax(dim=1, keepdim=True)], dim=1)
@@ -259,25 +232,39 @@ class CorrectionIteration(nn.Module):
         self.fusion = ErrorMapFusionBlock(hs_bands, ms_bands, ratio, width)
         self.reconstruction = ReconstructionBlock(hs_bands)
 
-    @staticmethod
-    def reach(ratio: int) -> int:
-        """HR pixels from an output pixel of Z^(k+1) to the farthest pixel of Z^k, Y or X it reads.
-
-        Z^k reaches Ê through D_spa then Y_res (the longest path; D_spe is 1 × 1 and Y itself
-        enters after D_spa), or through D_spe then X_res.
-        """
-        margin = _margin(ratio)
-        through_y, through_x = ErrorMapFusionBlock.offsets(ratio)
-        spatial_degradation = (-margin, ratio - 1 + margin)
-        attention = ReconstructionBlock.offsets()
-        low, high = _add_offsets([spatial_degradation, through_y, attention])
-        low_x, high_x = _add_offsets([through_x, attention])
-        return max(-low, high, -low_x, high_x)
-
     def forward(self, z: torch.Tensor, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         ms_estimate, hs_estimate = self.degradation(z)
         error = self.fusion(hr_msi - ms_estimate, lr_hsi - hs_estimate)
         return z + self.reconstruction(error)
+
+
+def _phi_inputs(error: tuple, ratio: int) -> tuple:
+    """(X_res on the HR grid, Y_res on the LR grid) that Φ reads for the Ê pixels ``error``; mirrors
+    :meth:`ErrorMapFusionBlock.forward` from its output back."""
+    margin = _margin(ratio)
+    output = reach.widened(error, 1)                                  # 3 × 3 on (decoded, X features), then 1 × 1
+    half = reach.widened(reach.through_transposed_conv(output, 4, 2, 1), 1)        # up_second: 3 × 3, ×2 deconv
+    quarter = reach.widened(reach.through_transposed_conv(half, 4, 2, 1), 1)       # up_first: 3 × 3, ×2 deconv
+    fused = reach.through_conv(quarter, 3, 2)                                       # down, stride 2
+    encoded = reach.hull(half, reach.widened(fused, 1 + FUSION_POOL_RADIUS + 1))   # fuse_second, attention, fuse_first
+    below_encoded = reach.through_conv(encoded, 3, 2)                 # down_x and down_y, stride 2, on the HR grid
+    x_res = reach.widened(reach.hull(output, below_encoded), 1)       # X features: 3 × 3
+    y_res = reach.through_transposed_conv(below_encoded, ratio + 2 * margin, ratio, margin)
+    return x_res, y_res
+
+
+def _dependence(pixels: tuple, ratio: int, iterations: int) -> tuple:
+    """(first, last) HR pixel, along one axis, of every input that the HR output ``pixels`` depend on (an LR pixel
+    counts as its footprint); mirrors :meth:`SSJCN.forward` from its output back."""
+    margin = _margin(ratio)
+    z, spans = pixels, []
+    for _ in range(iterations):                        # Z_out = Z + RB(Φ(X − D_spe(Z), Y − D_spa(Z)))
+        error = reach.widened(z, RECONSTRUCTION_POOL_RADIUS + 1)   # RB: local mean, then the 3 × 3 spatial map
+        x_res, y_res = _phi_inputs(error, ratio)
+        spans += [x_res, reach.on_hr_grid(y_res, ratio)]           # the HR-MSI and the LR-HSI themselves
+        z = reach.hull(z, x_res, reach.through_conv(y_res, ratio + 2 * margin, ratio, margin))
+    spans.append(reach.on_hr_grid(reach.through_bicubic(z, ratio), ratio))   # Z⁰, bicubic of the LR-HSI
+    return reach.hull(*spans)
 
 
 class SSJCN(nn.Module):
@@ -293,9 +280,12 @@ class SSJCN(nn.Module):
                                     for _ in range(self.iterations))
 
     def receptive_field(self, ratio: int | None = None) -> int:
-        """Halo in HR pixels: bicubic up-sampling, then every iteration's reach added up."""
+        """Halo in HR pixels: the farthest input pixel, LR-HSI or HR-MSI, that any output pixel depends on, traced
+        exactly through the layers (:func:`_dependence`) for every phase of a pixel within the block alignment.
+        Adding up the layers' reaches instead, whatever the phase, counted 72 HR pixels at ratio 3 where 70 are
+        needed."""
         r = ratio or self.ratio
-        return BICUBIC_LR_RADIUS * r + self.iterations * CorrectionIteration.reach(r)
+        return reach.farthest(lambda pixel: _dependence(pixel, r, self.iterations), math.lcm(r, PHI_SCALE))
 
     def alignment(self, ratio: int | None = None) -> int:
         """Block origins on multiples of r (whole LR pixels) and of 4 (Φ's two stride-2 levels)."""

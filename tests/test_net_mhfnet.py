@@ -64,12 +64,13 @@ def _perturbed(ratio: int, stages: int, levels: int) -> MHFNet:
 
 
 def _farthest_change(net, lr, hr, moved_lr, moved_hr, footprint) -> int:
-    """HR pixels from ``footprint`` (first, last) to the farthest output pixel that changed."""
+    """The halo a block needs for the moved pixel, whose HR ``footprint`` is (first, last): from the farthest output
+    pixel that changed to the far edge of the footprint, since blocks read whole LR pixels."""
     with torch.no_grad():
         change = (net(moved_lr, moved_hr) - net(lr, hr)).abs().amax(dim=1)[0]
     rows, cols = torch.nonzero(change > 0, as_tuple=True)
     first, last = footprint
-    return max(max(first - int(p.min()), int(p.max()) - last) for p in (rows, cols))
+    return max(max(last - int(p.min()), int(p.max()) - first) for p in (rows, cols))
 
 
 @pytest.mark.parametrize("ratio, stages, levels", [(2, 3, 1), (3, 4, 1), (3, 2, 2), (4, 3, 1), (6, 2, 1)])

@@ -226,28 +226,41 @@ def test_tiled_inference_equals_whole_image_with_halos_that_are_not_clipped(rati
     assert tiled_difference(net, lr[0].numpy(), hr[0].numpy(), ratio, block) < 1e-10
 
 
-@pytest.mark.parametrize("ratio", [2, 3, 5])
-def test_receptive_field_bounds_the_influence_of_one_pixel(ratio):
-    torch.manual_seed(7)
-    net = perturbed(SSJCN(5, 2, ratio), std=0.3).double().eval()
-    field = net.receptive_field()
-    size = (2 * field + 4 * ratio) // ratio + 3
-    lr, hr = inputs(5, 2, ratio, size, size, seed=7, dtype=torch.float64)
-    centre = size // 2
+def _farthest_change(net, lr, hr, moved_lr, moved_hr, footprint) -> int:
+    """The halo a block needs for the moved pixel, whose HR ``footprint`` is (first, last): from the farthest output
+    pixel that depends on it to the far edge of the footprint, since blocks read whole LR pixels.
+
+    The dependence is the network's derivative in the direction of the move (forward-mode, float64): a finite move
+    far from an output changes it by less than its rounding after two iterations, a derivative stays non-zero."""
     with torch.no_grad():
-        base = net(lr, hr)
+        _, change = torch.func.jvp(net, (lr, hr), (moved_lr - lr, moved_hr - hr))
+    rows, cols = torch.nonzero(change.abs().amax(dim=1)[0] > 0, as_tuple=True)
+    first, last = footprint
+    return max(max(last - int(p.min()), int(p.max()) - first) for p in (rows, cols))
+
+
+@pytest.mark.parametrize("ratio, iterations", [(2, 2), (3, 2), (5, 1)])
+def test_receptive_field_bounds_the_influence_of_one_pixel_and_is_reached(ratio, iterations):
+    """Moving one LR-HSI pixel at each phase within the block alignment, or one HR-MSI pixel at each such phase,
+    changes outputs exactly as far as the halo reaches and no farther."""
+    torch.manual_seed(7)
+    net = perturbed(SSJCN(5, 2, ratio, iterations=iterations, width=8), std=0.3).double().eval()
+    field, step = net.receptive_field(), net.alignment()
+    size = (2 * field + 4 * step) // ratio + 3
+    size += (-size * ratio) % step // ratio if step % ratio == 0 else 0
+    lr, hr = inputs(5, 2, ratio, size, size, seed=7, dtype=torch.float64)
+    anchor = (size * ratio // 2) // step * step                # an HR pixel on the block alignment
+    reaches = []
+    for offset in range(0, step, ratio):                       # LR pixels at every phase
+        pixel = (anchor + offset) // ratio
         moved_lr = lr.clone()
-        moved_lr[..., centre, centre] += 1.0
+        moved_lr[..., pixel, pixel] += 1.0
+        reaches.append(_farthest_change(net, lr, hr, moved_lr, hr, (pixel * ratio, pixel * ratio + ratio - 1)))
+    for offset in range(step):                                 # HR pixels at every phase
         moved_hr = hr.clone()
-        moved_hr[..., centre * ratio, centre * ratio] += 1.0
-        changes = [(net(moved_lr, hr) - base).abs().amax(dim=1)[0], (net(lr, moved_hr) - base).abs().amax(dim=1)[0]]
-    lr_footprint = (centre * ratio, centre * ratio + ratio - 1)
-    hr_footprint = (centre * ratio, centre * ratio)
-    for change, (first, last) in zip(changes, (lr_footprint, hr_footprint)):
-        rows, cols = torch.nonzero(change > 0, as_tuple=True)
-        assert len(rows) > 0
-        for positions in (rows, cols):
-            assert positions.min() >= first - field and positions.max() <= last + field
+        moved_hr[..., anchor + offset, anchor + offset] += 1.0
+        reaches.append(_farthest_change(net, lr, hr, lr, moved_hr, (anchor + offset, anchor + offset)))
+    assert max(reaches) == field
 
 
 def test_registry_builds_ssjcn_with_its_defaults():
