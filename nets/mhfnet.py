@@ -175,20 +175,15 @@ class UpSampler(nn.Module):
 
 def _dependence(factors: list, stages: int, levels: int, pixels: tuple) -> tuple:
     """(first, last) HR pixel, along one axis, of every input that the HR output ``pixels`` (first, last) depend
-    on; an LR pixel i counts as its footprint i·r … i·r + r − 1. Mirrors :meth:`MHFNet.forward` layer by layer."""
+    on; an LR pixel i counts as its footprint i·r … i·r + r − 1. Mirrors :meth:`MHFNet.forward` from its output
+    back, stage by stage: Ŷ⁽ᵏ⁾ = prox(Ŷ⁽ᵏ⁻¹⁾ − G⁽ᵏ⁻¹⁾) reads Ŷ⁽ᵏ⁻¹⁾ on fewer pixels than G⁽ᵏ⁻¹⁾ reads X⁽ᵏ⁻¹⁾, which
+    holds Ŷ⁽ᵏ⁻¹⁾ itself, so following G alone gives the same pixels."""
     ratio = math.prod(factors)
     resnet = ResNet.radius(levels)
-    spans = []
-
-    def x_stage(k, span):                        # X⁽ᵏ⁾ = Y·A + B(Ŷ⁽ᵏ⁾): 1 × 1, on the HR grid
-        spans.append(span)
-        if k > 0:
-            y_hat(k, reach.widened(span, resnet))
-
-    def y_hat(k, span):                          # Ŷ⁽ᵏ⁾ = prox(Ŷ⁽ᵏ⁻¹⁾ − G⁽ᵏ⁻¹⁾), already widened by prox
-        if k > 1:
-            y_hat(k - 1, reach.widened(span, resnet))
-        pixel = 1                                # G = up(E ×₃ B): undo the up-sampler from HR to LR
+    span = reach.widened(pixels, resnet)         # the final ResNet on X⁽ᴷ⁾
+    spans = [span]                               # X⁽ᵏ⁾ = Y·A + B(Ŷ⁽ᵏ⁾): 1 × 1, the HR-MSI on the HR grid
+    for _ in range(stages - 1):
+        span, pixel = reach.widened(span, resnet), 1               # prox: G = up(E ×₃ B), undone from HR to LR
         for p in reversed(factors):
             span = reach.widened(span, 1)                             # the 3 × 3 mix, with the pooled HR-MSI
             spans.append(reach.on_hr_grid(span, pixel))
@@ -196,9 +191,7 @@ def _dependence(factors: list, stages: int, levels: int, pixels: tuple) -> tuple
         spans.append(reach.on_hr_grid(span, ratio))                   # E = down(X) − Z: the LR-HSI
         for p in factors:                                            # undo the down-sampler from LR to HR
             span = reach.widened(reach.through_conv(span, p, p, 0), 1)   # p × p pooling after a 3 × 3 depthwise
-        x_stage(k - 1, span)
-
-    x_stage(stages - 1, reach.widened(pixels, resnet))              # the final ResNet on X⁽ᴷ⁾
+        spans.append(span)                                           # X⁽ᵏ⁻¹⁾ and its HR-MSI
     return reach.hull(*spans)
 
 
