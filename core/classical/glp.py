@@ -37,6 +37,7 @@ import numpy as np
 from ..errors import UserInputError
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread
 from ..protocol.responses import psf_reach
+from ..protocol.metrics import band_groups
 from ..protocol.upsample import BICUBIC_LR_RADIUS, bicubic
 from . import common
 
@@ -88,7 +89,10 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, lowpass: str = "mtf", mtf
     # Modulation Y_k / Ỹ_k, with no injection where the low-pass is too dark to divide by.
     modulation = np.where(low > floor, y / np.maximum(low, floor), 1.0)
     upsampled = bicubic(z, ratio)
-    return (upsampled * modulation[options["groups"]]).astype(np.float32)
+    groups = np.asarray(options["groups"])
+    for group in band_groups(upsampled.shape[0]):        # in float64 a few bands at a time, into the float32 result
+        upsampled[group] = upsampled[group] * modulation[groups[group]]
+    return upsampled
 
 
 def receptive_field(ratio: int, lowpass: str = "mtf", mtf_gain: float = DEFAULT_MTF_GAIN, sigma=None, **_) -> int:

@@ -37,6 +37,7 @@ from scipy.optimize import nnls
 from ..errors import UserInputError
 from ..linalg import across_bands
 from ..protocol.degradation import DEFAULT_MTF_GAIN
+from ..protocol.metrics import band_groups
 from ..protocol.upsample import BICUBIC_LR_RADIUS, bicubic
 from . import common
 
@@ -90,15 +91,19 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, mtf_gain: float = DEFAULT
     if "gains" not in options:
         options = {**options, **prepare(lr, lr_valid, hr, hr_valid, ratio, mtf_gain=mtf_gain, **options)}
     groups = np.asarray(options["groups"])
-    upsampled = bicubic(common.filled(lr, lr_valid, options["hs_fill"]), ratio).astype(np.float64)
+    upsampled = bicubic(common.filled(lr, lr_valid, options["hs_fill"]), ratio)
     y = common.filled(hr, hr_valid, options["ms_fill"])[:, :upsampled.shape[1], :upsampled.shape[2]]
     weights = np.asarray(options["weights"])
     intensity = np.zeros(y.shape, dtype=np.float64)
     for k in range(y.shape[0]):                             # I_k = Σ_{b∈G_k} w_b Z̃_b (+ w₀ below)
         members = np.flatnonzero(groups == k)
-        intensity[k] = across_bands(weights[members][None], upsampled[members])[0]
+        intensity[k] = across_bands(weights[members][None], upsampled[members].astype(np.float64))[0]
     detail = y - (intensity + np.asarray(options["intercepts"])[:, None, None])
-    return (upsampled + np.asarray(options["gains"])[:, None, None] * detail[groups]).astype(np.float32)
+    # In float64 a few bands at a time, into the float32 result: all bands at once held about ten float32 images.
+    gains = np.asarray(options["gains"])
+    for group in band_groups(upsampled.shape[0]):
+        upsampled[group] = upsampled[group].astype(np.float64) + gains[group, None, None] * detail[groups[group]]
+    return upsampled
 
 
 def receptive_field(ratio: int, **_) -> int:
