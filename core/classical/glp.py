@@ -36,8 +36,8 @@ import numpy as np
 
 from ..errors import UserInputError
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread
-from ..protocol.responses import psf_reach
 from ..protocol.metrics import band_groups
+from ..protocol.responses import psf_reach
 from ..protocol.upsample import BICUBIC_LR_RADIUS, bicubic
 from . import common
 

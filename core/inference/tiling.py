@@ -76,13 +76,18 @@ def working_bytes(pixels: int, bands: int) -> int:
     return pixels * WORKING_IMAGES * max(bands, 1) * 4
 
 
+def _block_budget(available: int | None) -> int:
+    """What the automatic size lets one block take: BLOCK_MEMORY_BYTES, or a quarter of ``available`` if less."""
+    return BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
+
+
 def automatic_block_size(bands: int, halo: int, step: int, available: int | None, extent: int | None = None) -> int:
     """The largest block (a multiple of ``step`` and of 16) whose working memory with its halo fits the budget:
     blocks as large as memory allows, because every block recomputes its halo. With ``extent`` (the longer side
     of the area, HR pixels) the blocks then share it evenly: 600 pixels in blocks of 288 leave a last block of
     24 that recomputes six times its own width of halo; in blocks of 240 the last is 120."""
     per_pixel = working_bytes(1, bands)
-    budget = BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
+    budget = _block_budget(available)
     # A multiple of 16 too, so that the output's tiles can be the blocks (RasterWriter's tile_size).
     unit = math.lcm(step, 16)
     side = int(math.sqrt(budget / per_pixel)) - 2 * halo
@@ -112,7 +117,7 @@ def automatic_block_shape(bands: int, halo: int, step: int, available: int | Non
     rows, cols = area
     side = automatic_block_size(bands, halo, step, available, max(area))
     shapes = [(side, side)]
-    budget = BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
+    budget = _block_budget(available)
     unit = math.lcm(step, 16)
     strip_rows = int(budget / working_bytes(cols, bands)) - 2 * halo
     if strip_rows >= unit and cols <= MAX_BLOCK_SIZE:
@@ -151,16 +156,15 @@ def block_geometry(reader: PairReader, receptive_field: int, block_size, alignme
     return shape, halo, step
 
 
-def aligned_blocks(rows: int, cols: int, shape, step: int) -> Iterator[tuple]:
-    """(row0, col0, rows, cols) blocks of ``shape`` (rows, cols; or one side) covering ``rows × cols`` with edges on
-    multiples of ``step``."""
-    block_rows, block_cols = shape if isinstance(shape, tuple) else (shape, shape)
-    for block in (block_rows, block_cols):
+def aligned_blocks(rows: int, cols: int, shape: tuple, step: int) -> Iterator[tuple]:
+    """(row0, col0, rows, cols) blocks of ``shape`` (rows, cols) covering ``rows × cols`` with edges on multiples
+    of ``step``."""
+    for block in shape:
         if not 1 <= block <= MAX_BLOCK_SIZE:
             # 0 (automatic) is resolved before this point (block_geometry); what is left is a mistake.
             raise UserInputError(f"BLOCK_SIZE is {block}; it must be 0 (chosen from the available memory, the "
                                  f"default) or lie between {MIN_BLOCK_SIZE} and {MAX_BLOCK_SIZE} HR pixels.")
-    block_rows, block_cols = (max(step, (block // step) * step) for block in (block_rows, block_cols))
+    block_rows, block_cols = (max(step, (block // step) * step) for block in shape)
     for row0 in range(0, rows, block_rows):
         for col0 in range(0, cols, block_cols):
             yield row0, col0, min(block_rows, rows - row0), min(block_cols, cols - col0)
