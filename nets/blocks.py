@@ -120,7 +120,11 @@ class FusionModel(nn.Module):
 
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         out = self.net(self._norm(lr_hsi, self.hs_mean, self.hs_std), self._norm(hr_msi, self.ms_mean, self.ms_std))
-        return out * self.hs_std[None, :, None, None] + self.hs_mean[None, :, None, None]
+        std, mean = self.hs_std[None, :, None, None], self.hs_mean[None, :, None, None]
+        if not torch.is_grad_enabled():
+            # Inference: back to physical units in place, without two more images of the HS bands in memory.
+            return out.mul_(std).add_(mean)
+        return out * std + mean
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
         return self.net.training_loss(self._norm(lr_hsi, self.hs_mean, self.hs_std),

@@ -107,7 +107,9 @@ class DeepSen3(nn.Module):
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         upsampled = bicubic_upsample(lr_hsi, self.ratio)
         features = self.head(torch.cat([upsampled, hr_msi], dim=1))
-        return upsampled + self.reconstruct(self.body(features) + features)
+        # In place: the convolution's output is not needed by its gradient, and a block holds one image of the HS
+        # bands fewer.
+        return self.reconstruct(self.body(features) + features).add_(upsampled)
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
         """The paper's loss: mean squared error against the reference."""

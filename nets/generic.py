@@ -168,8 +168,10 @@ class GenericForm(nn.Module):
     def spectra(self, coefficients: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         """Standardised HR coefficients back to spectra, with the LR residual upsampled."""
         fused = coefficients * self.sigma[None, :, None, None]
-        return (torch.einsum("ck,nkhw->nchw", self.basis, fused) + bicubic_upsample(residual, self.ratio)
-                + self.hs_mean[None, :, None, None])
+        # In place: a product's output is not needed by its gradient, and a block holds two images of the HS bands
+        # fewer.
+        return (torch.einsum("ck,nkhw->nchw", self.basis, fused).add_(bicubic_upsample(residual, self.ratio))
+                .add_(self.hs_mean[None, :, None, None]))
 
 
 class GenericFusionModel(nn.Module):
@@ -213,5 +215,7 @@ class GenericFusionModel(nn.Module):
         lr_coefficients, lifted, residual = self.form.coefficients(lr_hsi, hr_msi)
         fused = fuse_coefficients(self.inner, lr_coefficients, lifted, ratio, self.form.unseen)
         spectra = self.form.spectra(fused, residual)
+        if spectra.shape[-2:] == (rows, cols):
+            return spectra
         return F.pad(spectra, (0, max(0, cols - spectra.shape[-1]), 0, max(0, rows - spectra.shape[-2])),
                      mode="replicate")[..., :rows, :cols]

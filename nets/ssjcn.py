@@ -235,7 +235,9 @@ class CorrectionIteration(nn.Module):
     def forward(self, z: torch.Tensor, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         ms_estimate, hs_estimate = self.degradation(z)
         error = self.fusion(hr_msi - ms_estimate, lr_hsi - hs_estimate)
-        return z + self.reconstruction(error)
+        # In place: the correction's product is not needed by its gradient, and a block holds one image of the HS
+        # bands fewer.
+        return self.reconstruction(error).add_(z)
 
 
 def _phi_inputs(error: tuple, ratio: int) -> tuple:

@@ -1,26 +1,36 @@
-"""BLOCK_SIZE 0: the block is sized from the available memory (core/inference/tiling.py)."""
+"""BLOCK_SIZE 0: the block is sized from the available memory and the working memory (core/inference/tiling.py)."""
 from __future__ import annotations
 
 import math
+import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from hyperfuse.core.inference.tiling import (BLOCK_MEMORY_BYTES, MAX_AUTOMATIC_BLOCK_SIZE, WORKING_IMAGES,
-                                             aligned_blocks, automatic_block_shape, automatic_block_size,
-                                             available_memory, computed_pixels)
+from hyperfuse.core.inference.memory import WorkingMemory, available_memory, peak_bytes_during
+from hyperfuse.core.inference.tiling import (BLOCK_MEMORY_BYTES, MAX_AUTOMATIC_BLOCK_SIZE, aligned_blocks,
+                                             automatic_block_shape, automatic_block_size, computed_pixels,
+                                             working_memory)
 from hyperfuse.core.storage.raster_io import output_tiles
 
 GIB = 2 ** 30
+# The examples below are real cases worked out with the rule of thumb (WORKING_IMAGES images of the bands per
+# computed pixel) and a budget of 1 GiB; scaling the rule by the budget keeps them whatever BLOCK_MEMORY_BYTES is.
+SCALE = BLOCK_MEMORY_BYTES / GIB
 
 
-def _working_bytes(side: int, halo: int, bands: int) -> int:
-    return (side + 2 * halo) ** 2 * WORKING_IMAGES * bands * 4
+def _rule(bands: int) -> WorkingMemory:
+    return WorkingMemory(WorkingMemory.estimated(bands).per_window_pixel * SCALE)
+
+
+def _working_bytes(side: int, halo: int, bands: int) -> float:
+    return _rule(bands).bytes_for((side + 2 * halo) ** 2, side ** 2)
 
 
 @pytest.mark.parametrize("bands, halo, step", [(222, 39, 3), (104, 39, 3), (30, 12, 4), (222, 21, 5)])
 def test_the_automatic_block_is_the_largest_that_fits_the_budget_and_the_output_tiles(bands, halo, step):
-    side = automatic_block_size(bands, halo, step, available=64 * GIB)
+    side = automatic_block_size(_rule(bands), halo, step, available=64 * GIB)
     unit = math.lcm(step, 16)
     assert side % unit == 0
     assert _working_bytes(side, halo, bands) <= BLOCK_MEMORY_BYTES
@@ -28,15 +38,15 @@ def test_the_automatic_block_is_the_largest_that_fits_the_budget_and_the_output_
 
 
 def test_less_memory_gives_smaller_blocks():
-    roomy = automatic_block_size(222, 39, 3, available=64 * GIB)
-    tight = automatic_block_size(222, 39, 3, available=1 * GIB)
+    roomy = automatic_block_size(_rule(222), 39, 3, available=64 * GIB)
+    tight = automatic_block_size(_rule(222), 39, 3, available=1 * GIB)
     assert tight < roomy
     assert _working_bytes(tight, 39, 222) <= GIB // 4 or tight == 48     # 48: the smallest block at ratio 3
 
 
 def test_a_wide_halo_gets_blocks_twice_as_wide_where_memory_allows():
-    assert automatic_block_size(222, 111, 3, available=64 * GIB) >= 222
-    assert automatic_block_size(222, 111, 3, available=2 * GIB) < 222
+    assert automatic_block_size(_rule(222), 111, 3, available=64 * GIB) >= 222
+    assert automatic_block_size(_rule(222), 111, 3, available=2 * GIB) < 222
 
 
 def test_available_memory_is_known_here():
@@ -46,8 +56,8 @@ def test_available_memory_is_known_here():
 
 @pytest.mark.parametrize("halo, extent", [(72, 600), (39, 600), (39, 1000), (39, 6000)])
 def test_blocks_share_the_area_evenly_in_as_few_blocks(halo, extent):
-    largest = automatic_block_size(222, halo, 3, available=64 * GIB)
-    even = automatic_block_size(222, halo, 3, available=64 * GIB, extent=extent)
+    largest = automatic_block_size(_rule(222), halo, 3, available=64 * GIB)
+    even = automatic_block_size(_rule(222), halo, 3, available=64 * GIB, extent=extent)
     count = math.ceil(extent / largest)
     assert even <= largest and even % 48 == 0 and math.ceil(extent / even) == count    # no more blocks
     last = extent - (count - 1) * even
@@ -56,29 +66,29 @@ def test_blocks_share_the_area_evenly_in_as_few_blocks(halo, extent):
 
 def test_an_even_share_spares_a_thin_last_block():
     # SSJCN's halo with the projection, 600² × 218 bands: 288² blocks would leave a last one of 24.
-    assert automatic_block_size(222, 72, 3, available=64 * GIB) == 288
-    assert automatic_block_size(222, 72, 3, available=64 * GIB, extent=600) == 240      # 240, 240, 120
+    assert automatic_block_size(_rule(222), 72, 3, available=64 * GIB) == 288
+    assert automatic_block_size(_rule(222), 72, 3, available=64 * GIB, extent=600) == 240      # 240, 240, 120
 
 
 def test_strips_the_width_of_the_area_where_they_recompute_less():
     # MHF-net with the projection on 600² × 218 bands (halo 87): 240² blocks compute 2.5 times the area, strips
     # 600 wide and 144 high 2.06 times, in the same budget.
-    square = automatic_block_size(222, 87, 3, available=64 * GIB, extent=600)
-    shape = automatic_block_shape(222, 87, 3, 64 * GIB, (600, 600))
+    square = automatic_block_size(_rule(222), 87, 3, available=64 * GIB, extent=600)
+    shape = automatic_block_shape(_rule(222), 87, 3, 64 * GIB, (600, 600))
     assert shape == (144, 600)
-    assert (shape[0] + 2 * 87) * 600 * WORKING_IMAGES * 222 * 4 <= BLOCK_MEMORY_BYTES       # a strip fits
+    assert _rule(222).bytes_for((shape[0] + 2 * 87) * 600, 0) <= BLOCK_MEMORY_BYTES       # a strip fits
     assert computed_pixels((600, 600), (square, square), 87, 3) / 600 ** 2 == pytest.approx(2.50, abs=0.01)
     assert computed_pixels((600, 600), shape, 87, 3) / 600 ** 2 == pytest.approx(2.06, abs=0.01)
 
 
 def test_square_blocks_where_strips_recompute_more():
     # SSJCN (halo 96, blocks on multiples of 12) on 600²: strips of 96 rows would compute 2.8 times the area.
-    assert automatic_block_shape(222, 96, 12, 64 * GIB, (600, 600)) == (240, 240)
+    assert automatic_block_shape(_rule(222), 96, 12, 64 * GIB, (600, 600)) == (240, 240)
 
 
 def test_square_blocks_where_the_area_is_too_wide_for_strips():
-    side = automatic_block_size(222, 39, 3, available=64 * GIB, extent=6000)
-    assert automatic_block_shape(222, 39, 3, 64 * GIB, (6000, 6000)) == (side, side)
+    side = automatic_block_size(_rule(222), 39, 3, available=64 * GIB, extent=6000)
+    assert automatic_block_shape(_rule(222), 39, 3, 64 * GIB, (6000, 6000)) == (side, side)
 
 
 def test_the_blocks_cover_the_area_once():
@@ -98,3 +108,83 @@ def test_the_blocks_cover_the_area_once():
 ])
 def test_output_tiles_are_the_blocks_written_where_they_can_be(width, height, blocks, tiles):
     assert output_tiles(width, height, blocks) == tiles
+
+
+@pytest.mark.parametrize("halo, per_block", [(39, 0.0), (39, 1308.0), (60, 3488.0)])
+def test_the_block_and_the_output_it_hands_over_fit_the_budget_together(halo, per_block):
+    memory = WorkingMemory(4600.0, per_block)
+    side = automatic_block_size(memory, halo, 3, available=64 * GIB)
+    assert side % 48 == 0
+    assert memory.bytes_for((side + 2 * halo) ** 2, side ** 2) <= BLOCK_MEMORY_BYTES
+    assert memory.bytes_for((side + 48 + 2 * halo) ** 2, (side + 48) ** 2) > BLOCK_MEMORY_BYTES
+    rows, cols = automatic_block_shape(memory, halo, 3, 64 * GIB, (2400, 900))
+    assert memory.bytes_for((rows + 2 * halo) * min(cols + 2 * halo, 900), rows * cols) <= BLOCK_MEMORY_BYTES
+
+
+def test_a_network_that_needs_more_memory_per_pixel_gets_smaller_blocks():
+    # The generic models' working memory hardly depends on the bands: measured, it may exceed the rule of thumb.
+    rule = automatic_block_size(_rule(104), 51, 3, available=64 * GIB)
+    measured = automatic_block_size(WorkingMemory(4300.0, 600.0), 51, 3, available=64 * GIB)
+    assert measured < rule
+
+
+def test_the_peak_of_a_call_is_measured_from_the_kernel():
+    megabytes = 160
+
+    def allocate():
+        values = np.ones(megabytes * 2 ** 20 // 8)          # touched, so resident
+        return float(values.sum())
+    result, peak = peak_bytes_during(allocate)
+    assert result == megabytes * 2 ** 20 // 8
+    if not os.path.exists("/proc/self/clear_refs"):
+        pytest.skip("the kernel does not report a resettable peak here (not Linux)")
+    assert peak is not None
+    assert megabytes * 2 ** 20 * 0.95 <= peak <= megabytes * 2 ** 20 * 1.3
+
+
+class _AreaReader:
+    """A reader over a large all-valid area whose windows are made on the fly."""
+
+    def __init__(self, size: int, ratio: int, bands: tuple):
+        self.pair = SimpleNamespace(ratio=ratio, hr_shape=(size, size))
+        self.bands_of = bands
+        self.bands = sum(bands)
+        self.reads = []
+
+    def read(self, row0, col0, rows, cols):
+        self.reads.append((row0, col0, rows, cols))
+        r, (hs, ms) = self.pair.ratio, self.bands_of
+        return (np.ones((hs, rows // r, cols // r), np.float32), np.ones((rows // r, cols // r), bool),
+                np.ones((ms, rows, cols), np.float32), np.ones((rows, cols), bool))
+
+
+def test_the_working_memory_is_measured_on_a_trial_window_by_the_trial_version():
+    reader = _AreaReader(3000, 3, (218, 4))
+    calls = []
+
+    def predict(lr, lr_valid, hr, hr_valid):
+        calls.append("run")
+        raise AssertionError("the trial runs predict.trial, which keeps no statistics")
+
+    def trial(lr, lr_valid, hr, hr_valid):
+        calls.append("trial")
+        scratch = np.ones((1000,) + hr.shape[1:], np.float32)      # 4000 bytes per pixel, touched
+        return np.ones((218,) + hr.shape[1:], np.float32) + scratch[:1]
+    predict.trial = trial
+    memory = working_memory(reader, predict, 39, 3, available=64 * GIB)
+    assert calls == ["trial"]
+    top, left, rows, cols = reader.reads[0]
+    assert (top, left) == (0, 0) and rows == cols and rows * cols == memory.measured_on
+    assert 200 ** 2 <= rows * cols <= 300 ** 2
+    if memory.measured_on and os.path.exists("/proc/self/clear_refs"):
+        # the scratch, the result and the sum: 4000 + 872 + 872 bytes per pixel, and little else
+        assert 5600 <= memory.per_window_pixel <= 7500
+        assert memory.per_block_pixel == pytest.approx(1.5 * 218 * 4)
+
+
+def test_a_small_area_is_not_measured():
+    reader = _AreaReader(240, 3, (218, 4))
+
+    def predict(*_):
+        raise AssertionError("a 240² area fits the budget twice over by the rule of thumb")
+    assert working_memory(reader, predict, 39, 3, available=64 * GIB) == WorkingMemory.estimated(222)

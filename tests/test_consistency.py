@@ -135,3 +135,18 @@ def test_misfits_from_the_solver_equal_the_misfits_of_the_images():
     np.testing.assert_allclose(result.misfit_before, misfits(start), rtol=1e-5)
     np.testing.assert_allclose(result.misfit_after, misfits(result.image), rtol=1e-3, atol=1e-9)
     assert result.misfit_after[0] < result.misfit_before[0] / 100
+
+
+def test_a_trial_projection_computes_the_same_block_and_keeps_it_out_of_the_report():
+    from hyperfuse.core.inference.adaptation import ObservationSource, Projection
+
+    truth, response = _scene(), _response()
+    lr, lr_valid, hr, hr_valid = _observed(truth, response)
+    start = np.repeat(np.repeat(lr, RATIO, axis=1), RATIO, axis=2)
+    projection = Projection(ObservationSource(response, PointSpread.gaussian(RATIO), "test"), RATIO)
+    predict = projection.wrap(lambda *_: start)
+    trial = predict.trial(lr, lr_valid, hr, hr_valid)
+    assert projection.tally.sums == {key: 0.0 for key in projection.tally.sums}      # the trial counts nothing
+    run = predict(lr, lr_valid, hr, hr_valid)
+    np.testing.assert_array_equal(trial, run)
+    assert projection.tally.sums["lr_before"] > 0 and projection.tally.sums["lr"] > 0

@@ -43,8 +43,12 @@ def _config_with_environment(folder) -> str:
 
 
 def _clean_env(home, config: str) -> dict:
-    # No PYTHONPATH and no HYPERFUSE_SITE_PACKAGES: they would lead to this checkout and its .venv.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HYPERFUSE_SITE_PACKAGES")}
+    # No PYTHONPATH, HYPERFUSE_SITE_PACKAGES or activated virtual environment: they would lead to this checkout's
+    # .venv.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HYPERFUSE_SITE_PACKAGES", "VIRTUAL_ENV")}
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(venv))
     env.update(QT_QPA_PLATFORM="offscreen", HOME=str(home), QGIS_CUSTOM_CONFIG_PATH=config,
                XDG_RUNTIME_DIR=tempfile.mkdtemp(prefix="xdg-"))
     return env

@@ -179,10 +179,10 @@ def measure(method_id: str, lr: str, hr: str, work: str, block_size: int = 0) ->
 
 def fits_whole(size: int) -> bool:
     """Whether one block of size² (and a halo) fits half the available memory, by the automatic size's estimate."""
-    from hyperfuse.core.inference.tiling import available_memory, working_bytes
+    from hyperfuse.core.inference.memory import WorkingMemory, available_memory
 
     hs_wl, ms_wl = _bundled_wavelengths()
-    need = working_bytes(int((1.2 * size) ** 2), len(hs_wl) + len(ms_wl))
+    need = WorkingMemory.estimated(len(hs_wl) + len(ms_wl)).bytes_for(int((1.2 * size) ** 2), 0)
     available = available_memory()
     return available is not None and need <= available / 2
 

@@ -104,8 +104,9 @@ def spectral_ridge(source: ObservationSource) -> float:
     return consistency.DEFAULT_RIDGE + (source.response_error / SPECTRAL_ERROR_SCALE) ** 2
 
 
-def projecting(predict, source: ObservationSource, ratio: int, tally: ConsistencyTally):
-    """``predict`` followed by the projection of its block onto the block's own observations."""
+def projecting(predict, source: ObservationSource, ratio: int, tally: ConsistencyTally | None):
+    """``predict`` followed by the projection of its block onto the block's own observations, its misfits added
+    to ``tally``."""
     models, ridge = {}, spectral_ridge(source)
 
     def projected_predict(lr_block, lr_valid, hr_block, hr_valid):
@@ -121,8 +122,12 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
         constrained = model.lr_pixels_made_from_valid(lr_valid, hr_valid)
         projected = consistency.project_and_measure(fused, lr_block, constrained, hr_block, hr_valid, model,
                                                     spectral_ridge=ridge)
-        tally.add(projected, lr_block, constrained, hr_block, hr_valid)
+        if tally is not None:
+            tally.add(projected, lr_block, constrained, hr_block, hr_valid)
         return projected.image
+    if tally is not None:
+        # For trials that size the blocks (tiling.working_memory): the same computation, kept out of the report.
+        projected_predict.trial = projecting(predict, source, ratio, None)
     return projected_predict
 
 

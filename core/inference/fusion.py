@@ -78,9 +78,13 @@ def block_sink(writer: RasterWriter, lr: RasterInfo):
     good = lr.good_bands
 
     def sink(values: np.ndarray, valid: np.ndarray, row0: int, col0: int) -> None:
-        block = np.full((lr.count,) + valid.shape, OUTPUT_NODATA, dtype=np.float32)
-        block[good] = np.where(valid[None], values, OUTPUT_NODATA)
-        writer.write(block, row0, col0)
+        # ``values`` is the sink's own (run_tiled): nodata goes in place, without another image of every band.
+        values[:, ~valid] = OUTPUT_NODATA
+        if len(good) < lr.count:
+            block = np.full((lr.count,) + valid.shape, OUTPUT_NODATA, dtype=np.float32)
+            block[good] = values
+            values = block
+        writer.write(values, row0, col0)
     return sink
 
 
@@ -89,7 +93,7 @@ def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reade
     """Run ``predict`` block by block (run_tiled) into ``output``; log where the IO time went.
     Returns (blocks, TilingStats)."""
     stats, started = TilingStats(), time.perf_counter()
-    shape = block_geometry(reader, halo, block_size, alignment, feedback)[0]
+    shape = block_geometry(reader, halo, block_size, alignment, feedback, predict)[0]
     with output_writer(output, lr, pair, tags, tile_size=shape, **writer_options) as writer:
         blocks = run_tiled(reader, predict, block_sink(writer, lr), halo, shape, feedback, alignment=alignment,
                            stats=stats)

@@ -9,10 +9,7 @@ inference. Peak memory depends on the block size, never on the raster size.
 """
 from __future__ import annotations
 
-import ctypes
-import functools
 import math
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,56 +21,19 @@ from ..errors import UserInputError
 from ..feedback import Feedback
 from ..protocol.grids import GridPair
 from ..storage.raster_io import RasterInfo, read_block
+from .memory import WorkingMemory, available_memory, peak_bytes_during, release_freed_memory
 
 AUTO_BLOCK_SIZE = 0                 # BLOCK_SIZE 0: chosen from the available memory (automatic_block_size)
 DEFAULT_BLOCK_SIZE = AUTO_BLOCK_SIZE
 MIN_BLOCK_SIZE, MAX_BLOCK_SIZE = 16, 16384
-# Float32 images of a block's HS + MS bands alive at once, per HR pixel of the block with its halo, at the peak of
-# a run: whole-image runs of 600² × 218 bands (one block, projection and writing included) peaked 3.3 (DeepSen3)
-# to 5.1 (MHF-net) such images above the process's own 0.75 GB (docs/performance.md).
-WORKING_IMAGES = 6
-# What the automatic size lets one block take: this, or a quarter of the available memory when that is less.
-BLOCK_MEMORY_BYTES = 2 ** 30
+# What the automatic size lets one block take (its working memory as measured, memory.py): this, or a quarter of
+# the available memory when that is less. Besides its block, a run adds GDAL's cache (capped at 256 MB while it
+# runs) and the model to the process: with 1 GiB, bicubic and GLP at 1500² × 100 bands peaked at 2.0 and 2.15 GB.
+BLOCK_MEMORY_BYTES = 768 * 2 ** 20
 MAX_AUTOMATIC_BLOCK_SIZE = 2048
-
-
-def release_freed_memory() -> None:
-    """Hand the heap's freed pages back to the system (glibc's ``malloc_trim``; nothing elsewhere).
-
-    A block's arrays are freed when the next block starts, but glibc keeps freed heap memory for reuse, spread over
-    the arenas of the computing, reading and writing threads: the resident size grew block after block while
-    GDAL's cache stayed at its cap (docs/performance.md). Trimming once per block costs a few milliseconds."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.lru_cache(maxsize=1)
-def _malloc_trim():
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None where that is not known."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def working_bytes(pixels: int, bands: int) -> int:
-    """Bytes the automatic size counts for a window of ``pixels`` HR pixels with ``bands`` HS + MS bands."""
-    return pixels * WORKING_IMAGES * max(bands, 1) * 4
+# The automatic size measures the working memory on a trial window of about this side (HR pixels, halo included):
+# large enough that buffers of fixed size weigh little in it, small enough to cost a fraction of a block.
+TRIAL_SIDE = 256
 
 
 def _block_budget(available: int | None) -> int:
@@ -81,22 +41,29 @@ def _block_budget(available: int | None) -> int:
     return BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
 
 
-def automatic_block_size(bands: int, halo: int, step: int, available: int | None, extent: int | None = None) -> int:
-    """The largest block (a multiple of ``step`` and of 16) whose working memory with its halo fits the budget:
+def _largest_square(memory: WorkingMemory, halo: int, budget: float) -> int:
+    """The side s whose block takes ``budget``: (s + 2·halo)² per computed pixel and s² per written pixel."""
+    w, b = memory.per_window_pixel, memory.per_block_pixel
+    # (w + b) s² + 4 h w s + 4 h² w − budget = 0
+    a, half_b, c = w + b, 2 * halo * w, 4 * halo * halo * w - budget
+    return int((-half_b + math.sqrt(max(half_b * half_b - a * c, 0.0))) / a)
+
+
+def automatic_block_size(memory: WorkingMemory, halo: int, step: int, available: int | None,
+                         extent: int | None = None) -> int:
+    """The largest block (a multiple of ``step`` and of 16) whose working ``memory`` with its halo fits the budget:
     blocks as large as memory allows, because every block recomputes its halo. With ``extent`` (the longer side
     of the area, HR pixels) the blocks then share it evenly: 600 pixels in blocks of 288 leave a last block of
     24 that recomputes six times its own width of halo; in blocks of 240 the last is 120."""
-    per_pixel = working_bytes(1, bands)
-    budget = _block_budget(available)
     # A multiple of 16 too, so that the output's tiles can be the blocks (RasterWriter's tile_size).
     unit = math.lcm(step, 16)
-    side = int(math.sqrt(budget / per_pixel)) - 2 * halo
+    side = _largest_square(memory, halo, _block_budget(available))
     side = max(unit, min(max(side, 64), MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit)
     # A block narrower than twice its halo computes over four times the pixels it keeps: MHF-net (halo 111 with the
     # projection) on 48² blocks took 444 s for 600² × 218 bands, on 528² blocks 38 s. Such a block grows to twice
     # the halo where a quarter of the available memory holds it.
     wide = math.ceil(2 * halo / unit) * unit
-    if side < wide and (available is None or (wide + 2 * halo) ** 2 * per_pixel <= available // 4):
+    if side < wide and (available is None or memory.bytes_for((wide + 2 * halo) ** 2, wide ** 2) <= available // 4):
         side = wide
     if extent:
         side = _shared_evenly(extent, side, unit)
@@ -109,21 +76,41 @@ def _shared_evenly(extent: int, side: int, unit: int) -> int:
     return min(side, math.ceil(extent / count / unit) * unit)
 
 
-def automatic_block_shape(bands: int, halo: int, step: int, available: int | None, area: tuple) -> tuple:
+def automatic_block_shape(memory: WorkingMemory, halo: int, step: int, available: int | None, area: tuple) -> tuple:
     """(rows, cols) of the blocks over an ``area`` of (rows, cols) HR pixels that recompute the fewest pixels: the
     square blocks of :func:`automatic_block_size`, or strips the full width of the area where one with its halo
     above and below fits the same budget. A strip has no halo at its sides: MHF-net with the projection (halo 87)
     on 600² × 218 bands computes 2.5 times the area in 240² blocks and 2.06 times in strips of 600 × 144."""
     rows, cols = area
-    side = automatic_block_size(bands, halo, step, available, max(area))
+    side = automatic_block_size(memory, halo, step, available, max(area))
     shapes = [(side, side)]
-    budget = _block_budget(available)
     unit = math.lcm(step, 16)
-    strip_rows = int(budget / working_bytes(cols, bands)) - 2 * halo
+    # (r + 2·halo)·cols per computed pixel and r·cols per written pixel within the budget
+    strip_rows = int((_block_budget(available) / cols - 2 * halo * memory.per_window_pixel)
+                     / (memory.per_window_pixel + memory.per_block_pixel))
     if strip_rows >= unit and cols <= MAX_BLOCK_SIZE:
         strip_rows = _shared_evenly(rows, min(strip_rows, MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit, unit)
         shapes.append((strip_rows, math.ceil(cols / step) * step))
     return min(shapes, key=lambda shape: computed_pixels(area, shape, halo, step))
+
+
+def working_memory(reader: PairReader, predict, halo: int, step: int, available: int | None) -> WorkingMemory:
+    """The working memory of ``predict``'s blocks: measured on a trial window of about TRIAL_SIDE² HR pixels at the
+    area's corner (:func:`~.memory.peak_bytes_during`), unless the rule of thumb finds the whole area fits the
+    budget twice over, and then the trial would cost as much as the run. A ``predict`` that keeps statistics of
+    the blocks it computes (the projection's consistency) offers a ``trial`` version that keeps none."""
+    estimate = WorkingMemory.estimated(reader.bands)
+    area = tuple(reader.pair.hr_shape)
+    if predict is None or 2 * estimate.bytes_for(area[0] * area[1], 0) <= _block_budget(available):
+        return estimate
+    unit = math.lcm(step, 16)
+    side = max(unit, (TRIAL_SIDE - halo) // unit * unit)
+    top, left, rows, cols = window_of((0, 0, min(side, area[0]), min(side, area[1])), halo, area)
+    inputs = reader.read(top, left, rows, cols)
+    fused, peak = peak_bytes_during(lambda: getattr(predict, "trial", predict)(*inputs))
+    if peak is None:
+        return estimate
+    return WorkingMemory.measured(peak, rows * cols, fused.shape[0])
 
 
 def computed_pixels(area: tuple, shape: tuple, halo: int, step: int) -> int:
@@ -140,17 +127,20 @@ def window_of(block: tuple, halo: int, area: tuple) -> tuple:
 
 
 def block_geometry(reader: PairReader, receptive_field: int, block_size, alignment: int | None,
-                   feedback: Feedback) -> tuple:
+                   feedback: Feedback, predict=None) -> tuple:
     """((block rows, block cols), halo, step) of a tiled run: blocks and halo multiples of ``step``. A
     ``block_size`` is a side (square blocks) or a (rows, cols) shape; AUTO_BLOCK_SIZE becomes
-    :func:`automatic_block_shape` for the reader's ``bands`` (and the log says so)."""
+    :func:`automatic_block_shape` for the :func:`working_memory` of ``predict`` (and the log says so)."""
     step = math.lcm(reader.pair.ratio, alignment or reader.pair.ratio)
     halo = aligned_halo(receptive_field, step)
     if block_size == AUTO_BLOCK_SIZE:
-        rows, cols = automatic_block_shape(reader.bands, halo, step, available_memory(), tuple(reader.pair.hr_shape))
+        available = available_memory()
+        memory = working_memory(reader, predict, halo, step, available)
+        rows, cols = automatic_block_shape(memory, halo, step, available, tuple(reader.pair.hr_shape))
         strips = " (strips the width of the area)" if cols >= reader.pair.hr_shape[1] and rows != cols else ""
         feedback.info(f"Blocks of {min(cols, reader.pair.hr_shape[1])} × {rows} HR pixels{strips} with a halo of "
-                      f"{halo}, chosen from the available memory (BLOCK_SIZE 0).")
+                      f"{halo}, chosen from the available memory and the working memory, {memory.describe()} "
+                      "(BLOCK_SIZE 0).")
         return (rows, cols), halo, step
     shape = tuple(block_size) if isinstance(block_size, tuple) else (block_size, block_size)
     return shape, halo, step
@@ -243,7 +233,7 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
               stats: TilingStats | None = None) -> int:
     """Apply ``predict(lr, lr_valid, hr, hr_valid) -> (S, H, W)`` block by block.
 
-    ``sink(values, valid, row0, col0)`` receives each block's centre and its validity: a
+    ``sink(values, valid, row0, col0)`` receives each block's centre (its own copy) and its validity: a
     pixel is valid when it is valid in the HR-MSI and in the LR pixel that covers it.
     Block origins and halos are multiples of ``alignment`` (HR pixels; a multiple of r
     that strided layers may need), so every block sees the same pixel phases as a
@@ -283,7 +273,9 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
             valid = (hr_valid & lr_mask_on_hr(lr_valid, ratio))[centre]
             if written is not None:
                 wait(written)           # a failed write stops the run here, and one block waits at most
-            written = writing.submit(sink, fused[(slice(None),) + centre], valid, row0, col0)
+            # The writer gets its own copy of the centre, so that the window's result is freed before the next
+            # block is computed (and the sink may mark nodata in place).
+            written = writing.submit(sink, fused[(slice(None),) + centre].copy(), valid, row0, col0)
             del fused, lr, hr
             release_freed_memory()
             feedback.progress((index + 1) / len(blocks))
