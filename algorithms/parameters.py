@@ -55,7 +55,7 @@ HR_MSI_HELP = QT_TRANSLATE_NOOP("HyperFuse", "High-resolution multispectral rast
 BLOCK_SIZE_HELP = QT_TRANSLATE_NOOP(
     "HyperFuse", "Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to "
                  "the alignment a network's strided layers need). 0, the default, sizes the blocks from the available "
-                 "memory and from the working memory measured on a small trial block (at most 768 MB per block): the "
+                 "memory and from the working memory measured on a small trial block (at most 768 MiB per block): the "
                  "largest square blocks that fit, or strips as wide as "
                  "the area where those recompute less halo; the log says which. Smaller blocks need less memory, "
                  "larger ones recompute less halo; the result does not depend on it.")

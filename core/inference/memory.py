@@ -102,8 +102,7 @@ class WorkingMemory:
     @staticmethod
     def measured(trial_peak: int, trial_pixels: int, output_bands: int) -> "WorkingMemory":
         """From a trial: the peak of one block computation over ``trial_pixels`` HR pixels, and the output's
-        bands. A small trial overstates the share per pixel (buffers of fixed size count in it), never
-        understates it."""
+        bands. A small trial tends to overstate the share per pixel (buffers of fixed size count in it)."""
         return WorkingMemory(trial_peak / max(trial_pixels, 1), OUTPUT_IMAGES * max(output_bands, 1) * 4,
                              trial_pixels)
 
