@@ -156,11 +156,12 @@ def run_one(method_id: str, lr: str, hr: str, output: str, block_size: int = 0) 
 def own_peak_memory() -> int:
     """This process's peak resident memory in bytes (Linux VmHWM). Not wait4's ru_maxrss, which for a child
     started by posix_spawn also counts the parent's resident size at the start."""
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    from hyperfuse.core.inference.memory import own_status
+
+    peak = own_status("VmHWM:")
+    if peak is None:
+        raise RuntimeError("no VmHWM in /proc/self/status")
+    return peak
 
 
 def measure(method_id: str, lr: str, hr: str, work: str, block_size: int = 0) -> dict:

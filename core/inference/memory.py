@@ -56,7 +56,7 @@ def available_memory() -> int | None:
         return None
 
 
-def _own_status(key: str) -> int | None:
+def own_status(key: str) -> int | None:
     """A size from /proc/self/status (``VmRSS:``, ``VmHWM:``) in bytes, or None."""
     try:
         with open("/proc/self/status", encoding="ascii") as handle:
@@ -79,9 +79,9 @@ def peak_bytes_during(function) -> tuple:
             handle.write("5")
     except OSError:
         return function(), None
-    before = _own_status("VmRSS:")
+    before = own_status("VmRSS:")
     result = function()
-    peak = _own_status("VmHWM:")
+    peak = own_status("VmHWM:")
     return result, (None if before is None or peak is None else max(0, peak - before))
 
 
