@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/$(PLUGINS):/usr/share/qgis/python/plugins
 export XDG_RUNTIME_DIR := $(CURDIR)/$(BUILD)/runtime
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test bench bench-perf weights i18n compare-model clean
+.PHONY: setup demo test bench bench-perf bench-scale-out weights i18n compare-model clean
 
 $(BUILD)/system-packages.stamp: tools/install_system_packages.sh
 	bash tools/install_system_packages.sh
@@ -61,6 +61,13 @@ bench-perf: setup
 		--bands $(BENCH_BANDS) --whole --output $(BUILD)/performance_tables.md
 	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tools $(PYTHON) tools/bench_assessment.py --sizes $(BENCH_QA_SIZES) \
 		--output $(BUILD)/assessment_table.md
+
+# The same fusion in-process and on a Dask LocalCluster of BENCH_WORKERS workers (docs/scale-out.md).
+BENCH_SCALE_SIZE ?= 1500
+BENCH_WORKERS ?= 2
+bench-scale-out: setup
+	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/tools $(PYTHON) tools/bench_scale_out.py --size $(BENCH_SCALE_SIZE) \
+		--workers $(BENCH_WORKERS) --methods deepsen3 gsa --output $(BUILD)/scale_out_table.md
 
 # Translations (docs/DESIGN.md, i18n/): every i18n/hyperfuse_<language>.ts gets the texts the sources mark
 # (algorithms/i18n.py says how), keeping the translations it has, and is compiled to the .qm the plugin loads.

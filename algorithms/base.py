@@ -9,7 +9,7 @@ from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingExcep
                        QgsProcessingOutputLayerDefinition, QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterRasterLayer, QgsProperty)
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString, QgsProperty)
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import Cancelled, UserInputError
@@ -19,7 +19,8 @@ from ..core.storage.files import RASTER_EXTENSIONS, check_destinations
 from ..core.storage.gdal_cache import bounded_gdal_cache
 from ..core.storage.raster_io import check_readable
 from .i18n import QT_TRANSLATE_NOOP, tr, translate
-from .parameters import PROJECTION, PROJECTION_LABEL, PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_LABEL, Group
+from .parameters import (DASK_SCHEDULER, DASK_SCHEDULER_LABEL, PROJECTION, PROJECTION_LABEL, PROJECTION_MTF_GAIN,
+                         PROJECTION_MTF_GAIN_LABEL, Group)
 from .rendering import present_raster_outputs
 
 
@@ -124,6 +125,19 @@ def add_projection_parameters(algorithm: HyperFuseAlgorithm, default: str) -> No
     algorithm.add(QgsProcessingParameterNumber(PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_LABEL,
                                                QgsProcessingParameterNumber.Double, DEFAULT_MTF_GAIN, minValue=0.01,
                                                maxValue=0.99), advanced=True)
+
+
+def add_scheduler_parameter(algorithm: HyperFuseAlgorithm) -> None:
+    """DASK_SCHEDULER (core/inference/distributed.py): an advanced text, empty for in-process."""
+    algorithm.add(QgsProcessingParameterString(DASK_SCHEDULER, DASK_SCHEDULER_LABEL, defaultValue="", optional=True),
+                  advanced=True)
+
+
+def read_scheduler(algorithm: HyperFuseAlgorithm, parameters, context) -> str | None:
+    """The DASK_SCHEDULER value checked (None: in-process); a bad one or a missing Dask is refused here."""
+    from ..core.inference.distributed import checked
+
+    return checked(algorithm.parameterAsString(parameters, DASK_SCHEDULER, context))
 
 
 def read_projection(algorithm: HyperFuseAlgorithm, parameters, context) -> tuple:

@@ -38,6 +38,7 @@ OUTPUT_SRF = "OUTPUT_SRF"
 PROJECTION = "PROJECTION"
 PROJECTION_MTF_GAIN = "PROJECTION_MTF_GAIN"
 ADAPT_STEPS = "ADAPT_STEPS"
+DASK_SCHEDULER = "DASK_SCHEDULER"
 
 # Labels (HyperFuseAlgorithm.add translates them)
 LR_HSI_LABEL = QT_TRANSLATE_NOOP("HyperFuse", "Low-resolution hyperspectral image (LR-HSI)")
@@ -45,6 +46,7 @@ HR_MSI_LABEL = QT_TRANSLATE_NOOP("HyperFuse", "High-resolution multispectral ima
 BLOCK_SIZE_LABEL = QT_TRANSLATE_NOOP("HyperFuse", "Block size (HR pixels)")
 DEVICE_LABEL = QT_TRANSLATE_NOOP("HyperFuse", "Device")
 SEED_LABEL = QT_TRANSLATE_NOOP("HyperFuse", "Random seed")
+DASK_SCHEDULER_LABEL = QT_TRANSLATE_NOOP("HyperFuse", "Dask scheduler (empty = this process)")
 FUSED_OUTPUT_LABEL = QT_TRANSLATE_NOOP("HyperFuse", "Fused HR-HSI")
 
 # Help texts
@@ -88,6 +90,13 @@ PROJECTION_MTF_GAIN_HELP = QT_TRANSLATE_NOOP(
     "HyperFuse", "Response of the Gaussian PSF at the LR Nyquist frequency that the projection assumes: 0.25, the "
                  "protocol's, unless the sensor's is known (hyperfuse:estimate_responses estimates it from the "
                  "pair).")
+DASK_SCHEDULER_HELP = QT_TRANSLATE_NOOP(
+    "HyperFuse", "Where the blocks are computed. Empty, the default: in this process. local:N: N worker processes "
+                 "started on this machine for the run. An address such as tcp://10.0.0.5:8786: the workers of a "
+                 "running Dask cluster, which must read the inputs at the same paths and have HyperFuse, PyTorch and "
+                 "dask[distributed] installed. The model, the responses and the block size are prepared here and "
+                 "sent once to every worker; this process writes the result, which equals the in-process one. "
+                 "Needs dask[distributed] (the message says how to install it). docs/scale-out.md.")
 DEVICE_HELP = QT_TRANSLATE_NOOP(
     "HyperFuse", "auto: the GPU when PyTorch sees a CUDA GPU, else the CPU; cpu: the CPU; cuda: the GPU (refused "
                  "when PyTorch sees none).")

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import UserInputError
 from ..feedback import Feedback
-from ..inference import adaptation
+from ..inference import adaptation, distributed
 from ..inference.adaptation import PROJECTION_NONE
 from ..inference.fusion import FusionResult, fuse_with_function, tiled_to_file
 from ..inference.tiling import DEFAULT_BLOCK_SIZE
@@ -52,15 +52,17 @@ def response_from_file(path: str, lr: RasterInfo, hr: RasterInfo) -> np.ndarray:
 def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, output: str,
                    block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
                    srf_file: str | None = None, *, projection: str = PROJECTION_NONE,
-                   projection_mtf_gain: float = DEFAULT_MTF_GAIN, **options) -> FusionResult:
-    """Fuse two rasters with a classical method; ``options`` are the method's ``predict`` keywords, and
-    ``projection`` (core/inference/adaptation.py) an optional projection of the result onto both inputs.
+                   projection_mtf_gain: float = DEFAULT_MTF_GAIN, scheduler=None, **options) -> FusionResult:
+    """Fuse two rasters with a classical method; ``options`` are the method's ``predict`` keywords,
+    ``projection`` (core/inference/adaptation.py) an optional projection of the result onto both inputs and
+    ``scheduler`` where a tiled method's blocks run (core/inference/distributed.py).
 
     The pair is opened here, once, and the opened rasters are passed down."""
     method = lookup(method) if isinstance(method, str) else method
     feedback = feedback or Feedback()
     options = {**method.defaults, **options}
     ensure_writable(output)
+    scheduler = distributed.checked(scheduler)
     lr, hr, pair = open_pair(lr_path, hr_path)
     if srf_file:
         options["response"] = response_from_file(srf_file, lr, hr)
@@ -68,15 +70,17 @@ def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, 
     prepared = adaptation.prepare_projection(projection, projection_mtf_gain, lr, hr, pair, tags, feedback)
     runner = fuse_tiled if method.tiled else fuse_whole_image
     return runner(method, lr, hr, pair, output, block_size=block_size, feedback=feedback,
-                  run_options=RunOptions(prepared, tags), **options)
+                  run_options=RunOptions(prepared, tags, scheduler), **options)
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What a run adds around the method: a prepared projection and the tags that describe it."""
+    """What a run adds around the method: a prepared projection, the tags that describe it, and where the blocks
+    run (core/inference/distributed.py)."""
 
     projection: "adaptation.Projection | None" = None
     tags: dict = field(default_factory=dict)
+    scheduler: object = None
 
 
 def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, *,
@@ -92,7 +96,8 @@ def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: Gr
     prepared = time.perf_counter() - started
     result = fuse_with_function(method.name, lr, hr, pair, output, functools.partial(method.predict, **options),
                                 lambda ratio: method.receptive_field(ratio, **options), block_size=block_size,
-                                feedback=feedback, projection=run_options.projection, tags=run_options.tags)
+                                feedback=feedback, projection=run_options.projection, tags=run_options.tags,
+                                scheduler=run_options.scheduler)
     result.seconds_inference += prepared
     return result
 
@@ -129,6 +134,9 @@ def fuse_whole_image(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pa
     feedback = feedback or Feedback()
     rows, cols = pair.hr_shape
     check_whole_image_size(method.name, rows * cols, method.max_pixels)
+    if run_options.scheduler is not None:
+        feedback.info(f"{method.name} computes the whole image at once, in this process: DASK_SCHEDULER applies "
+                      "to the methods that work block by block.")
     started = time.perf_counter()
     lr_values, lr_valid, hr_values, hr_valid = read_common_area(lr, hr, pair)
     feedback.info(f"{method.name}: fusing {cols} × {rows} HR pixels, {len(lr.good_bands)} HS and "

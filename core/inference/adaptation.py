@@ -68,6 +68,11 @@ class ConsistencyTally:
         self.sums["lr"] += float(np.sum(lr[:, lr_valid].astype(np.float64) ** 2))
         self.sums["hr"] += float(np.sum(hr[:, hr_valid].astype(np.float64) ** 2))
 
+    def merge(self, sums: dict) -> None:
+        """Add another tally's ``sums`` (of blocks computed in another process)."""
+        for key, value in sums.items():
+            self.sums[key] += value
+
     def relative(self, key: str) -> consistency.Consistency:
         ratio = {side: (self.sums[f"{side}_{key}"] / self.sums[side]) ** 0.5 if self.sums[side] > 0 else 0.0
                  for side in ("lr", "hr")}
@@ -109,26 +114,33 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
     to ``tally``."""
     models, ridge = {}, spectral_ridge(source)
 
-    def projected_predict(lr_block, lr_valid, hr_block, hr_valid):
-        fused = predict(lr_block, lr_valid, hr_block, hr_valid)
-        shape = fused.shape[1:]
-        if shape not in models:
-            models[shape] = consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf,
-                                                               source.response)
-        model = models[shape]
-        # The LR pixels the block covers whole; a block clipped by the raster edge has no partial ones.
-        lr_rows, lr_cols = shape[0] // ratio, shape[1] // ratio
-        lr_block, lr_valid = lr_block[:, :lr_rows, :lr_cols], lr_valid[:lr_rows, :lr_cols]
-        constrained = model.lr_pixels_made_from_valid(lr_valid, hr_valid)
-        projected = consistency.project_and_measure(fused, lr_block, constrained, hr_block, hr_valid, model,
-                                                    spectral_ridge=ridge)
-        if tally is not None:
-            tally.add(projected, lr_block, constrained, hr_block, hr_valid)
-        return projected.image
+    def adding_to(tally: ConsistencyTally | None):
+        def projected_predict(lr_block, lr_valid, hr_block, hr_valid):
+            fused = predict(lr_block, lr_valid, hr_block, hr_valid)
+            shape = fused.shape[1:]
+            if shape not in models:
+                models[shape] = consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf,
+                                                                   source.response)
+            model = models[shape]
+            # The LR pixels the block covers whole; a block clipped by the raster edge has no partial ones.
+            lr_rows, lr_cols = shape[0] // ratio, shape[1] // ratio
+            lr_block, lr_valid = lr_block[:, :lr_rows, :lr_cols], lr_valid[:lr_rows, :lr_cols]
+            constrained = model.lr_pixels_made_from_valid(lr_valid, hr_valid)
+            projected = consistency.project_and_measure(fused, lr_block, constrained, hr_block, hr_valid, model,
+                                                        spectral_ridge=ridge)
+            if tally is not None:
+                tally.add(projected, lr_block, constrained, hr_block, hr_valid)
+            return projected.image
+        return projected_predict
+
+    projected = adding_to(tally)
     if tally is not None:
+        projected.tally = tally
         # For trials that size the blocks (tiling.working_memory): the same computation, kept out of the report.
-        projected_predict.trial = projecting(predict, source, ratio, None)
-    return projected_predict
+        projected.trial = adding_to(None)
+        # For blocks computed elsewhere (distributed.py): the same computation, counted in a tally of their own.
+        projected.tallied = adding_to
+    return projected
 
 
 @dataclass

@@ -10,6 +10,8 @@ rasters down, to training too.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from ..storage.files import ensure_writable
 from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata
 from ..training import runs as training_runs
 from ..training.trainer import TrainingConfig, fill_invalid
-from . import adaptation, input_units
+from . import adaptation, distributed, input_units
 from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
 from .bundled import find_bundled_model, find_generic_model
@@ -89,14 +91,18 @@ def block_sink(writer: RasterWriter, lr: RasterInfo):
 
 
 def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reader, predict, halo: int, *,
-                  block_size: int, feedback: Feedback, alignment: int | None = None, **writer_options) -> tuple:
-    """Run ``predict`` block by block (run_tiled) into ``output``; log where the IO time went.
-    Returns (blocks, TilingStats)."""
+                  block_size: int, feedback: Feedback, alignment: int | None = None, scheduler=None,
+                  **writer_options) -> tuple:
+    """Run ``predict`` block by block into ``output``: in this process (run_tiled), or with a ``scheduler`` (a
+    DASK_SCHEDULER value or a dask.distributed Client) as Dask tasks (distributed.py). Logs where the IO time
+    went. Returns (blocks, TilingStats)."""
     stats, started = TilingStats(), time.perf_counter()
     shape = block_geometry(reader, halo, block_size, alignment, feedback, predict)[0]
+    engine = run_tiled if scheduler is None else functools.partial(distributed.run_tiled_on_dask,
+                                                                   scheduler=scheduler)
     with output_writer(output, lr, pair, tags, tile_size=shape, **writer_options) as writer:
-        blocks = run_tiled(reader, predict, block_sink(writer, lr), halo, shape, feedback, alignment=alignment,
-                           stats=stats)
+        blocks = engine(reader, predict, block_sink(writer, lr), halo, shape, feedback, alignment=alignment,
+                        stats=stats)
         closing = time.perf_counter()
     stats.add_closing(time.perf_counter() - closing)
     feedback.info(stats.describe(time.perf_counter() - started))
@@ -105,10 +111,12 @@ def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reade
 
 def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, predict,
                        receptive_field, *, block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
-                       projection: "adaptation.Projection | None" = None, tags: dict | None = None) -> FusionResult:
+                       projection: "adaptation.Projection | None" = None, tags: dict | None = None,
+                       scheduler=None) -> FusionResult:
     """Tiled fusion of an opened pair with a NumPy ``predict(lr, lr_valid, hr, hr_valid, ratio)`` (classical
     methods); ``receptive_field(ratio)`` is its halo, ``projection`` an optional prepared projection (its
-    ``tags`` go into the raster). The caller has checked that ``output`` is writable."""
+    ``tags`` go into the raster), ``scheduler`` where the blocks run (:func:`tiled_to_file`). The caller has
+    checked that ``output`` is writable."""
     feedback = feedback or Feedback()
     started = time.perf_counter()
     tags = {"hyperfuse_method": name, "hyperfuse_ratio": pair.ratio, **(tags or {})}
@@ -116,7 +124,7 @@ def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair
     if projection is not None:
         block_predict, halo = projection.wrap(block_predict), halo + projection.extra_halo
     blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), block_predict, halo,
-                                  block_size=block_size, feedback=feedback)
+                                  block_size=block_size, feedback=feedback, scheduler=scheduler)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started,
@@ -139,6 +147,7 @@ class NetworkFusionSettings:
     adapt_steps: int = DEFAULT_ADAPT_STEPS    # fine-tuning on the inputs at full resolution (fine_tuning.py)
     projection: str = PROJECTION_BOTH         # one of adaptation.PROJECTION_CHOICES
     mtf_gain: float = DEFAULT_MTF_GAIN        # of the PSF the projection assumes
+    scheduler: object = None                  # where the blocks run: None in-process, else distributed.connected's
 
 
 @dataclass
@@ -321,7 +330,8 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
         predict, halo = projection.wrap(predict), halo + projection.extra_halo
     blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), predict, halo,
                                   block_size=settings.block_size, feedback=feedback,
-                                  alignment=model.alignment(pair.ratio), non_finite_hint=NETWORK_NON_FINITE_HINT)
+                                  alignment=model.alignment(pair.ratio), scheduler=settings.scheduler,
+                                  non_finite_hint=NETWORK_NON_FINITE_HINT)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, method.name, chosen.source, pair.ratio, blocks, chosen.seconds_training,
@@ -335,6 +345,7 @@ def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output:
     feedback = feedback or Feedback()
     settings = settings or NetworkFusionSettings()
     require_torch()
+    settings = dataclasses.replace(settings, scheduler=distributed.checked(settings.scheduler))
     ensure_writable(output)
     if settings.output_weights:
         ensure_writable(settings.output_weights)

@@ -207,6 +207,8 @@ class TilingStats:
     block_shape: tuple = (0, 0)
     halo: int = 0
     largest_window: int = 0
+    # On a Dask cluster (distributed.py): what its blocks cost (a BlockCosts).
+    cluster: object = None
 
     def timed(self, field_name: str, function):
         def run(*args):
@@ -228,16 +230,57 @@ class TilingStats:
                 f"computation, which waited {self.waiting:.1f} s for them ({share:.0f} % of {wall_seconds:.1f} s).")
 
 
+@dataclass(frozen=True)
+class BlockPlan:
+    """The blocks of a tiled run over an ``area`` of (rows, cols) HR pixels: their ``shape``, the ``halo`` each
+    reads around itself and the ``step`` their edges lie on. In-process (:func:`run_tiled`) and on a cluster
+    (core/inference/distributed.py) a run cuts the same blocks, so both give the same result."""
+
+    area: tuple
+    shape: tuple
+    halo: int
+    step: int
+    ratio: int
+
+    @property
+    def blocks(self) -> list:
+        return list(aligned_blocks(*self.area, self.shape, self.step))
+
+    def window(self, block: tuple) -> tuple:
+        return window_of(block, self.halo, self.area)
+
+    def centre(self, block: tuple, fused: np.ndarray, lr_valid: np.ndarray, hr_valid: np.ndarray) -> tuple:
+        """(values, valid) of ``block`` in its window's result: its own copy of the values, so that the window's
+        result can be freed before the next block is computed (and the sink may mark nodata in place); a pixel is
+        valid when it is valid in the HR-MSI and in the LR pixel that covers it."""
+        row0, col0, nrows, ncols = block
+        top, left = self.window(block)[:2]
+        centre = (slice(row0 - top, row0 - top + nrows), slice(col0 - left, col0 - left + ncols))
+        valid = (hr_valid & lr_mask_on_hr(lr_valid, self.ratio))[centre]
+        return fused[(slice(None),) + centre].copy(), valid
+
+
+def plan_blocks(reader: PairReader, receptive_field: int, block_size, alignment: int | None,
+                feedback: Feedback, stats: TilingStats | None = None) -> BlockPlan:
+    """The :class:`BlockPlan` of a run (an automatic ``block_size`` resolved by :func:`block_geometry`); ``stats``
+    records its geometry."""
+    shape, halo, step = block_geometry(reader, receptive_field, block_size, alignment, feedback)
+    plan = BlockPlan(tuple(reader.pair.hr_shape), tuple(shape), halo, step, reader.pair.ratio)
+    if stats is not None:
+        stats.block_shape, stats.halo = plan.shape, halo
+        stats.largest_window = max(rows * cols for _, _, rows, cols in map(plan.window, plan.blocks))
+    return plan
+
+
 def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field: int,
               block_size: int, feedback: Feedback, alignment: int | None = None,
               stats: TilingStats | None = None) -> int:
     """Apply ``predict(lr, lr_valid, hr, hr_valid) -> (S, H, W)`` block by block.
 
-    ``sink(values, valid, row0, col0)`` receives each block's centre (its own copy) and its validity: a
-    pixel is valid when it is valid in the HR-MSI and in the LR pixel that covers it.
-    Block origins and halos are multiples of ``alignment`` (HR pixels; a multiple of r
-    that strided layers may need), so every block sees the same pixel phases as a
-    whole-image run. Returns the number of blocks.
+    ``sink(values, valid, row0, col0)`` receives each block's centre (its own copy) and its validity
+    (:meth:`BlockPlan.centre`). Block origins and halos are multiples of ``alignment`` (HR pixels; a multiple of
+    r that strided layers may need), so every block sees the same pixel phases as a whole-image run. Returns the
+    number of blocks.
 
     Reading the next block and writing the previous one run in two threads while ``predict`` computes (GDAL
     releases the interpreter while it decodes and compresses), so raster IO hides behind the computation. At
@@ -246,37 +289,24 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     :func:`block_geometry` resolves an automatic ``block_size``.
     """
     stats = stats or TilingStats()
-    ratio = reader.pair.ratio
-    rows, cols = reader.pair.hr_shape
-    shape, halo, step = block_geometry(reader, receptive_field, block_size, alignment, feedback)
-    blocks = list(aligned_blocks(rows, cols, shape, step))
-
-    def window(block):
-        return window_of(block, halo, (rows, cols))
-    stats.block_shape, stats.halo = shape, halo
-    stats.largest_window = max(window_rows * window_cols for _, _, window_rows, window_cols in map(window, blocks))
-
-    read = stats.timed("reading", lambda index: reader.read(*window(blocks[index])))
+    plan = plan_blocks(reader, receptive_field, block_size, alignment, feedback, stats)
+    blocks = plan.blocks
+    read = stats.timed("reading", lambda index: reader.read(*plan.window(blocks[index])))
     sink, wait = stats.timed("writing", sink), stats.timed("waiting", lambda future: future.result())
 
     prefetch = getattr(reader, "prefetch", True)
     with ThreadPoolExecutor(1, "hyperfuse-read") as reading, ThreadPoolExecutor(1, "hyperfuse-write") as writing:
         ahead, written = (reading.submit(read, 0) if prefetch else None), None
-        for index, (row0, col0, nrows, ncols) in enumerate(blocks):
+        for index, block in enumerate(blocks):
             feedback.check_cancelled()
             lr, lr_valid, hr, hr_valid = wait(ahead) if prefetch else read(index)
             if prefetch and index + 1 < len(blocks):
                 ahead = reading.submit(read, index + 1)
-            fused = predict(lr, lr_valid, hr, hr_valid)
-            top, left = window((row0, col0, nrows, ncols))[:2]
-            centre = (slice(row0 - top, row0 - top + nrows), slice(col0 - left, col0 - left + ncols))
-            valid = (hr_valid & lr_mask_on_hr(lr_valid, ratio))[centre]
+            values, valid = plan.centre(block, predict(lr, lr_valid, hr, hr_valid), lr_valid, hr_valid)
             if written is not None:
                 wait(written)           # a failed write stops the run here, and one block waits at most
-            # The writer gets its own copy of the centre, so that the window's result is freed before the next
-            # block is computed (and the sink may mark nodata in place).
-            written = writing.submit(sink, fused[(slice(None),) + centre].copy(), valid, row0, col0)
-            del fused, lr, hr
+            written = writing.submit(sink, values, valid, *block[:2])
+            del values, lr, hr
             release_freed_memory()
             feedback.progress((index + 1) / len(blocks))
         if written is not None:
