@@ -245,3 +245,26 @@ def test_without_dask_the_parameter_says_how_to_install_it(monkeypatch, small_pa
     with pytest.raises(UserInputError, match=r'(?s)DASK_SCHEDULER needs .*pip" install "dask\[distributed\]"'):
         fuse_classical("gsa", small_pair["lr"], small_pair["ms"], str(tmp_path / "out.tif"), scheduler="local:2")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_scheduler_address_runs_on_that_cluster(small_pair, cluster, tmp_path):
+    outputs = {name: str(tmp_path / f"{name}.tif") for name in ("here", "dask")}
+    fuse_classical("glp", small_pair["lr"], small_pair["ms"], outputs["here"], block_size=24)
+    feedback = Feedback()
+    fuse_classical("glp", small_pair["lr"], small_pair["ms"], outputs["dask"], block_size=24, feedback=feedback,
+                   scheduler=cluster.scheduler.address)
+    assert f"Dask scheduler {cluster.scheduler.address}: 2 worker(s)." in feedback.messages
+    _same_rasters(outputs["here"], outputs["dask"])
+
+
+def test_a_scheduler_without_workers_or_not_there_is_refused_before_any_work(small_pair, tmp_path, monkeypatch):
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", "3s")
+    with dask_distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
+        with pytest.raises(UserInputError, match="has no workers. Start some"):
+            fuse_classical("gsa", small_pair["lr"], small_pair["ms"], str(tmp_path / "out.tif"),
+                           scheduler=empty.scheduler_address, feedback=CancelAfter(0))
+        address = empty.scheduler_address
+    with pytest.raises(UserInputError, match="Cannot reach the Dask scheduler at"):
+        fuse_classical("gsa", small_pair["lr"], small_pair["ms"], str(tmp_path / "out.tif"), scheduler=address,
+                       feedback=CancelAfter(0))
+    assert os.listdir(tmp_path) == []

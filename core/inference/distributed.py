@@ -36,6 +36,8 @@ _ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$|^[\w.-]+:\d+$")
 # Variables of LocalCluster's worker processes: their BLAS on one thread, as Dask sets it (torch_threads sets
 # torch's threads for every block).
 WORKER_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+# How long the client tries to reach a scheduler's address.
+CONNECT_TIMEOUT = "20s"
 # How often the client looks for a cancel while it waits for blocks.
 POLL_SECONDS = 0.25
 
@@ -70,12 +72,17 @@ def parse_scheduler(text: str | None) -> str | None:
 
 def checked(scheduler):
     """A run's ``scheduler`` checked before any work: None (in-process), a Client, or a valid DASK_SCHEDULER text
-    with dask.distributed importable."""
+    with dask.distributed importable (and, for an address, a scheduler there with workers)."""
     if scheduler is None or not isinstance(scheduler, str):
         return scheduler
     scheduler = parse_scheduler(scheduler)
     if scheduler is not None:
         require_distributed()
+        if not scheduler.startswith(LOCAL_PREFIX):
+            # Before any work (training on the inputs takes minutes): a cluster that cannot be reached, or has no
+            # workers, is refused now.
+            with connected(scheduler):
+                pass
     return scheduler
 
 
@@ -146,7 +153,7 @@ def connected(scheduler, feedback: Feedback | None = None):
             yield client
         return
     try:
-        client = distributed.Client(scheduler, timeout="20s")
+        client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise UserInputError(f"Cannot reach the Dask scheduler at {scheduler}: {exc}. Check that it runs and that "
                              "this machine can reach it, or leave DASK_SCHEDULER empty to fuse in this "
