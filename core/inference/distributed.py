@@ -4,16 +4,16 @@ The run is the same as in-process (:func:`~.tiling.run_tiled`): the same blocks,
 result is the same to the last bit. What changes is where each block is computed:
 
 - the client (QGIS, ``qgis_process`` or ``python -m hyperfuse.batch``) prepares everything a run needs once (the
-  model, R, the projection, the block size) and sends ``predict`` and the reader to every worker once
-  (``Client.scatter`` with ``broadcast``), not with every block;
+  model, R, the projection, the block size) and sends ``predict``, the reader and the block plan to every worker
+  once, as a worker plugin, not with every block;
 - each task reads its own block's window through GDAL, at the same paths as the client (the workers need the
   inputs on a shared file system), computes it and returns the block's centre;
 - the client writes the centres into the one output file as they arrive, in any order, through the same writer
   as in-process: its temporary file is renamed only once every block is in, and removed on any failure or cancel.
 
 A worker that dies while computing a block (killed, or out of memory) makes Dask compute that block again on
-another worker; after ``distributed.scheduler.allowed-failures`` deaths on one block (3 by default) the run
-stops with :class:`WorkerFailure` and writes nothing.
+another worker; when the workers computing one block have died ``distributed.scheduler.allowed-failures`` + 1
+times (4 by default), the run stops with :class:`WorkerFailure` and writes nothing.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ POLL_SECONDS = 0.25
 INSTALL_HINT = (
     "DASK_SCHEDULER needs Dask's distributed scheduler, which is not installed for the Python that runs HyperFuse "
     "(Python {version}). Install it into the environment that holds PyTorch for HyperFuse:\n"
-    '  "{folder}/bin/pip" install "dask[distributed]"\n'
+    '  "{pip}" install "dask[distributed]"\n'
     "(in a plain Python: python3 -m pip install \"dask[distributed]\"), then restart QGIS, or leave "
     "DASK_SCHEDULER empty to fuse in this process.")
 
@@ -93,8 +93,8 @@ def require_distributed():
     except ImportError as exc:
         from ..environment import environment_folder
 
-        raise UserInputError(INSTALL_HINT.format(version=sys.version.split()[0],
-                                                 folder=environment_folder())) from exc
+        pip = os.path.join(environment_folder(), "Scripts" if sys.platform == "win32" else "bin", "pip")
+        raise UserInputError(INSTALL_HINT.format(version=sys.version.split()[0], pip=pip)) from exc
     return distributed
 
 
