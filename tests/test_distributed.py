@@ -63,13 +63,26 @@ def test_a_network_with_a_weights_file_on_two_workers_equals_in_process(small_pa
     assert report[0] == report[1]
 
 
+class _RecordedProgress(Feedback):
+    def __init__(self):
+        super().__init__()
+        self.fractions = []
+
+    def progress(self, fraction):
+        self.fractions.append(fraction)
+        super().progress(fraction)
+
+
 def test_a_classical_method_on_two_workers_equals_in_process(small_pair, cluster, tmp_path):
     outputs = {name: str(tmp_path / f"{name}.tif") for name in ("here", "dask")}
     here = fuse_classical("gsa", small_pair["lr"], small_pair["ms"], outputs["here"], block_size=24)
+    feedback = _RecordedProgress()
     there = fuse_classical("gsa", small_pair["lr"], small_pair["ms"], outputs["dask"], block_size=24,
-                           scheduler=cluster)
+                           scheduler=cluster, feedback=feedback)
     assert here.blocks == there.blocks == 9
     _same_rasters(outputs["here"], outputs["dask"])
+    # Progress counts the blocks written, one ninth at a time.
+    assert feedback.fractions == pytest.approx([n / 9 for n in range(1, 10)])
 
 
 def _counting_predict(log_path: str):
