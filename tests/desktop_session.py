@@ -1,7 +1,7 @@
 """Run inside the real QGIS desktop (``qgis --code tests/desktop_session.py``) by tests/test_desktop.py.
 
 It does what a user does from the GUI: runs a network fusion and the shipped model with
-Processing's "run and load results", looks at the layers the project then holds and at the
+Processing's "run and load results", GSA in-process and on two local Dask workers, looks at the layers the project then holds and at the
 Processing Toolbox, saves a screenshot of the main window, writes what it saw as JSON to
 $HYPERFUSE_DESKTOP_RESULT and quits. The test makes the assertions.
 """
@@ -77,6 +77,10 @@ def run() -> None:
         compared = processing.runAndLoadResults("hyperfuse:compare_fusion_methods", {
             "REFERENCE": INPUTS["scene"], "RATIO": 3, "SRF": 0, "assess:REPORT": INPUTS["report"],
             "assess:METRICS": INPUTS["metrics"]})
+        # The same fusion on two local Dask workers, which QGIS must start with its own Python.
+        for name, scheduler in (("gsa_here", ""), ("gsa_dask", "local:2")):
+            processing.run("hyperfuse:fuse_gsa", {"LR_HSI": INPUTS["lr"], "HR_MSI": INPUTS["ms"], "BLOCK_SIZE": 24,
+                                                  "DASK_SCHEDULER": scheduler, "OUTPUT": INPUTS[name]})
         seen = {"fusion": {k: str(v) for k, v in fused.items()}, "model": {k: str(v) for k, v in compared.items()},
                 "layers": _layers(), "toolbox": _toolbox()}
         fused_layer = next(layer["name"] for layer in seen["layers"] if layer["source"] == INPUTS["fused"])

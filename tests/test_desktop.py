@@ -1,8 +1,8 @@
 """The real QGIS desktop, under Xvfb, with the plugin enabled, as a user sees it.
 
 tests/desktop_session.py runs inside `qgis --code`: a network fusion and the shipped model
-through Processing's "run and load results", then what the project and the Processing
-Toolbox show, and a screenshot. These tests check what it saw.
+through Processing's "run and load results", GSA in-process and on two local Dask workers,
+then what the project and the Processing Toolbox show, and a screenshot. These tests check what it saw.
 """
 import json
 import os
@@ -11,6 +11,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import rasterio
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 README_SCREENSHOT = os.path.join(os.path.dirname(HERE), "docs", "images", "qgis-desktop.png")
@@ -27,7 +28,8 @@ def desktop(plugin_parent, tmp_path_factory):
     if shutil.which("xvfb-run") is None:
         pytest.fail("xvfb-run is missing: `make test` installs it (tools/install_system_packages.sh).")
     folder = tmp_path_factory.mktemp("desktop")
-    paths = {name: str(folder / f"{name}.tif") for name in ("scene", "lr", "ms", "ref", "fused")}
+    paths = {name: str(folder / f"{name}.tif") for name in ("scene", "lr", "ms", "ref", "fused", "gsa_here",
+                                                             "gsa_dask")}
     wavelengths = np.linspace(420, 1000, 40)
     synthetic.write_scene(paths["scene"], 72, 72, wavelengths_nm=wavelengths, seed=3)
     simulation.simulate(paths["scene"], simulation.SimulationSettings(ratio=3, srf=srf.preset("s2a_10m").load()),
@@ -68,6 +70,12 @@ def test_the_shipped_model_runs_from_the_desktop(desktop):
     assert os.path.getsize(paths["report"]) > 1000
     ranked = json.load(open(paths["metrics"]))["layers"]
     assert len(ranked) == 9
+
+
+def test_dask_workers_started_from_the_desktop_give_the_in_process_result(desktop):
+    _, paths, _ = desktop
+    with rasterio.open(paths["gsa_here"]) as here, rasterio.open(paths["gsa_dask"]) as there:
+        assert np.abs(here.read() - there.read()).max() == 0
 
 
 def test_the_toolbox_lists_every_algorithm_once_and_whole(desktop):
