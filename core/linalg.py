@@ -6,7 +6,9 @@ names to the first library that defines them: GSL's unoptimised loops, not OpenB
 this project's 2-core reference machine, a 1024 × 256 by 256 × 4000 float32 product took 0.57 s through NumPy
 against 0.014 s in plain Python. SciPy's BLAS wrappers call the Fortran names (``sgemm_``, ``dgemm_``), which GSL
 does not define, so they reach OpenBLAS in both: 0.019 s in qgis_process. Every large product of the core goes
-through :func:`matmul`; small ones (a few bands by a few bands) may stay with ``@``.
+through :func:`matmul`, and so does every product on a block's path, small ones too: GSL's loops round differently
+from OpenBLAS, and a block that a Dask worker (plain Python) computes must equal the one QGIS would compute to the
+bit (a few R Rᵀ products of the projection through ``@`` moved single values by one float32 step).
 """
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ def test_projected_network_fusion_is_consistent_logged_tagged_and_tiles_like_the
                                                                        block_size=block, projection=projection),
                                  feedback=Recording())
     raw, whole, tiled = (read_raster(open_raster(outputs[n]))[0] for n in ("raw", "whole", "tiled"))
-    assert np.abs(tiled - whole).max() < 1e-3 * np.abs(whole).max()
+    assert np.abs(tiled - whole).max() < 1e-4 * np.abs(whole).max()
     assert np.abs(whole - raw).max() > 1e-2 * np.abs(raw).max()     # the projection changed something
     report = [m for m in messages if m.startswith("Consistency with the inputs before the projection")]
     assert len(report) == 2
@@ -150,3 +150,31 @@ def test_a_trial_projection_computes_the_same_block_and_keeps_it_out_of_the_repo
     run = predict(lr, lr_valid, hr, hr_valid)
     np.testing.assert_array_equal(trial, run)
     assert projection.tally.sums["lr_before"] > 0 and projection.tally.sums["lr"] > 0
+
+
+def test_a_block_and_the_projections_halo_are_projected_and_the_network_halo_is_not():
+    from hyperfuse.core.inference.adaptation import ObservationSource, PROJECTION_HALO_LR_PIXELS, Projection
+
+    truth, response = _scene(rows=96, cols=88), _response()
+    lr, lr_valid, hr, hr_valid = _observed(truth, response)
+    start = np.repeat(np.repeat(lr, RATIO, axis=1), RATIO, axis=2)
+    projection = Projection(ObservationSource(response, PointSpread.gaussian(RATIO), "test"), RATIO)
+    predict = projection.wrap(lambda *_: start.copy())
+    assert predict.takes_centre
+    halo = PROJECTION_HALO_LR_PIXELS * RATIO
+    centre = (36, 32, 16, 24)                   # a block with 36 and 32 HR pixels of window above and left of it
+    region = predict(lr, lr_valid, hr, hr_valid, centre=centre)
+    rows, cols = slice(36 - halo, 36 + 16 + halo), slice(32 - halo, 32 + 24 + halo)
+    outside = np.ones(start.shape[1:], bool)
+    outside[rows, cols] = False
+    np.testing.assert_array_equal(region[:, outside], start[:, outside])     # the network's halo, untouched
+    whole = predict(lr, lr_valid, hr, hr_valid)                              # the whole window projected
+    assert np.abs(region[:, rows, cols] - start[:, rows, cols]).max() > 1e-2
+    # The projection's own halo is enough: on the block, projecting the region or the whole window agrees to the
+    # tolerance of tiled against whole-image fusion (test_projected_network_fusion_…).
+    block = (slice(None), slice(36, 52), slice(32, 56))
+    assert np.abs(region[block] - whole[block]).max() < 1e-4 * np.abs(whole[block]).max()
+    # At the window's edge the region stops there.
+    edge = predict(lr, lr_valid, hr, hr_valid, centre=(0, 0, 16, 24))
+    np.testing.assert_array_equal(edge[:, 16 + halo:, :], start[:, 16 + halo:, :])
+    assert np.abs(edge[:, :16, :24] - start[:, :16, :24]).max() > 1e-2

@@ -26,9 +26,10 @@ from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread, gaussian_sigma
 PROJECTION_NONE = QT_TRANSLATE_NOOP("HyperFuse", "none")
 PROJECTION_BOTH = QT_TRANSLATE_NOOP("HyperFuse", "both observations")
 PROJECTION_CHOICES = [PROJECTION_BOTH, PROJECTION_NONE]
-# The projection's correction of one LR pixel's misfit decays within a few PSF widths; 6 LR
-# pixels of halo keep tiled and whole-image results within 1e-4 of the signal (tests).
-PROJECTION_HALO_LR_PIXELS = 6
+# The projection's correction of one LR pixel's misfit decays within a few PSF widths. Only a block and this halo
+# are projected: on a random DeepSen3's output in 24² blocks (tests/test_consistency.py), 6, 8, 10 and 12 LR pixels
+# kept the tiled result within 5.4e-4, 9.5e-5, 1.6e-5 and 2.7e-6 of the whole image's (relative to its largest value).
+PROJECTION_HALO_LR_PIXELS = 8
 # Smoothness of the estimated responses across neighbouring HS bands (estimate_responses): scenes with few
 # materials leave R underdetermined, and the penalty picks one smooth answer instead of an arbitrary one. It is
 # kept small, as a tie-breaker: a smooth R blurs narrow responses, and the projection then imposes the wrong
@@ -55,8 +56,8 @@ class ObservationSource:
 
 @dataclass
 class ConsistencyTally:
-    """Squared misfits summed over every projected block (halos included) on the pixels the projection
-    constrains, before and after, and the squared observations they are relative to."""
+    """Squared misfits summed over every projected region (a block and the projection's halo) on the pixels the
+    projection constrains, before and after, and the squared observations they are relative to."""
 
     sums: dict = field(default_factory=lambda: {k: 0.0 for k in ("lr", "hr", "lr_before", "hr_before",
                                                                   "lr_after", "hr_after")})
@@ -109,28 +110,49 @@ def spectral_ridge(source: ObservationSource) -> float:
     return consistency.DEFAULT_RIDGE + (source.response_error / SPECTRAL_ERROR_SCALE) ** 2
 
 
+def projected_region(shape: tuple, centre: tuple | None, halo: int) -> tuple:
+    """(rows, cols) slices of a window of ``shape`` that the projection needs: the block at ``centre`` (row0, col0,
+    rows, cols in the window) and ``halo`` HR pixels around it, inside the window; the whole window without a
+    ``centre``. The network's halo beyond it is only there for the network and is thrown away."""
+    if centre is None:
+        return slice(0, shape[0]), slice(0, shape[1])
+    row0, col0, rows, cols = centre
+    return (slice(max(0, row0 - halo), min(shape[0], row0 + rows + halo)),
+            slice(max(0, col0 - halo), min(shape[1], col0 + cols + halo)))
+
+
 def projecting(predict, source: ObservationSource, ratio: int, tally: ConsistencyTally | None):
-    """``predict`` followed by the projection of its block onto the block's own observations, its misfits added
-    to ``tally``."""
-    models, ridge = {}, spectral_ridge(source)
+    """``predict`` followed by the projection of its block and the projection's own halo onto their observations,
+    its misfits added to ``tally``."""
+    models, ridge, halo = {}, spectral_ridge(source), PROJECTION_HALO_LR_PIXELS * ratio
 
     def adding_to(tally: ConsistencyTally | None):
-        def projected_predict(lr_block, lr_valid, hr_block, hr_valid):
+        def projected_predict(lr_block, lr_valid, hr_block, hr_valid, centre=None):
             fused = predict(lr_block, lr_valid, hr_block, hr_valid)
-            shape = fused.shape[1:]
+            rows, cols = projected_region(fused.shape[1:], centre, halo)
+            shape = (rows.stop - rows.start, cols.stop - cols.start)
+            whole = shape == fused.shape[1:]
             if shape not in models:
                 models[shape] = consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf,
                                                                    source.response)
             model = models[shape]
-            # The LR pixels the block covers whole; a block clipped by the raster edge has no partial ones.
-            lr_rows, lr_cols = shape[0] // ratio, shape[1] // ratio
-            lr_block, lr_valid = lr_block[:, :lr_rows, :lr_cols], lr_valid[:lr_rows, :lr_cols]
+            # The LR pixels the region covers whole (its origin lies on whole LR pixels: block origins and halos are
+            # multiples of r); a region clipped by the raster edge has no partial ones.
+            lr_rows = slice(rows.start // ratio, rows.start // ratio + shape[0] // ratio)
+            lr_cols = slice(cols.start // ratio, cols.start // ratio + shape[1] // ratio)
+            lr_block, lr_valid = lr_block[:, lr_rows, lr_cols], lr_valid[lr_rows, lr_cols]
+            hr_block, hr_valid = hr_block[:, rows, cols], hr_valid[rows, cols]
             constrained = model.lr_pixels_made_from_valid(lr_valid, hr_valid)
-            projected = consistency.project_and_measure(fused, lr_block, constrained, hr_block, hr_valid, model,
+            region = fused if whole else np.ascontiguousarray(fused[:, rows, cols])
+            projected = consistency.project_and_measure(region, lr_block, constrained, hr_block, hr_valid, model,
                                                         spectral_ridge=ridge)
             if tally is not None:
                 tally.add(projected, lr_block, constrained, hr_block, hr_valid)
-            return projected.image
+            if whole:
+                return projected.image
+            fused[:, rows, cols] = projected.image
+            return fused
+        projected_predict.takes_centre = True
         return projected_predict
 
     projected = adding_to(tally)
@@ -153,6 +175,7 @@ class Projection:
 
     @property
     def extra_halo(self) -> int:
+        """HR pixels the blocks read beyond the network's halo, for the projection of the block's edges."""
         return PROJECTION_HALO_LR_PIXELS * self.ratio
 
     def wrap(self, predict):

@@ -214,7 +214,7 @@ def compute_block(run: str, threads: int | None, block: tuple) -> tuple:
     shared = worker.plugins[run]
     if threads and "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
-    lr, lr_valid, hr, hr_valid = shared.reader.read(*shared.plan.window(block))
+    inputs = shared.reader.read(*shared.plan.window(block))
     sums = None
     if hasattr(shared.predict, "tallied"):
         # The projection's consistency, counted per block and summed by the client (each worker has its own copy
@@ -222,11 +222,11 @@ def compute_block(run: str, threads: int | None, block: tuple) -> tuple:
         from .adaptation import ConsistencyTally
 
         tally = ConsistencyTally()
-        fused = shared.predict.tallied(tally)(lr, lr_valid, hr, hr_valid)
+        fused = shared.plan.predict(shared.predict.tallied(tally), block, inputs)
         sums = tally.sums
     else:
-        fused = shared.predict(lr, lr_valid, hr, hr_valid)
-    values, valid = shared.plan.centre(block, fused, lr_valid, hr_valid)
+        fused = shared.plan.predict(shared.predict, block, inputs)
+    values, valid = shared.plan.centre(block, fused, inputs[1], inputs[3])
     return values, valid, sums, time.perf_counter() - started, worker.address
 
 

@@ -107,10 +107,20 @@ def working_memory(reader: PairReader, predict, halo: int, step: int, available:
     side = max(unit, (TRIAL_SIDE - halo) // unit * unit)
     top, left, rows, cols = window_of((0, 0, min(side, area[0]), min(side, area[1])), halo, area)
     inputs = reader.read(top, left, rows, cols)
-    fused, peak = peak_bytes_during(lambda: getattr(predict, "trial", predict)(*inputs))
+    centre = (0, 0, min(side, area[0]), min(side, area[1]))
+    fused, peak = peak_bytes_during(lambda: predict_window(getattr(predict, "trial", predict), inputs, centre))
     if peak is None:
         return estimate
     return WorkingMemory.measured(peak, rows * cols, fused.shape[0])
+
+
+def predict_window(predict, inputs: tuple, centre: tuple) -> np.ndarray:
+    """``predict`` on a window's ``inputs`` (lr, lr_valid, hr, hr_valid). A ``predict`` that spares work outside the
+    block it keeps declares ``takes_centre`` and is told where the block lies in the window, as (row0, col0, rows,
+    cols): the projection projects the block and its own halo, not the network's halo around them."""
+    if getattr(predict, "takes_centre", False):
+        return predict(*inputs, centre=centre)
+    return predict(*inputs)
 
 
 def computed_pixels(area: tuple, shape: tuple, halo: int, step: int) -> int:
@@ -249,6 +259,11 @@ class BlockPlan:
     def window(self, block: tuple) -> tuple:
         return window_of(block, self.halo, self.area)
 
+    def predict(self, predict, block: tuple, inputs: tuple) -> np.ndarray:
+        """``predict`` on ``block``'s window ``inputs`` (:func:`predict_window`)."""
+        top, left = self.window(block)[:2]
+        return predict_window(predict, inputs, (block[0] - top, block[1] - left, block[2], block[3]))
+
     def centre(self, block: tuple, fused: np.ndarray, lr_valid: np.ndarray, hr_valid: np.ndarray) -> tuple:
         """(values, valid) of ``block`` in its window's result: its own copy of the values, so that the window's
         result can be freed before the next block is computed (and the sink may mark nodata in place); a pixel is
@@ -302,7 +317,8 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
             lr, lr_valid, hr, hr_valid = wait(ahead) if prefetch else read(index)
             if prefetch and index + 1 < len(blocks):
                 ahead = reading.submit(read, index + 1)
-            values, valid = plan.centre(block, predict(lr, lr_valid, hr, hr_valid), lr_valid, hr_valid)
+            values, valid = plan.centre(block, plan.predict(predict, block, (lr, lr_valid, hr, hr_valid)), lr_valid,
+                                        hr_valid)
             if written is not None:
                 wait(written)           # a failed write stops the run here, and one block waits at most
             written = writing.submit(sink, values, valid, *block[:2])

@@ -21,7 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..linalg import across_bands
+from ..linalg import across_bands, matmul
 from .banded import BandedMatrix
 from .degradation import PointSpread, _degrade_axis
 
@@ -68,8 +68,8 @@ class ObservationModel:
     @cached_property
     def grams(self) -> tuple:
         """D Dᵀ per axis (rows, columns), banded too."""
-        return (BandedMatrix(self.rows_matrix @ self.rows_matrix.T),
-                BandedMatrix(self.cols_matrix @ self.cols_matrix.T))
+        return (BandedMatrix(matmul(self.rows_matrix, self.rows_matrix.T)),
+                BandedMatrix(matmul(self.cols_matrix, self.cols_matrix.T)))
 
     @cached_property
     def gram_eigen(self) -> tuple:
@@ -143,8 +143,8 @@ def _coupled_operator(model: ObservationModel, basis: np.ndarray, lr_mask: np.nd
     D Dᵀ and R Rᵀ are small matrices. One application costs a few MS-band images, not S of them.
     """
     rows_gram, cols_gram = model.grams
-    seen = model.response @ basis            # R Q: MS bands × k
-    spectral_gram = model.response @ model.response.T
+    seen = matmul(model.response, basis)            # R Q: MS bands × k
+    spectral_gram = matmul(model.response, model.response.T)
     spatial_ridge, spectral_ridge = ridges
 
     def apply(a, nu):
@@ -191,9 +191,9 @@ def _coupled_preconditioner(model: ObservationModel, basis: np.ndarray, inverse,
     systems that ``inverse`` solves exactly. Invalid pixels make it approximate; conjugate gradients then need a
     few iterations where the two diagonal blocks alone needed dozens (docs/performance.md).
     """
-    seen = model.response @ basis
-    spectral_inverse = np.linalg.inv(model.response @ model.response.T + np.diag(spectral_ridges.ravel()))
-    coupling, coupling_vectors = np.linalg.eigh(seen.T @ spectral_inverse @ seen)
+    seen = matmul(model.response, basis)
+    spectral_inverse = np.linalg.inv(matmul(model.response, model.response.T) + np.diag(spectral_ridges.ravel()))
+    coupling, coupling_vectors = np.linalg.eigh(matmul(matmul(seen.T, spectral_inverse), seen))
 
     def precondition(r):
         r_a, r_nu = r[0] * lr_mask, r[1] * hr_mask
