@@ -142,6 +142,21 @@ def test_the_peak_of_a_call_is_measured_from_the_kernel():
     assert megabytes * 2 ** 20 * 0.95 <= peak <= megabytes * 2 ** 20 * 1.3
 
 
+def test_the_process_peak_keeps_what_came_before_a_measured_call():
+    from hyperfuse.core.inference.memory import own_status, process_peak_bytes
+
+    if not os.path.exists("/proc/self/clear_refs"):
+        pytest.skip("the kernel does not report a resettable peak here (not Linux)")
+    megabytes = 400
+    values = np.ones(megabytes * 2 ** 20 // 8)              # a peak before the call, resident
+    high = own_status("VmHWM:")
+    del values
+    peak_bytes_during(lambda: None)                         # resets VmHWM to the smaller current size
+    assert own_status("VmHWM:") < high - megabytes * 2 ** 20 * 0.9
+    # The kernel's resident counters are synchronised per thread, lazily: they may lag by a few pages.
+    assert process_peak_bytes() >= high - 2 ** 22
+
+
 class _AreaReader:
     """A reader over a large all-valid area whose windows are made on the fly."""
 

@@ -154,11 +154,12 @@ def run_one(method_id: str, lr: str, hr: str, output: str, block_size: int = 0) 
 
 
 def own_peak_memory() -> int:
-    """This process's peak resident memory in bytes (Linux VmHWM). Not wait4's ru_maxrss, which for a child
-    started by posix_spawn also counts the parent's resident size at the start."""
-    from hyperfuse.core.inference.memory import own_status
+    """This process's peak resident memory in bytes (Linux VmHWM, with the peaks before the trial that sizes the
+    blocks reset it). Not wait4's ru_maxrss, which for a child started by posix_spawn also counts the parent's
+    resident size at the start."""
+    from hyperfuse.core.inference.memory import process_peak_bytes
 
-    peak = own_status("VmHWM:")
+    peak = process_peak_bytes()
     if peak is None:
         raise RuntimeError("no VmHWM in /proc/self/status")
     return peak

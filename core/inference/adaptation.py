@@ -144,8 +144,9 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
             hr_block, hr_valid = hr_block[:, rows, cols], hr_valid[rows, cols]
             constrained = model.lr_pixels_made_from_valid(lr_valid, hr_valid)
             region = fused if whole else np.ascontiguousarray(fused[:, rows, cols])
+            # The network's output and the region's copy are this block's own: the projection overwrites them.
             projected = consistency.project_and_measure(region, lr_block, constrained, hr_block, hr_valid, model,
-                                                        spectral_ridge=ridge)
+                                                        spectral_ridge=ridge, overwrite=True)
             if tally is not None:
                 tally.add(projected, lr_block, constrained, hr_block, hr_valid)
             if whole:

@@ -68,12 +68,25 @@ def own_status(key: str) -> int | None:
     return None
 
 
+# The process's peak (VmHWM) before peak_bytes_during last reset it, so that process_peak_bytes still counts it.
+_peak_before_reset = 0
+
+
+def process_peak_bytes() -> int | None:
+    """This process's peak resident memory in bytes since it started, the peaks before :func:`peak_bytes_during`'s
+    resets included; None where the kernel cannot say."""
+    peak = own_status("VmHWM:")
+    return None if peak is None else max(peak, _peak_before_reset)
+
+
 def peak_bytes_during(function) -> tuple:
     """(result, bytes): ``function()``'s result and how far the process's resident memory rose above its size
     before the call, at the highest; None for the bytes where the kernel cannot say (not Linux, or no
     /proc/self/clear_refs). Writing 5 to clear_refs resets the peak (VmHWM) to the current size, and freed heap
     memory is handed back first, so that the rise is the call's own."""
+    global _peak_before_reset
     release_freed_memory()
+    _peak_before_reset = max(_peak_before_reset, own_status("VmHWM:") or 0)
     try:
         with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
             handle.write("5")

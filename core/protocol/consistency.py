@@ -31,6 +31,7 @@ from .degradation import PointSpread, _degrade_axis
 DEFAULT_ITERATIONS = 300
 DEFAULT_RIDGE = 1e-3     # ε relative to each block's diagonal: constraints are met to about this share
 TOLERANCE = 1e-6         # relative residual at which conjugate gradients stop
+CHUNK_BANDS = 16         # HS bands corrected at a time (_corrected)
 
 
 def both_axes(rows_matrix: BandedMatrix, x: np.ndarray, cols_matrix: BandedMatrix) -> np.ndarray:
@@ -230,8 +231,10 @@ class Projected:
 
 def project_and_measure(fused: np.ndarray, lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray,
                         hr_valid: np.ndarray, model: ObservationModel, *, ridge: float = DEFAULT_RIDGE,
-                        spectral_ridge: float | None = None, iterations: int = DEFAULT_ITERATIONS) -> Projected:
-    """:func:`project_onto_observations`, with the misfits before and after (:class:`Projected`).
+                        spectral_ridge: float | None = None, iterations: int = DEFAULT_ITERATIONS,
+                        overwrite: bool = False) -> Projected:
+    """:func:`project_onto_observations`, with the misfits before and after (:class:`Projected`). With
+    ``overwrite`` a float32 ``fused`` receives the result itself, which spares the memory of three images.
 
     The LR-HSI multipliers μ (one per HS band) split into the few band combinations R sees, μ = Q a, and the rest.
     The rest meets only the spatial constraint and is solved exactly (:func:`_unseen_solver`); conjugate gradients
@@ -255,14 +258,24 @@ def project_and_measure(fused: np.ndarray, lr: np.ndarray, lr_valid: np.ndarray,
     unseen, left_unseen = _unseen_solver(model, inverse, lr_valid, ridges[0], iterations)(
         r_mu - across_bands(basis, r_seen))
     mu = (unseen + across_bands(basis, a)) * lr_mask
-    projected = (x0 + model.spatial_adjoint(mu.astype(np.float32))
-                 + across_bands(model.response.T.astype(np.float32), (nu * hr_mask).astype(np.float32)))
+    projected = _corrected(x0 if overwrite else x0.copy(), model, mu, nu * hr_mask)
     # The solver's residuals are r − (A Aᵀ + ε)λ; adding the ridge terms back gives r − A Aᵀλ, the misfits after.
     # The two parts of μ lie in orthogonal band combinations, so their squares add.
     after = ((left_a + ridges[0] * a) * lr_mask, (left_unseen + ridges[0] * unseen) * lr_mask,
              (left_nu + ridges[1] * nu) * hr_mask)
     return Projected(projected, (float(np.sum(r_mu ** 2)), float(np.sum(r_nu ** 2))),
                      (float(np.sum(after[0] ** 2) + np.sum(after[1] ** 2)), float(np.sum(after[2] ** 2))))
+
+
+def _corrected(image: np.ndarray, model: ObservationModel, mu: np.ndarray, nu: np.ndarray) -> np.ndarray:
+    """``image`` + Dᵀμ + Rᵀν in place, CHUNK_BANDS bands at a time: the corrections of every band at once took
+    three images of the bands besides it. Each value is rounded as (x + Dᵀμ) + Rᵀν either way."""
+    mu, nu, response_t = mu.astype(np.float32), nu.astype(np.float32), model.response.T.astype(np.float32)
+    for start in range(0, image.shape[0], CHUNK_BANDS):
+        bands = slice(start, start + CHUNK_BANDS)
+        image[bands] += model.spatial_adjoint(mu[bands])
+        image[bands] += across_bands(response_t[bands], nu)
+    return image
 
 
 def _preconditioned_cg(apply, rhs: tuple, precondition, iterations: int) -> tuple:
