@@ -158,3 +158,46 @@ def test_layers_of_one_file_name_are_told_apart_by_their_method(tmp_path):
     assert layer_names(paths) == ["GSA (Gram-Schmidt adaptive) (OUTPUT)", "CNMF (OUTPUT) #1", "CNMF (OUTPUT) #2",
                                   "OUTPUT"]
     assert layer_names([paths[0], str(tmp_path / "fused.tif")]) == ["OUTPUT", "fused"]
+
+
+def _tiled(path, values, tile, nodata=None):
+    profile = dict(driver="GTiff", width=values.shape[2], height=values.shape[1], count=values.shape[0],
+                   dtype="float32", tiled=True, blockxsize=tile, blockysize=tile, nodata=nodata)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(values)
+    return open_raster(str(path), scan_bad_bands=False)
+
+
+def test_pixel_maps_from_windows_of_whole_tiles_equal_the_whole_image(tmp_path):
+    from hyperfuse.core.assessment.blockwise import pixel_maps
+    from hyperfuse.core.feedback import Feedback
+    from hyperfuse.core.storage.raster_io import tile_windows
+
+    rng = np.random.default_rng(3)
+    reference = (1.0 + rng.random((5, 100, 90))).astype(np.float32)
+    fused = (reference + 0.05 * rng.standard_normal(reference.shape)).astype(np.float32)
+    fused[:, 40, 50] = -9999.0
+    infos = _tiled(tmp_path / "ref.tif", reference, 32), _tiled(tmp_path / "fused.tif", fused, 16, nodata=-9999.0)
+    windows = tile_windows(list(infos), 100, 90, 5, 12_000)
+    # Whole 32² tiles of the reference (the larger), 64 rows at a time within the values allowed, each pixel once.
+    assert windows[:3] == [(0, 0, 64, 32), (0, 32, 64, 32), (0, 64, 64, 26)]
+    covered = np.zeros((100, 90), int)
+    for row0, col0, rows, cols in windows:
+        covered[row0:row0 + rows, col0:col0 + cols] += 1
+    assert (covered == 1).all()
+    maps = pixel_maps(*infos, list(range(5)), Feedback())
+    valid = np.ones((100, 90), bool)
+    valid[40, 50] = False
+    np.testing.assert_array_equal(maps["valid"], valid)
+    np.testing.assert_allclose(maps["sam"][valid], metrics.sam_map(reference, fused, valid)[valid], rtol=1e-12)
+    error = np.sqrt(np.mean((reference - fused) ** 2, axis=0))
+    np.testing.assert_allclose(maps["error"][valid], error[valid], rtol=1e-6)
+    assert np.isnan(maps["sam"][40, 50]) and np.isnan(maps["error"][40, 50])
+    # The metrics' first pass reads the same windows; with a border they still equal the whole image's.
+    from hyperfuse.core.assessment.blockwise import assess_blocks
+
+    blocks = assess_blocks(*infos, list(range(5)), 3, border=5, extended=False)
+    whole = metrics.assess(reference, fused, valid, 3, 5)
+    for key in ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM"):
+        assert blocks[key] == pytest.approx(whole[key], rel=1e-12), key
+    assert blocks["valid_pixels"] == whole["valid_pixels"]

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import UserInputError
 from ..feedback import Feedback
 from ..protocol import metrics
-from ..storage.raster_io import RasterInfo, block_reader
+from ..storage.raster_io import RasterInfo, block_reader, tile_windows
 
 # Values of one raster held per strip: 16 MB as float32, about 4 times that in float64 temporaries; a strip
 # takes about a second to read and sum on a busy 2-core machine, which bounds the delay of a cancel.
@@ -50,16 +50,20 @@ class Strips:
     def read(self, start: int, stop: int, halo: int = 0) -> tuple:
         """(first row read, reference, fused, valid in both, compared) for rows start..stop and ``halo`` around."""
         top, bottom = max(0, start - halo), min(self.rows, stop + halo)
-        args = (self.row0 + top, self.col0, bottom - top, self.cols, self.bands)
+        return (top,) + self.read_window(top, 0, bottom - top, self.cols)
+
+    def read_window(self, top: int, left: int, rows: int, cols: int) -> tuple:
+        """(reference, fused, valid in both, compared) of a window of the compared region."""
+        args = (self.row0 + top, self.col0 + left, rows, cols, self.bands)
         (reference, reference_valid), (fused, fused_valid) = self.readers[0](*args), self.readers[1](*args)
         valid = reference_valid & fused_valid
         compared = valid
         if self.border:
-            rows = np.arange(top, bottom)[:, None]
-            cols = np.arange(self.cols)[None]
+            row = np.arange(top, top + rows)[:, None]
+            col = np.arange(left, left + cols)[None]
             b = self.border
-            compared = valid & (rows >= b) & (rows < self.rows - b) & (cols >= b) & (cols < self.cols - b)
-        return top, reference, fused, valid, compared
+            compared = valid & (row >= b) & (row < self.rows - b) & (col >= b) & (col < self.cols - b)
+        return reference, fused, valid, compared
 
 
 @dataclass
@@ -119,13 +123,14 @@ class SecondPass:
             np.zeros(self.varying.size) for _ in range(4))
 
 
-def _first_pass(strips: Strips, feedback: Feedback) -> FirstPass:
+def _first_pass(strips: Strips, infos: list, feedback: Feedback) -> FirstPass:
+    """The sums that need no neighbours, from windows of whole tiles (each tile decoded about once)."""
     totals = FirstPass(len(strips.bands))
-    ranges = strips.ranges()
-    for index, (start, stop) in enumerate(ranges):
+    windows = tile_windows(infos, strips.rows, strips.cols, len(strips.bands), STRIP_VALUES)
+    for index, window in enumerate(windows):
         feedback.check_cancelled()
-        totals.add(*strips.read(start, stop)[1:])
-        feedback.progress((index + 1) / len(ranges))
+        totals.add(*strips.read_window(*window))
+        feedback.progress((index + 1) / len(windows))
     return totals
 
 
@@ -226,7 +231,7 @@ def assess_blocks(reference: RasterInfo, fused: RasterInfo, bands: list, ratio: 
     window = (row0, col0, max(0, min(rows, reference.height - row0)), max(0, min(cols, reference.width - col0)))
     with block_reader(reference) as read_reference, block_reader(fused) as read_fused:
         strips = Strips((read_reference, read_fused), bands, window, border)
-        totals = _first_pass(strips, feedback.span(0.0, FIRST_PASS_SHARE))
+        totals = _first_pass(strips, [reference, fused], feedback.span(0.0, FIRST_PASS_SHARE))
         if not totals.valid:
             raise UserInputError("The reference and the fused raster have no valid pixel in common.")
         if not totals.pixels:
@@ -294,19 +299,21 @@ def _result(totals: FirstPass, sums: SecondPass, ratio: int, extended: bool, str
 
 def pixel_maps(reference: RasterInfo, fused: RasterInfo, bands: list, feedback: Feedback) -> dict:
     """Per-pixel SAM (degrees) and RMSE over ``bands`` of ``fused`` against ``reference``, NaN where either is
-    invalid, and the pixels valid in both: what the report maps and the SAM raster show, strip by strip."""
+    invalid, and the pixels valid in both: what the report maps and the SAM raster show, window by window of whole
+    tiles (:func:`~..storage.raster_io.tile_windows`)."""
     shape = (reference.height, reference.width)
     maps = {"sam": np.full(shape, np.nan), "error": np.full(shape, np.nan), "valid": np.zeros(shape, bool)}
-    height = max(1, STRIP_VALUES // max(1, reference.width * len(bands)))
+    windows = tile_windows([reference, fused], shape[0], shape[1], len(bands), STRIP_VALUES)
     with block_reader(reference) as read_reference, block_reader(fused) as read_fused:
-        for start in range(0, shape[0], height):
+        for index, (row0, col0, rows, cols) in enumerate(windows):
             feedback.check_cancelled()
-            rows = slice(start, min(shape[0], start + height))
-            args = (start, 0, rows.stop - start, shape[1], bands)
+            args = (row0, col0, rows, cols, bands)
             (ref, ref_valid), (est, est_valid) = read_reference(*args), read_fused(*args)
             valid = ref_valid & est_valid
             error = np.sqrt(np.mean((ref - est) ** 2, axis=0))
             error[~valid] = np.nan
-            maps["sam"][rows], maps["error"][rows], maps["valid"][rows] = metrics.sam_map(ref, est, valid), error, valid
-            feedback.progress(rows.stop / shape[0])
+            where = (slice(row0, row0 + rows), slice(col0, col0 + cols))
+            maps["sam"][where], maps["error"][where], maps["valid"][where] = metrics.sam_map(ref, est, valid), error, \
+                valid
+            feedback.progress((index + 1) / len(windows))
     return maps
