@@ -193,11 +193,13 @@ def test_pixel_maps_from_windows_of_whole_tiles_equal_the_whole_image(tmp_path):
     error = np.sqrt(np.mean((reference - fused) ** 2, axis=0))
     np.testing.assert_allclose(maps["error"][valid], error[valid], rtol=1e-6)
     assert np.isnan(maps["sam"][40, 50]) and np.isnan(maps["error"][40, 50])
-    # The metrics' first pass reads the same windows; with a border they still equal the whole image's.
+    # The metrics read the same windows; with a border they still equal the whole image's.
     from hyperfuse.core.assessment.blockwise import assess_blocks
 
-    blocks = assess_blocks(*infos, list(range(5)), 3, border=5, extended=False)
+    blocks = assess_blocks(*infos, list(range(5)), 3, border=5)
     whole = metrics.assess(reference, fused, valid, 3, 5)
     for key in ("PSNR", "SAM", "ERGAS", "RMSE", "CC", "SSIM"):
         assert blocks[key] == pytest.approx(whole[key], rel=1e-12), key
+    # Windows 32 wide side by side, each SSIM halo crossing into its neighbours; the same tiles in the same order.
+    np.testing.assert_equal([blocks["UIQI"], blocks["Q2n"]], [whole["UIQI"], whole["Q2n"]])
     assert blocks["valid_pixels"] == whole["valid_pixels"]

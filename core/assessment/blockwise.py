@@ -1,16 +1,19 @@
-"""The reference-based metrics of core/protocol/metrics.py, computed from strips of rows.
+"""The reference-based metrics of core/protocol/metrics.py, computed from windows of whole tiles.
 
 :func:`assess_blocks` returns what ``metrics.assess`` returns for the whole rasters while
-holding a few dozen rows of each at a time, so memory depends on the strip and not on the
-raster (DESIGN.md), and a cancel is seen within one band or one Q2n tile. Two passes over
-the strips: the first gathers what the windowed indices need from the whole image (every
-band's minimum, maximum and mean, which fix the SSIM data range and the CC centring), the
-second computes them. SSIM reads SSIM_RADIUS rows of halo on each side of a strip; strips
-are a whole number of UIQI/Q2n tiles high, so no tile straddles two strips.
+holding one window of each at a time (whole tiles of the files, about STRIP_VALUES values;
+core/storage/raster_io.py ``tile_windows``), so memory depends on the window and not on the
+raster (DESIGN.md), each tile of the files is decoded about once per pass, and a cancel is seen
+within one band or one Q2n tile. Two passes over the windows: the first gathers what the
+windowed indices need from the whole image (every band's minimum, maximum and mean, which fix
+the SSIM data range and the CC centring), the second computes them. SSIM reads SSIM_RADIUS
+pixels of halo around a window; windows are a whole number of UIQI/Q2n tiles wide and high, so
+no tile straddles two windows.
 
 Per-pixel and per-tile values are those of the whole-image computation, and UIQI and Q2n
-average the same tile values in the same order, so they are identical; the other means add
-the same terms in another order, which moves them by a few units in the last place.
+average the same tile values in the same order (sorted back into row-major order), so they are
+identical; the other means add the same terms in another order, which moves them by a few
+units in the last place.
 """
 from __future__ import annotations
 
@@ -34,23 +37,13 @@ SSIM_THREADS = max(1, min(4, os.cpu_count() or 1))
 FIRST_PASS_SHARE = 0.15
 
 
-class Strips:
-    """Two rasters' compared region (``window``, less ``border``) as strips of rows, in window coordinates."""
+class ComparedRegion:
+    """Two rasters' compared region (``window``, less ``border``), read by windows in its own coordinates."""
 
     def __init__(self, readers: tuple, bands: list, window: tuple, border: int):
         self.readers, self.bands, self.border = readers, bands, border
         self.row0, self.col0, self.rows, self.cols = window
         self.tile = max(1, min(metrics.UIQI_BLOCK, self.rows, self.cols))
-        per_row = max(1, self.cols * len(bands))
-        self.height = max(self.tile, STRIP_VALUES // per_row // self.tile * self.tile)
-
-    def ranges(self) -> list:
-        return [(start, min(start + self.height, self.rows)) for start in range(0, self.rows, self.height)]
-
-    def read(self, start: int, stop: int, halo: int = 0) -> tuple:
-        """(first row read, reference, fused, valid in both, compared) for rows start..stop and ``halo`` around."""
-        top, bottom = max(0, start - halo), min(self.rows, stop + halo)
-        return (top,) + self.read_window(top, 0, bottom - top, self.cols)
 
     def read_window(self, top: int, left: int, rows: int, cols: int) -> tuple:
         """(reference, fused, valid in both, compared) of a window of the compared region."""
@@ -123,7 +116,7 @@ class SecondPass:
             np.zeros(self.varying.size) for _ in range(4))
 
 
-def _first_pass(strips: Strips, infos: list, feedback: Feedback) -> FirstPass:
+def _first_pass(strips: ComparedRegion, infos: list, feedback: Feedback) -> FirstPass:
     """The sums that need no neighbours, from windows of whole tiles (each tile decoded about once)."""
     totals = FirstPass(len(strips.bands))
     windows = tile_windows(infos, strips.rows, strips.cols, len(strips.bands), STRIP_VALUES)
@@ -134,25 +127,35 @@ def _first_pass(strips: Strips, infos: list, feedback: Feedback) -> FirstPass:
     return totals
 
 
-def _second_pass(strips: Strips, totals: FirstPass, varying: np.ndarray, extended: bool,
+def _second_pass(strips: ComparedRegion, infos: list, totals: FirstPass, varying: np.ndarray, extended: bool,
                  feedback: Feedback) -> SecondPass:
     sums = SecondPass(varying)
     means = (totals.reference_sum / totals.pixels, totals.fused_sum / totals.pixels)
     data_range = totals.maximum - totals.minimum
-    ranges = strips.ranges()
-    ssim_share = 0.2 if extended else 1.0
-    for index, (start, stop) in enumerate(ranges):
-        part = feedback.span(index / len(ranges), (index + 1) / len(ranges))
+    windows = tile_windows(infos, strips.rows, strips.cols, len(strips.bands), STRIP_VALUES, multiple=strips.tile)
+    radius, ssim_share = metrics.SSIM_RADIUS, (0.2 if extended else 1.0)
+    tiles = {}                      # (tile row, tile column) → (UIQI of the varying bands, Q2n)
+    for index, (top, left, rows, cols) in enumerate(windows):
+        part = feedback.span(index / len(windows), (index + 1) / len(windows))
         feedback.check_cancelled()
-        top, reference, fused, _, compared = strips.read(start, stop, metrics.SSIM_RADIUS)
-        centre = slice(start - top, stop - top)
-        _add_correlation(sums, reference[:, centre], fused[:, centre], compared[centre], means)
-        _add_ssim(sums, strips, (top, start, stop), (reference, fused, compared), data_range,
+        read_top, read_left = max(0, top - radius), max(0, left - radius)
+        reference, fused, _, compared = strips.read_window(read_top, read_left,
+                                                           min(strips.rows, top + rows + radius) - read_top,
+                                                           min(strips.cols, left + cols + radius) - read_left)
+        centre = (slice(top - read_top, top - read_top + rows), slice(left - read_left, left - read_left + cols))
+        inside = (reference[(slice(None),) + centre], fused[(slice(None),) + centre], compared[centre])
+        _add_correlation(sums, *inside, means)
+        _add_ssim(sums, strips, (read_top, read_left, top, left, rows, cols), (reference, fused, compared), data_range,
                   part.span(0.0, ssim_share))
         if extended:
-            _add_tiles(sums, strips, (start, stop), (reference[:, centre], fused[:, centre], compared[centre]),
-                       part.span(ssim_share, 1.0))
+            _add_tiles(tiles, sums.varying, strips, (top, left), inside, part.span(ssim_share, 1.0))
         part.progress(1.0)
+    for key in sorted(tiles):        # the whole image's row-major order of the tiles
+        uiqi, q2n = tiles[key]
+        if uiqi is not None:
+            sums.uiqi.append(uiqi[:, None])
+        if q2n is not None:
+            sums.q2n.append(q2n)
     return sums
 
 
@@ -168,15 +171,17 @@ def _add_correlation(sums: SecondPass, reference, fused, compared, means) -> Non
         sums.fused_square[group] += (est ** 2).sum(axis=1)
 
 
-def _add_ssim(sums: SecondPass, strips: Strips, rows: tuple, arrays: tuple, data_range, feedback: Feedback) -> None:
-    """SSIM sums of the rows start..stop of a strip read from row ``top`` with its halo."""
-    top, start, stop = rows
+def _add_ssim(sums: SecondPass, strips: ComparedRegion, place: tuple, arrays: tuple, data_range,
+              feedback: Feedback) -> None:
+    """SSIM sums of the window (top, left, rows, cols) of arrays read from (read_top, read_left) with its halo."""
+    read_top, read_left, top, left, rows, cols = place
     reference, fused, compared = arrays
     radius = metrics.SSIM_RADIUS
     usable = metrics.ssim_usable(compared)
-    image_rows = np.arange(top, top + compared.shape[0])
-    usable[(image_rows < max(start, radius)) | (image_rows >= min(stop, strips.rows - radius))] = False
-    usable[:, :radius] = usable[:, -radius:] = False
+    image_rows = np.arange(read_top, read_top + compared.shape[0])
+    image_cols = np.arange(read_left, read_left + compared.shape[1])
+    usable[(image_rows < max(top, radius)) | (image_rows >= min(top + rows, strips.rows - radius))] = False
+    usable[:, (image_cols < max(left, radius)) | (image_cols >= min(left + cols, strips.cols - radius))] = False
     sums.ssim_pixels += int(usable.sum())
     if not usable.any():
         return
@@ -195,27 +200,31 @@ def _add_ssim(sums: SecondPass, strips: Strips, rows: tuple, arrays: tuple, data
             feedback.progress((k + 1) / sums.varying.size)
 
 
-def _add_tiles(sums: SecondPass, strips: Strips, rows: tuple, arrays: tuple, feedback: Feedback) -> None:
-    """UIQI of the varying bands and Q2n of all bands on the whole tiles of rows start..stop."""
-    start, stop = rows
+def _add_tiles(tiles: dict, varying: np.ndarray, strips: ComparedRegion, origin: tuple, arrays: tuple,
+               feedback: Feedback) -> None:
+    """UIQI of the ``varying`` bands and Q2n of all bands on the whole tiles of a window at ``origin``, into
+    ``tiles`` by (tile row, tile column)."""
+    top, left = origin
     tile = strips.tile
-    height = min(stop, strips.rows // tile * tile) - start
-    if height <= 0:
+    height = min(arrays[2].shape[0], strips.rows // tile * tile - top) // tile * tile
+    width = min(arrays[2].shape[1], strips.cols // tile * tile - left) // tile * tile
+    if height <= 0 or width <= 0:
         return
-    reference, fused, compared = (a[..., :height, :] for a in arrays)
+    reference, fused, compared = (a[..., :height, :width] for a in arrays)
+    whole = compared.reshape(height // tile, tile, width // tile, tile).all(axis=(1, 3))
+    keys = [(top // tile + r, left // tile + c) for r, c in zip(*np.nonzero(whole))]
     uiqi = []
-    for band in sums.varying:
+    for band in varying:
         feedback.check_cancelled()
         uiqi.append(metrics.uiqi_tiles(reference[band], fused[band], compared, tile))
-    sums.uiqi.append(np.array(uiqi).reshape(sums.varying.size, -1))
-    corners = [(r, c) for r in range(0, height - tile + 1, tile) for c in range(0, strips.cols - tile + 1, tile)
-               if compared[r:r + tile, c:c + tile].all()]
+    uiqi = np.array(uiqi).reshape(varying.size, len(keys))
     size = metrics.q2n_components(reference.shape[0])
-    for index, (r, c) in enumerate(corners):
+    for index, (row, col) in enumerate(keys):
         feedback.check_cancelled()
-        sums.q2n.append(metrics.q2n_tile(reference[:, r:r + tile, c:c + tile], fused[:, r:r + tile, c:c + tile],
-                                         size))
-        feedback.progress((index + 1) / len(corners))
+        r, c = row * tile - top, col * tile - left
+        q2n = metrics.q2n_tile(reference[:, r:r + tile, c:c + tile], fused[:, r:r + tile, c:c + tile], size)
+        tiles[(row, col)] = (uiqi[:, index] if varying.size else None, q2n)
+        feedback.progress((index + 1) / len(keys))
 
 
 def assess_blocks(reference: RasterInfo, fused: RasterInfo, bands: list, ratio: int, border: int = 0,
@@ -230,7 +239,7 @@ def assess_blocks(reference: RasterInfo, fused: RasterInfo, bands: list, ratio: 
     row0, col0, rows, cols = window or (0, 0, reference.height, reference.width)
     window = (row0, col0, max(0, min(rows, reference.height - row0)), max(0, min(cols, reference.width - col0)))
     with block_reader(reference) as read_reference, block_reader(fused) as read_fused:
-        strips = Strips((read_reference, read_fused), bands, window, border)
+        strips = ComparedRegion((read_reference, read_fused), bands, window, border)
         totals = _first_pass(strips, [reference, fused], feedback.span(0.0, FIRST_PASS_SHARE))
         if not totals.valid:
             raise UserInputError("The reference and the fused raster have no valid pixel in common.")
@@ -238,7 +247,8 @@ def assess_blocks(reference: RasterInfo, fused: RasterInfo, bands: list, ratio: 
             raise UserInputError(f"BORDER {border} leaves no valid pixel to compare in a {window[3]} × {window[2]}-"
                                  "pixel image. Set a smaller BORDER.")
         varying = np.flatnonzero(totals.maximum > totals.minimum)
-        sums = _second_pass(strips, totals, varying, extended, feedback.span(FIRST_PASS_SHARE, 1.0))
+        sums = _second_pass(strips, [reference, fused], totals, varying, extended,
+                            feedback.span(FIRST_PASS_SHARE, 1.0))
     result = _result(totals, sums, ratio, extended, strips)
     result["invalid_pixels"] = window[2] * window[3] - totals.valid
     return result
@@ -254,7 +264,7 @@ def _mean_over(values: np.ndarray, bands: np.ndarray) -> float:
     return float(np.mean(values[bands])) if bands.size else float("nan")
 
 
-def _result(totals: FirstPass, sums: SecondPass, ratio: int, extended: bool, strips: Strips) -> dict:
+def _result(totals: FirstPass, sums: SecondPass, ratio: int, extended: bool, strips: ComparedRegion) -> dict:
     """The dictionary of ``metrics.assess`` from the two passes' sums."""
     count = totals.bands
     mse = totals.squared_error / totals.pixels
@@ -313,7 +323,7 @@ def pixel_maps(reference: RasterInfo, fused: RasterInfo, bands: list, feedback: 
             error = np.sqrt(np.mean((ref - est) ** 2, axis=0))
             error[~valid] = np.nan
             where = (slice(row0, row0 + rows), slice(col0, col0 + cols))
-            maps["sam"][where], maps["error"][where], maps["valid"][where] = metrics.sam_map(ref, est, valid), error, \
-                valid
+            maps["sam"][where] = metrics.sam_map(ref, est, valid)
+            maps["error"][where], maps["valid"][where] = error, valid
             feedback.progress((index + 1) / len(windows))
     return maps

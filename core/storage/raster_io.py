@@ -287,15 +287,16 @@ def tile_shape(info: RasterInfo) -> tuple:
         return tuple(src.block_shapes[0])
 
 
-def tile_windows(infos: list, height: int, width: int, bands: int, values: int) -> list:
+def tile_windows(infos: list, height: int, width: int, bands: int, values: int, multiple: int = 1) -> list:
     """(row0, col0, rows, cols) windows over ``height`` × ``width`` pixels, row by row, made of whole tiles of the
-    ``infos``' files where their tiles agree, of about ``values`` values of ``bands`` bands or one tile each.
+    ``infos``' files where their tiles agree, of about ``values`` values of ``bands`` bands or one tile each; their
+    sides are multiples of ``multiple`` (but at the far edges).
 
     GDAL decodes a whole tile to read any part of it and keeps few decoded tiles (its cache is capped during a
     run): strips of rows thinner than the tiles, across a raster whose row of tiles does not fit the cache, decode
     every tile once per strip (at 3000 × 3000 × 218 bands in 256² tiles, 43 times for strips of 6 rows)."""
     shapes = [tile_shape(info) for info in infos]
-    tile_rows, tile_cols = max(shape[0] for shape in shapes), max(shape[1] for shape in shapes)
+    tile_rows, tile_cols = (math.ceil(max(shape[axis] for shape in shapes) / multiple) * multiple for axis in (0, 1))
     cols = min(width, tile_cols)
     rows = max(tile_rows, values // max(1, cols * bands) // tile_rows * tile_rows)
     return [(row0, col0, min(rows, height - row0), min(cols, width - col0))
