@@ -181,6 +181,8 @@ def test_pixel_maps_from_windows_of_whole_tiles_equal_the_whole_image(tmp_path):
     windows = tile_windows(list(infos), 100, 90, 5, 12_000)
     # Whole 32² tiles of the reference (the larger), 64 rows at a time within the values allowed, each pixel once.
     assert windows[:3] == [(0, 0, 64, 32), (0, 32, 64, 32), (0, 64, 64, 26)]
+    # Tiles far larger than the values asked for are read in parts.
+    assert tile_windows(list(infos), 100, 90, 5, 1000)[:2] == [(0, 0, 16, 32), (0, 32, 16, 32)]
     covered = np.zeros((100, 90), int)
     for row0, col0, rows, cols in windows:
         covered[row0:row0 + rows, col0:col0 + cols] += 1

@@ -281,6 +281,11 @@ def read_block(info: RasterInfo, row0: int, col0: int, rows: int, cols: int,
         return read(row0, col0, rows, cols, bands)
 
 
+# A window of whole tiles may hold this many times the values asked for (one 256² tile of 218 bands is 3.6 times
+# the 4 million values of the assessment's windows), no more.
+TILE_WINDOW_LIMIT = 4
+
+
 def tile_shape(info: RasterInfo) -> tuple:
     """(rows, cols) of the file's tiles or strips, as GDAL stores them."""
     with _dataset(info.path) as src:
@@ -296,9 +301,15 @@ def tile_windows(infos: list, height: int, width: int, bands: int, values: int, 
     run): strips of rows thinner than the tiles, across a raster whose row of tiles does not fit the cache, decode
     every tile once per strip (at 3000 × 3000 × 218 bands in 256² tiles, 43 times for strips of 6 rows)."""
     shapes = [tile_shape(info) for info in infos]
-    tile_rows, tile_cols = (math.ceil(max(shape[axis] for shape in shapes) / multiple) * multiple for axis in (0, 1))
-    cols = min(width, tile_cols)
-    rows = max(tile_rows, values // max(1, cols * bands) // tile_rows * tile_rows)
+    rows, cols = (math.ceil(max(shape[axis] for shape in shapes) / multiple) * multiple for axis in (0, 1))
+    cols = min(width, cols)
+    # Tiles far larger than ``values`` (a writer's 2048² blocks of 218 bands: 3.6 GB) are read in parts.
+    while rows * cols * bands > TILE_WINDOW_LIMIT * values and max(rows, cols) > multiple:
+        if rows >= cols:
+            rows = max(multiple, rows // 2 // multiple * multiple)
+        else:
+            cols = max(multiple, cols // 2 // multiple * multiple)
+    rows = max(rows, values // max(1, cols * bands) // rows * rows)
     return [(row0, col0, min(rows, height - row0), min(cols, width - col0))
             for row0 in range(0, height, rows) for col0 in range(0, width, cols)]
 
