@@ -28,8 +28,9 @@ from ..feedback import Feedback
 from ..protocol import metrics
 from ..storage.raster_io import RasterInfo, block_reader, tile_windows
 
-# Values of one raster held per strip: 16 MB as float32, about 4 times that in float64 temporaries; a strip
-# takes about a second to read and sum on a busy 2-core machine, which bounds the delay of a cancel.
+# Values of one raster a window holds, unless one tile of the file holds more (then up to 4 times as many,
+# raster_io.TILE_WINDOW_LIMIT): 16 MB as float32, about 4 times that in float64 temporaries; a window takes
+# seconds to read and sum on a busy 2-core machine, which bounds the delay of a cancel.
 STRIP_VALUES = 4_000_000
 # Threads computing SSIM maps, one band each.
 SSIM_THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -108,7 +109,7 @@ class SecondPass:
     fused_square: np.ndarray = None
     ssim_sum: np.ndarray = None
     ssim_pixels: int = 0
-    uiqi: list = field(default_factory=list)     # per strip: (varying bands, tiles) UIQI values
+    uiqi: list = field(default_factory=list)     # per tile, row-major: the varying bands' UIQI values
     q2n: list = field(default_factory=list)      # per tile, row-major
 
     def __post_init__(self):
@@ -116,39 +117,39 @@ class SecondPass:
             np.zeros(self.varying.size) for _ in range(4))
 
 
-def _first_pass(strips: ComparedRegion, infos: list, feedback: Feedback) -> FirstPass:
+def _first_pass(region: ComparedRegion, infos: list, feedback: Feedback) -> FirstPass:
     """The sums that need no neighbours, from windows of whole tiles (each tile decoded about once)."""
-    totals = FirstPass(len(strips.bands))
-    windows = tile_windows(infos, strips.rows, strips.cols, len(strips.bands), STRIP_VALUES)
+    totals = FirstPass(len(region.bands))
+    windows = tile_windows(infos, region.rows, region.cols, len(region.bands), STRIP_VALUES)
     for index, window in enumerate(windows):
         feedback.check_cancelled()
-        totals.add(*strips.read_window(*window))
+        totals.add(*region.read_window(*window))
         feedback.progress((index + 1) / len(windows))
     return totals
 
 
-def _second_pass(strips: ComparedRegion, infos: list, totals: FirstPass, varying: np.ndarray, extended: bool,
+def _second_pass(region: ComparedRegion, infos: list, totals: FirstPass, varying: np.ndarray, extended: bool,
                  feedback: Feedback) -> SecondPass:
     sums = SecondPass(varying)
     means = (totals.reference_sum / totals.pixels, totals.fused_sum / totals.pixels)
     data_range = totals.maximum - totals.minimum
-    windows = tile_windows(infos, strips.rows, strips.cols, len(strips.bands), STRIP_VALUES, multiple=strips.tile)
+    windows = tile_windows(infos, region.rows, region.cols, len(region.bands), STRIP_VALUES, multiple=region.tile)
     radius, ssim_share = metrics.SSIM_RADIUS, (0.2 if extended else 1.0)
     tiles = {}                      # (tile row, tile column) → (UIQI of the varying bands, Q2n)
     for index, (top, left, rows, cols) in enumerate(windows):
         part = feedback.span(index / len(windows), (index + 1) / len(windows))
         feedback.check_cancelled()
         read_top, read_left = max(0, top - radius), max(0, left - radius)
-        reference, fused, _, compared = strips.read_window(read_top, read_left,
-                                                           min(strips.rows, top + rows + radius) - read_top,
-                                                           min(strips.cols, left + cols + radius) - read_left)
+        reference, fused, _, compared = region.read_window(read_top, read_left,
+                                                           min(region.rows, top + rows + radius) - read_top,
+                                                           min(region.cols, left + cols + radius) - read_left)
         centre = (slice(top - read_top, top - read_top + rows), slice(left - read_left, left - read_left + cols))
         inside = (reference[(slice(None),) + centre], fused[(slice(None),) + centre], compared[centre])
         _add_correlation(sums, *inside, means)
-        _add_ssim(sums, strips, (read_top, read_left, top, left, rows, cols), (reference, fused, compared), data_range,
+        _add_ssim(sums, region, (read_top, read_left, top, left, rows, cols), (reference, fused, compared), data_range,
                   part.span(0.0, ssim_share))
         if extended:
-            _add_tiles(tiles, sums.varying, strips, (top, left), inside, part.span(ssim_share, 1.0))
+            _add_tiles(tiles, sums.varying, region, (top, left), inside, part.span(ssim_share, 1.0))
         part.progress(1.0)
     for key in sorted(tiles):        # the whole image's row-major order of the tiles
         uiqi, q2n = tiles[key]
@@ -171,7 +172,7 @@ def _add_correlation(sums: SecondPass, reference, fused, compared, means) -> Non
         sums.fused_square[group] += (est ** 2).sum(axis=1)
 
 
-def _add_ssim(sums: SecondPass, strips: ComparedRegion, place: tuple, arrays: tuple, data_range,
+def _add_ssim(sums: SecondPass, region: ComparedRegion, place: tuple, arrays: tuple, data_range,
               feedback: Feedback) -> None:
     """SSIM sums of the window (top, left, rows, cols) of arrays read from (read_top, read_left) with its halo."""
     read_top, read_left, top, left, rows, cols = place
@@ -180,8 +181,8 @@ def _add_ssim(sums: SecondPass, strips: ComparedRegion, place: tuple, arrays: tu
     usable = metrics.ssim_usable(compared)
     image_rows = np.arange(read_top, read_top + compared.shape[0])
     image_cols = np.arange(read_left, read_left + compared.shape[1])
-    usable[(image_rows < max(top, radius)) | (image_rows >= min(top + rows, strips.rows - radius))] = False
-    usable[:, (image_cols < max(left, radius)) | (image_cols >= min(left + cols, strips.cols - radius))] = False
+    usable[(image_rows < max(top, radius)) | (image_rows >= min(top + rows, region.rows - radius))] = False
+    usable[:, (image_cols < max(left, radius)) | (image_cols >= min(left + cols, region.cols - radius))] = False
     sums.ssim_pixels += int(usable.sum())
     if not usable.any():
         return
@@ -200,14 +201,14 @@ def _add_ssim(sums: SecondPass, strips: ComparedRegion, place: tuple, arrays: tu
             feedback.progress((k + 1) / sums.varying.size)
 
 
-def _add_tiles(tiles: dict, varying: np.ndarray, strips: ComparedRegion, origin: tuple, arrays: tuple,
+def _add_tiles(tiles: dict, varying: np.ndarray, region: ComparedRegion, origin: tuple, arrays: tuple,
                feedback: Feedback) -> None:
     """UIQI of the ``varying`` bands and Q2n of all bands on the whole tiles of a window at ``origin``, into
     ``tiles`` by (tile row, tile column)."""
     top, left = origin
-    tile = strips.tile
-    height = min(arrays[2].shape[0], strips.rows // tile * tile - top) // tile * tile
-    width = min(arrays[2].shape[1], strips.cols // tile * tile - left) // tile * tile
+    tile = region.tile
+    height = min(arrays[2].shape[0], region.rows // tile * tile - top) // tile * tile
+    width = min(arrays[2].shape[1], region.cols // tile * tile - left) // tile * tile
     if height <= 0 or width <= 0:
         return
     reference, fused, compared = (a[..., :height, :width] for a in arrays)
@@ -229,7 +230,7 @@ def _add_tiles(tiles: dict, varying: np.ndarray, strips: ComparedRegion, origin:
 
 def assess_blocks(reference: RasterInfo, fused: RasterInfo, bands: list, ratio: int, border: int = 0,
                   window: tuple | None = None, feedback: Feedback | None = None, extended: bool = True) -> dict:
-    """``metrics.assess`` of ``bands`` of two rasters on one grid, read strip by strip.
+    """``metrics.assess`` of ``bands`` of two rasters on one grid, read window by window.
 
     ``window`` (first row, first column, rows, columns) limits the comparison to part of the
     grid; ``ratio`` 0 leaves ERGAS out with a reason. Adds ``invalid_pixels``, the pixels of
@@ -239,17 +240,17 @@ def assess_blocks(reference: RasterInfo, fused: RasterInfo, bands: list, ratio: 
     row0, col0, rows, cols = window or (0, 0, reference.height, reference.width)
     window = (row0, col0, max(0, min(rows, reference.height - row0)), max(0, min(cols, reference.width - col0)))
     with block_reader(reference) as read_reference, block_reader(fused) as read_fused:
-        strips = ComparedRegion((read_reference, read_fused), bands, window, border)
-        totals = _first_pass(strips, [reference, fused], feedback.span(0.0, FIRST_PASS_SHARE))
+        region = ComparedRegion((read_reference, read_fused), bands, window, border)
+        totals = _first_pass(region, [reference, fused], feedback.span(0.0, FIRST_PASS_SHARE))
         if not totals.valid:
             raise UserInputError("The reference and the fused raster have no valid pixel in common.")
         if not totals.pixels:
             raise UserInputError(f"BORDER {border} leaves no valid pixel to compare in a {window[3]} × {window[2]}-"
                                  "pixel image. Set a smaller BORDER.")
         varying = np.flatnonzero(totals.maximum > totals.minimum)
-        sums = _second_pass(strips, [reference, fused], totals, varying, extended,
+        sums = _second_pass(region, [reference, fused], totals, varying, extended,
                             feedback.span(FIRST_PASS_SHARE, 1.0))
-    result = _result(totals, sums, ratio, extended, strips)
+    result = _result(totals, sums, ratio, extended, region)
     result["invalid_pixels"] = window[2] * window[3] - totals.valid
     return result
 
@@ -264,7 +265,7 @@ def _mean_over(values: np.ndarray, bands: np.ndarray) -> float:
     return float(np.mean(values[bands])) if bands.size else float("nan")
 
 
-def _result(totals: FirstPass, sums: SecondPass, ratio: int, extended: bool, strips: ComparedRegion) -> dict:
+def _result(totals: FirstPass, sums: SecondPass, ratio: int, extended: bool, region: ComparedRegion) -> dict:
     """The dictionary of ``metrics.assess`` from the two passes' sums."""
     count = totals.bands
     mse = totals.squared_error / totals.pixels

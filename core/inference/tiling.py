@@ -105,10 +105,10 @@ def working_memory(reader: PairReader, predict, halo: int, step: int, available:
         return estimate
     unit = math.lcm(step, 16)
     side = max(unit, (TRIAL_SIDE - halo) // unit * unit)
-    top, left, rows, cols = window_of((0, 0, min(side, area[0]), min(side, area[1])), halo, area)
+    block = (0, 0, min(side, area[0]), min(side, area[1]))     # at the corner: its window starts where it does
+    top, left, rows, cols = window_of(block, halo, area)
     inputs = reader.read(top, left, rows, cols)
-    centre = (0, 0, min(side, area[0]), min(side, area[1]))
-    fused, peak = peak_bytes_during(lambda: predict_window(getattr(predict, "trial", predict), inputs, centre))
+    fused, peak = peak_bytes_during(lambda: predict_window(getattr(predict, "trial", predict), inputs, block))
     if peak is None:
         return estimate
     return WorkingMemory.measured(peak, rows * cols, fused.shape[0])
