@@ -30,6 +30,11 @@ PROJECTION_CHOICES = [PROJECTION_BOTH, PROJECTION_NONE]
 # are projected: on a random DeepSen3's output in 24² blocks (tests/test_consistency.py), 6, 8, 10 and 12 LR pixels
 # kept the tiled result within 5.4e-4, 9.5e-5, 1.6e-5 and 2.7e-6 of the whole image's (relative to its largest value).
 PROJECTION_HALO_LR_PIXELS = 8
+
+
+def projection_halo(ratio: int) -> int:
+    """HR pixels the projection reads around a block beyond the network's halo, and projects with it."""
+    return PROJECTION_HALO_LR_PIXELS * ratio
 # Smoothness of the estimated responses across neighbouring HS bands (estimate_responses): scenes with few
 # materials leave R underdetermined, and the penalty picks one smooth answer instead of an arbitrary one. It is
 # kept small, as a tie-breaker: a smooth R blurs narrow responses, and the projection then imposes the wrong
@@ -124,7 +129,7 @@ def projected_region(shape: tuple, centre: tuple | None, halo: int) -> tuple:
 def projecting(predict, source: ObservationSource, ratio: int, tally: ConsistencyTally | None):
     """``predict`` followed by the projection of its block and the projection's own halo onto their observations,
     its misfits added to ``tally``."""
-    models, ridge, halo = {}, spectral_ridge(source), PROJECTION_HALO_LR_PIXELS * ratio
+    models, ridge, halo = {}, spectral_ridge(source), projection_halo(ratio)
 
     def adding_to(tally: ConsistencyTally | None):
         def projected_predict(lr_block, lr_valid, hr_block, hr_valid, centre=None):
@@ -176,8 +181,7 @@ class Projection:
 
     @property
     def extra_halo(self) -> int:
-        """HR pixels the blocks read beyond the network's halo, for the projection of the block's edges."""
-        return PROJECTION_HALO_LR_PIXELS * self.ratio
+        return projection_halo(self.ratio)
 
     def wrap(self, predict):
         return projecting(predict, self.source, self.ratio, self.tally)
