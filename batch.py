@@ -45,7 +45,7 @@ def read_pairs(path: str) -> list:
 
 
 def fuse_pair(row: dict, args, scheduler):
-    """One row, as hyperfuse:fuse_<method> with its defaults (and --block-size, --weights) would fuse it."""
+    """One row, as hyperfuse:fuse_<method> with its defaults (and --block-size, --weights, --compression) would fuse it."""
     from .core.classical.run import fuse_classical
     from .core.inference.fusion import MODEL_AUTO, MODEL_WEIGHTS, NetworkFusionSettings, fuse_with_network
     from .core.registry import ClassicalMethod, method
@@ -53,10 +53,10 @@ def fuse_pair(row: dict, args, scheduler):
     chosen = method((row.get("method") or args.method).strip())
     if isinstance(chosen, ClassicalMethod):
         return fuse_classical(chosen, row["lr_hsi"], row["hr_msi"], row["output"], block_size=args.block_size,
-                              scheduler=scheduler)
+                              scheduler=scheduler, compression=args.compression)
     weights = row.get("weights") or args.weights
     settings = NetworkFusionSettings(model=MODEL_WEIGHTS if weights else MODEL_AUTO, weights_path=weights or None,
-                                     block_size=args.block_size, scheduler=scheduler)
+                                     block_size=args.block_size, scheduler=scheduler, compression=args.compression)
     return fuse_with_network(chosen, row["lr_hsi"], row["hr_msi"], row["output"], settings=settings)
 
 
@@ -85,6 +85,8 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
+    from .core.storage.raster_io import COMPRESSION_CHOICES, DEFAULT_COMPRESSION
+
     parser = argparse.ArgumentParser(prog="python3 -m hyperfuse.batch", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pairs", help="CSV of the pairs (columns lr_hsi, hr_msi, output; optional method, weights)")
@@ -96,6 +98,8 @@ def main(argv=None) -> int:
     parser.add_argument("--block-size", type=int, default=0, help="BLOCK_SIZE in HR pixels (0: automatic)")
     parser.add_argument("--scheduler", default="",
                         help="DASK_SCHEDULER: empty for in-process, local:N, or a Dask scheduler's address")
+    parser.add_argument("--compression", default=DEFAULT_COMPRESSION, choices=COMPRESSION_CHOICES,
+                        help="OUTPUT_COMPRESSION of every output (default zstd; deflate for software outside GDAL)")
     failed = run(parser.parse_args(argv))
     return 1 if failed else 0
 

@@ -17,10 +17,10 @@ from ..core.feedback import Feedback
 from ..core.registry import Setting
 from ..core.storage.files import RASTER_EXTENSIONS, check_destinations
 from ..core.storage.gdal_cache import bounded_gdal_cache
-from ..core.storage.raster_io import check_readable
+from ..core.storage.raster_io import COMPRESSION_CHOICES, DEFAULT_COMPRESSION, check_readable
 from .i18n import QT_TRANSLATE_NOOP, tr, translate
-from .parameters import (DASK_SCHEDULER, DASK_SCHEDULER_LABEL, PROJECTION, PROJECTION_LABEL, PROJECTION_MTF_GAIN,
-                         PROJECTION_MTF_GAIN_LABEL, Group)
+from .parameters import (DASK_SCHEDULER, DASK_SCHEDULER_LABEL, OUTPUT_COMPRESSION, OUTPUT_COMPRESSION_LABEL, PROJECTION,
+                         PROJECTION_LABEL, PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_LABEL, Group)
 from .rendering import present_raster_outputs
 
 
@@ -138,6 +138,17 @@ def read_scheduler(algorithm: HyperFuseAlgorithm, parameters, context) -> str | 
     from ..core.inference.distributed import checked
 
     return checked(algorithm.parameterAsString(parameters, DASK_SCHEDULER, context))
+
+
+def add_compression_parameter(algorithm: HyperFuseAlgorithm) -> None:
+    """OUTPUT_COMPRESSION: an advanced choice among raster_io.COMPRESSION_CHOICES, zstd first and the default."""
+    algorithm.add(QgsProcessingParameterEnum(OUTPUT_COMPRESSION, OUTPUT_COMPRESSION_LABEL, options=COMPRESSION_CHOICES,
+                                             defaultValue=COMPRESSION_CHOICES.index(DEFAULT_COMPRESSION)),
+                  advanced=True)
+
+
+def read_compression(algorithm: HyperFuseAlgorithm, parameters, context) -> str:
+    return COMPRESSION_CHOICES[algorithm.parameterAsEnum(parameters, OUTPUT_COMPRESSION, context)]
 
 
 def read_projection(algorithm: HyperFuseAlgorithm, parameters, context) -> tuple:

@@ -8,11 +8,11 @@ from ..core.classical.run import fuse_classical
 from ..core.inference.adaptation import PROJECTION_NONE
 from ..core.inference.tiling import AUTO_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE
 from ..core.registry import CLASSICAL_METHODS, ClassicalMethod
-from .base import (HyperFuseAlgorithm, add_projection_parameters, add_scheduler_parameter, add_settings,
-                   read_projection, read_scheduler, read_settings)
+from .base import (HyperFuseAlgorithm, add_compression_parameter, add_projection_parameters, add_scheduler_parameter,
+                   add_settings, read_compression, read_projection, read_scheduler, read_settings)
 from .i18n import QT_TRANSLATE_NOOP, Text, tr, translate
 from .parameters import (BLOCK_SIZE, BLOCK_SIZE_HELP, BLOCK_SIZE_LABEL, DASK_SCHEDULER, DASK_SCHEDULER_HELP,
-                         FUSED_OUTPUT_HELP, FUSED_OUTPUT_LABEL,
+                         FUSED_OUTPUT_HELP, FUSED_OUTPUT_LABEL, OUTPUT_COMPRESSION, OUTPUT_COMPRESSION_HELP,
                          FUSION_GROUP, FUSION_INPUTS, HR_MSI, HR_MSI_HELP, HR_MSI_LABEL, LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT,
                          PROJECTION, PROJECTION_HELP, PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_HELP, SRF_FILE)
 
@@ -111,7 +111,8 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
                  DASK_SCHEDULER: DASK_SCHEDULER_HELP if self.METHOD.tiled else QT_TRANSLATE_NOOP(
                      "HyperFuse", "This method computes the whole image at once, in this process, whatever is set "
                                   "here; the parameter is there so that scripts can pass the same settings to every "
-                                  "fusion algorithm.")}
+                                  "fusion algorithm."),
+                 OUTPUT_COMPRESSION: OUTPUT_COMPRESSION_HELP}
         if self.METHOD.uses_response:
             help_[SRF_FILE] = SRF_FILE_HELP
         help_.update({setting.name: setting.help for setting in self.METHOD.parameters})
@@ -130,6 +131,7 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
                  advanced=True)
         add_projection_parameters(self, PROJECTION_NONE)
         add_scheduler_parameter(self)
+        add_compression_parameter(self)
         self.add(QgsProcessingParameterRasterDestination(OUTPUT, FUSED_OUTPUT_LABEL))
 
     def process(self, parameters, context, feedback):
@@ -142,7 +144,8 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
                                 self.raster_path(parameters, HR_MSI, context), output,
                                 self.parameterAsInt(parameters, BLOCK_SIZE, context), feedback,
                                 srf_file=srf_file, projection=projection, projection_mtf_gain=projection_mtf_gain,
-                                scheduler=read_scheduler(self, parameters, context), **options)
+                                scheduler=read_scheduler(self, parameters, context),
+                                compression=read_compression(self, parameters, context), **options)
         feedback.info(translate("HyperFuse", "{blocks} block(s) written; {seconds:.1f} s.").format(
             blocks=result.blocks, seconds=result.seconds_inference))
         short_name = tr(self.METHOD.name.split(" (")[0])     # 'GSA', not 'GSA (Gram-Schmidt adaptive)'

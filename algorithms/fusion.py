@@ -12,10 +12,11 @@ from ..core.inference import adaptation, bundled, fusion
 from ..core.inference.tiling import AUTO_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE
 from ..core.inference.torch_support import DEVICES
 from ..core.registry import METHODS, NetworkMethod
-from .base import (HyperFuseAlgorithm, add_projection_parameters, add_scheduler_parameter, add_settings,
-                   read_projection, read_scheduler, read_settings)
+from .base import (HyperFuseAlgorithm, add_compression_parameter, add_projection_parameters, add_scheduler_parameter,
+                   add_settings, read_compression, read_projection, read_scheduler, read_settings)
 from .i18n import QT_TRANSLATE_NOOP, Text, tr, translate
 from .parameters import (BLOCK_SIZE, BLOCK_SIZE_HELP, BLOCK_SIZE_LABEL, DASK_SCHEDULER, DASK_SCHEDULER_HELP, DEVICE, DEVICE_HELP, DEVICE_LABEL,
+                         OUTPUT_COMPRESSION, OUTPUT_COMPRESSION_HELP,
                          FUSED_OUTPUT_HELP, FUSED_OUTPUT_LABEL, FUSION_GROUP, FUSION_INPUTS, HR_MSI, HR_MSI_HELP,
                          HR_MSI_LABEL,
                          LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT, OUTPUT_WEIGHTS, PROJECTION, PROJECTION_HELP,
@@ -63,6 +64,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
         PROJECTION_MTF_GAIN: PROJECTION_MTF_GAIN_HELP,
         ADAPT_STEPS: ADAPT_STEPS_HELP,
         DASK_SCHEDULER: DASK_SCHEDULER_HELP,
+        OUTPUT_COMPRESSION: OUTPUT_COMPRESSION_HELP,
     }
 
     @property
@@ -128,6 +130,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
         self.add(QgsProcessingParameterNumber(ADAPT_STEPS, ADAPT_STEPS_LABEL, QgsProcessingParameterNumber.Integer,
                                               fusion.DEFAULT_ADAPT_STEPS, minValue=0), advanced=True)
         add_scheduler_parameter(self)
+        add_compression_parameter(self)
         add_settings(self, self.METHOD.parameters)
         self.add(QgsProcessingParameterRasterDestination(OUTPUT, FUSED_OUTPUT_LABEL))
         self.add(QgsProcessingParameterFileDestination(
@@ -151,6 +154,7 @@ class NetworkFusionAlgorithm(HyperFuseAlgorithm):
             projection=projection, mtf_gain=projection_mtf_gain,
             adapt_steps=self.parameterAsInt(parameters, ADAPT_STEPS, context),
             scheduler=read_scheduler(self, parameters, context),
+            compression=read_compression(self, parameters, context),
             hyperparameters=read_settings(self, self.METHOD.parameters, parameters, context))
         result = fusion.fuse_with_network(self.METHOD, self.raster_path(parameters, LR_HSI, context),
                                           self.raster_path(parameters, HR_MSI, context), output,

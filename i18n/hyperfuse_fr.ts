@@ -99,17 +99,17 @@
         <translation>Paramètres</translation>
     </message>
     <message>
-        <location filename="../algorithms/base.py" line="248"/>
+        <location filename="../algorithms/base.py" line="259"/>
         <source>{name}: no raster layer was given.</source>
         <translation>{name} : aucune couche raster n'a été fournie.</translation>
     </message>
     <message>
-        <location filename="../algorithms/base.py" line="250"/>
+        <location filename="../algorithms/base.py" line="261"/>
         <source>{name}: the layer &apos;{layer}&apos; is not a file GDAL can read (provider {provider}). Export it to GeoTIFF first.</source>
         <translation>{name} : la couche « {layer} » n'est pas un fichier lisible par GDAL (fournisseur {provider}). Exportez-la d'abord en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/base.py" line="283"/>
+        <location filename="../algorithms/base.py" line="294"/>
         <source>The run was cancelled; no output was written.</source>
         <translation>L'exécution a été annulée ; aucune sortie n'a été écrite.</translation>
     </message>
@@ -124,22 +124,22 @@
         <translation>Classique : {name}</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="125"/>
+        <location filename="../algorithms/classical.py" line="126"/>
         <source>MS spectral responses (CSV; empty = estimate)</source>
         <translation>Réponses spectrales MS (CSV ; vide = estimation)</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="146"/>
+        <location filename="../algorithms/classical.py" line="149"/>
         <source>{blocks} block(s) written; {seconds:.1f} s.</source>
         <translation>{blocks} bloc(s) écrit(s) ; {seconds:.1f} s.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="149"/>
+        <location filename="../algorithms/classical.py" line="152"/>
         <source>{method} (ratio {ratio})</source>
         <translation>{method} (rapport {ratio})</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="149"/>
+        <location filename="../algorithms/classical.py" line="152"/>
         <source>{method} fused (ratio {ratio})</source>
         <translation>Fusion {method} (rapport {ratio})</translation>
     </message>
@@ -174,12 +174,12 @@
         <translation>Gain MTF à la fréquence de Nyquist LR</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="78"/>
+        <location filename="../algorithms/fusion.py" line="80"/>
         <source>Network: {name}</source>
         <translation>Réseau : {name}</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="113"/>
+        <location filename="../algorithms/fusion.py" line="115"/>
         <source>Model</source>
         <translation>Modèle</translation>
     </message>
@@ -189,12 +189,12 @@
         <translation>Fichier de poids</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="118"/>
+        <location filename="../algorithms/fusion.py" line="120"/>
         <source>Training steps (when training on the inputs)</source>
         <translation>Itérations d'entraînement (pour l'entraînement sur les entrées)</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="133"/>
+        <location filename="../algorithms/fusion.py" line="136"/>
         <source>Weights of the model used</source>
         <translation>Poids du modèle utilisé</translation>
     </message>
@@ -204,32 +204,32 @@
         <translation>Poids HyperFuse (*.pt)</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="136"/>
+        <location filename="../algorithms/fusion.py" line="139"/>
         <source>Model used</source>
         <translation>Modèle utilisé</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="158"/>
+        <location filename="../algorithms/fusion.py" line="162"/>
         <source>Model: {model}; {blocks} block(s); training {training:.1f} s, inference {inference:.1f} s.</source>
         <translation>Modèle : {model} ; {blocks} bloc(s) ; entraînement {training:.1f} s, inférence {inference:.1f} s.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="162"/>
+        <location filename="../algorithms/fusion.py" line="166"/>
         <source>{method} fused (ratio {ratio}, {model})</source>
         <translation>Fusion {method} (rapport {ratio}, {model})</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="180"/>
+        <location filename="../algorithms/fusion.py" line="184"/>
         <source>bundled model {file}</source>
         <translation>modèle intégré {file}</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="183"/>
+        <location filename="../algorithms/fusion.py" line="187"/>
         <source>bundled {sensor} model</source>
         <translation>modèle intégré {sensor}</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="185"/>
+        <location filename="../algorithms/fusion.py" line="189"/>
         <source>weights {file}</source>
         <translation>poids {file}</translation>
     </message>
@@ -254,47 +254,47 @@
         <translation>Outils</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="44"/>
+        <location filename="../algorithms/parameters.py" line="45"/>
         <source>Low-resolution hyperspectral image (LR-HSI)</source>
         <translation>Image hyperspectrale basse résolution (LR-HSI)</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="45"/>
+        <location filename="../algorithms/parameters.py" line="46"/>
         <source>High-resolution multispectral image (HR-MSI)</source>
         <translation>Image multispectrale haute résolution (HR-MSI)</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="46"/>
+        <location filename="../algorithms/parameters.py" line="47"/>
         <source>Block size (HR pixels)</source>
         <translation>Taille des blocs (pixels HR)</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="47"/>
+        <location filename="../algorithms/parameters.py" line="48"/>
         <source>Device</source>
         <translation>Périphérique de calcul</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="48"/>
+        <location filename="../algorithms/parameters.py" line="49"/>
         <source>Random seed</source>
         <translation>Graine aléatoire</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="50"/>
+        <location filename="../algorithms/parameters.py" line="52"/>
         <source>Fused HR-HSI</source>
         <translation>HR-HSI fusionnée</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="72"/>
+        <location filename="../algorithms/parameters.py" line="74"/>
         <source>Projection onto the inputs</source>
         <translation>Projection sur les entrées</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="73"/>
+        <location filename="../algorithms/parameters.py" line="75"/>
         <source>MTF gain of the PSF (for the projection)</source>
         <translation>Gain MTF de la PSF (pour la projection)</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="74"/>
+        <location filename="../algorithms/parameters.py" line="76"/>
         <source>Fine-tuning steps on the inputs at full resolution (0 = none)</source>
         <translation>Itérations d'affinage sur les entrées à pleine résolution (0 = aucune)</translation>
     </message>
@@ -519,27 +519,27 @@
         <translation>les deux observations</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="44"/>
+        <location filename="../core/inference/fusion.py" line="45"/>
         <source>auto</source>
         <translation>auto</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="45"/>
+        <location filename="../core/inference/fusion.py" line="46"/>
         <source>weights file</source>
         <translation>fichier de poids</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="46"/>
+        <location filename="../core/inference/fusion.py" line="47"/>
         <source>train on the inputs</source>
         <translation>entraîner sur les entrées</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="49"/>
+        <location filename="../core/inference/fusion.py" line="50"/>
         <source>generic bundled model</source>
         <translation>modèle générique intégré</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="50"/>
+        <location filename="../core/inference/fusion.py" line="51"/>
         <source>trained on the inputs</source>
         <translation>entraîné sur les entrées</translation>
     </message>
@@ -999,92 +999,92 @@
         <translation>JSON avec σ, le gain MTF, le rapport de résolution, R (une ligne par bande MS, une colonne par bande de la LR-HSI), les gains entre unités MS et HS, les décalages, les résidus relatifs par bande et la recherche de σ.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="35"/>
+        <location filename="../algorithms/fusion.py" line="36"/>
         <source>auto: a sensor-specific bundled model when one matches the inputs' bands, wavelengths and ratio (which needs wavelength metadata on the LR-HSI), else the generic bundled model, which fuses any bands at ratios 2–8 and needs no minimum size, and at other ratios training on the inputs; weights file: the model in WEIGHTS (a generic weights file works for any bands); train on the inputs: self-supervised training by Wald's protocol (both inputs are degraded by r and the network learns to restore the LR-HSI), then fusion of the full-resolution pair; it needs an LR-HSI of at least 4r × 4r pixels. With a sensor-specific bundled model or a weights file, inputs whose values are a power of ten away from the training data's (reflectance × 10⁴ against reflectance) are converted for the network and back.</source>
         <translation>auto : un modèle intégré propre au capteur quand l'un d'eux correspond aux bandes, aux longueurs d'onde et au rapport de résolution des entrées (ce qui nécessite les métadonnées de longueur d'onde de la LR-HSI), sinon le modèle intégré générique, qui fusionne n'importe quelles bandes aux rapports 2–8 sans taille minimale, et aux autres rapports un entraînement sur les entrées ; fichier de poids : le modèle de WEIGHTS (un fichier de poids générique convient à toutes les bandes) ; entraîner sur les entrées : entraînement auto-supervisé selon le protocole de Wald (les deux entrées sont dégradées d'un facteur r et le réseau apprend à restituer la LR-HSI), puis fusion de la paire à pleine résolution ; il faut une LR-HSI d'au moins 4r × 4r pixels. Avec un modèle intégré propre au capteur ou un fichier de poids, les entrées dont les valeurs diffèrent d'une puissance de dix de celles des données d'entraînement (réflectance × 10⁴ contre réflectance) sont converties pour le réseau, puis reconverties.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="46"/>
+        <location filename="../algorithms/fusion.py" line="47"/>
         <source>A HyperFuse weights file (.pt) for this method, these band counts and this ratio, for MODEL = weights file.</source>
         <translation>Un fichier de poids HyperFuse (.pt) pour cette méthode, ces nombres de bandes et ce rapport de résolution, pour MODEL = fichier de poids.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="49"/>
+        <location filename="../algorithms/fusion.py" line="50"/>
         <source>Optimiser steps when the network is trained on the inputs (MODEL = train on the inputs, or auto at a ratio outside 2–8). More steps take longer and usually fuse better; the default 300 take one to a few minutes on two CPU cores for a scene a few hundred pixels across.</source>
         <translation>Itérations de l'optimiseur quand le réseau est entraîné sur les entrées (MODEL = entraîner sur les entrées, ou auto à un rapport hors de 2–8). Plus d'itérations prennent plus de temps et fusionnent en général mieux ; les 300 par défaut prennent d'une à quelques minutes sur deux cœurs CPU pour une scène de quelques centaines de pixels de côté.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="57"/>
+        <location filename="../algorithms/fusion.py" line="58"/>
         <source>Optional: write the model used (trained or loaded) with its model card, to reuse it with MODEL = weights file.</source>
         <translation>Facultatif : écrit le modèle utilisé (entraîné ou chargé) avec sa fiche de modèle, pour le réutiliser avec MODEL = fichier de poids.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="60"/>
+        <location filename="../algorithms/fusion.py" line="61"/>
         <source>Random seed of training: the same seed and inputs give the same weights on the CPU.</source>
         <translation>Graine aléatoire de l'entraînement : la même graine et les mêmes entrées donnent les mêmes poids sur le CPU.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="82"/>
+        <location filename="../algorithms/fusion.py" line="84"/>
         <source>Fuses a low-resolution hyperspectral raster with a high-resolution multispectral raster of the same scene using {name}. {summary} With MODEL = auto it needs no training: it uses a sensor-specific bundled model when one matches the inputs, else the generic bundled model (ratios 2–8), and trains on the inputs only at other ratios. Requires PyTorch.</source>
         <translation>Fusionne un raster hyperspectral basse résolution avec un raster multispectral haute résolution de la même scène à l'aide de {name}. {summary} Avec MODEL = auto, aucun entraînement n'est nécessaire : un modèle intégré propre au capteur est utilisé s'il correspond aux entrées, sinon le modèle intégré générique (rapports 2–8), et l'entraînement sur les entrées n'a lieu qu'aux autres rapports. Nécessite PyTorch.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="89"/>
+        <location filename="../algorithms/fusion.py" line="91"/>
         <source>{inputs} Wavelength metadata on the LR-HSI lets MODEL = auto match a sensor-specific bundled model. MODEL = weights file reads a HyperFuse weights file (.pt).</source>
         <translation>{inputs} Les métadonnées de longueur d'onde de la LR-HSI permettent à MODEL = auto de trouver un modèle intégré propre au capteur. MODEL = fichier de poids lit un fichier de poids HyperFuse (.pt).</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="92"/>
+        <location filename="../algorithms/fusion.py" line="94"/>
         <source>OUTPUT: {output} The raster&apos;s metadata names the model used. OUTPUT_WEIGHTS (optional): the model used, as a weights file with its model card. MODEL_USED: the name of the weights file used, or &apos;trained on the inputs&apos;.</source>
         <translation>OUTPUT : {output} Les métadonnées du raster nomment le modèle utilisé. OUTPUT_WEIGHTS (facultatif) : le modèle utilisé, sous forme de fichier de poids avec sa fiche de modèle. MODEL_USED : le nom du fichier de poids utilisé, ou 'trained on the inputs' (entraîné sur les entrées).</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="96"/>
+        <location filename="../algorithms/fusion.py" line="98"/>
         <source>Measured on 2 CPU cores (AMD EPYC): a sensor-specific bundled model fused each development scene (up to 128 × 128 HR pixels and 218 bands) in 0.1–3.5 s, the projection onto the inputs included (docs/benchmark.md); a generic model fuses a 300 × 300 HR-MSI with a 100 × 100 × 200-band LR-HSI (ratio 3) in about 15–20 s (docs/methods.md); training on the inputs with the default 300 steps took about 1–4 minutes on the 128 × 128-pixel EnMAP scene (docs/benchmark.md). Time grows with the number of pixels and of HS bands. On a GPU (DEVICE = cuda): not yet measured.</source>
         <translation>Mesuré sur 2 cœurs CPU (AMD EPYC) : un modèle intégré propre au capteur a fusionné chaque scène de développement (jusqu'à 128 × 128 pixels HR et 218 bandes) en 0.1–3.5 s, projection sur les entrées comprise (docs/benchmark.md) ; un modèle générique fusionne une HR-MSI de 300 × 300 pixels avec une LR-HSI de 100 × 100 pixels et 200 bandes (rapport 3) en 15–20 s environ (docs/methods.md) ; l'entraînement sur les entrées avec les 300 itérations par défaut a pris 1–4 minutes environ sur la scène EnMAP de 128 × 128 pixels (docs/benchmark.md). La durée croît avec le nombre de pixels et de bandes HS. Sur un GPU (DEVICE = cuda) : pas encore mesuré.</translation>
     </message>
     <message>
-        <location filename="../algorithms/fusion.py" line="107"/>
+        <location filename="../algorithms/fusion.py" line="109"/>
         <source>{paper}. How HyperFuse implements it, and where it departs from the paper: docs/methods.md.</source>
         <translation>{paper}. Mise en œuvre dans HyperFuse, et écarts par rapport à l'article : docs/methods.md.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="53"/>
+        <location filename="../algorithms/parameters.py" line="55"/>
         <source>Low-resolution hyperspectral raster (S bands). Its grid must line up with the HR-MSI: the LR pixel is an integer multiple r ≥ 2 of the HR pixel, from an origin on the HR grid.</source>
         <translation>Raster hyperspectral basse résolution (S bandes). Sa grille doit être alignée sur celle de la HR-MSI : le pixel LR est un multiple entier r ≥ 2 du pixel HR, à partir d'une origine située sur la grille HR.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="56"/>
+        <location filename="../algorithms/parameters.py" line="58"/>
         <source>High-resolution multispectral raster (s &lt; S bands) of the same scene.</source>
         <translation>Raster multispectral haute résolution (s &lt; S bandes) de la même scène.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="64"/>
+        <location filename="../algorithms/parameters.py" line="66"/>
         <source>An LR-HSI and an HR-MSI of the same scene, in any band counts, as rasters GDAL can read: the LR pixel is an integer multiple r ≥ 2 of the HR pixel, on a grid that starts on the HR grid; only their common area is fused. Values are read in physical units (scale and offset applied); nodata, NaN and Inf are masked.</source>
         <translation>Une LR-HSI et une HR-MSI de la même scène, avec des nombres de bandes quelconques, sous forme de rasters lisibles par GDAL : le pixel LR est un multiple entier r ≥ 2 du pixel HR, sur une grille qui commence sur la grille HR ; seule leur zone commune est fusionnée. Les valeurs sont lues en unités physiques (facteur d'échelle et décalage appliqués) ; nodata, NaN et Inf sont masqués.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="69"/>
+        <location filename="../algorithms/parameters.py" line="71"/>
         <source>Fused high-resolution hyperspectral GeoTIFF (float32) on the HR-MSI grid, with the LR-HSI&apos;s band names and wavelengths. Pixels invalid in either input are nodata (-9999).</source>
         <translation>GeoTIFF hyperspectral haute résolution fusionné (float32) sur la grille de la HR-MSI, avec les noms de bandes et les longueurs d'onde de la LR-HSI. Les pixels invalides dans l'une ou l'autre entrée sont nodata (-9999).</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="75"/>
+        <location filename="../algorithms/parameters.py" line="77"/>
         <source>both observations: every block of the result is replaced by the nearest image that, blurred by the PSF and decimated, gives back the LR-HSI and, through the spectral responses, gives back the HR-MSI. The responses are estimated from the pair; the PSF is the Gaussian of PROJECTION_MTF_GAIN. It corrects what a method gets wrong about these inputs (docs/benchmark.md) and adds a few seconds. none: the method&apos;s result as it is. The log reports how far the result is from reproducing the inputs, before and after.</source>
         <translation>les deux observations : chaque bloc du résultat est remplacé par l'image la plus proche qui, floutée par la PSF et décimée, redonne la LR-HSI et, à travers les réponses spectrales, redonne la HR-MSI. Les réponses sont estimées à partir de la paire ; la PSF est la gaussienne de PROJECTION_MTF_GAIN. La projection corrige ce qu'une méthode rend mal sur ces entrées (docs/benchmark.md) et ajoute quelques secondes. aucune : le résultat de la méthode tel quel. Le journal indique, avant et après, dans quelle mesure le résultat s'écarte de la reproduction des entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="82"/>
+        <location filename="../algorithms/parameters.py" line="84"/>
         <source>Before fusing, fine-tune the model on the pair itself for this many steps: the fused result, blurred by the PSF and decimated, should give back the LR-HSI, and through the spectral responses the HR-MSI (the same responses and PSF as the projection). 0, the default, skips it: followed by the projection it changed the bundled models&apos; PSNR by -0.31 to +0.04 dB on the development scenes, at up to 5 minutes for 100 steps on 218 bands (docs/methods.md). Each step costs about as much as a training step.</source>
         <translation>Avant la fusion, affine le modèle sur la paire elle-même pendant ce nombre d'itérations : le résultat fusionné, flouté par la PSF et décimé, doit redonner la LR-HSI, et à travers les réponses spectrales la HR-MSI (mêmes réponses et même PSF que la projection). 0, la valeur par défaut, l'omet : suivi de la projection, il a modifié le PSNR des modèles intégrés de -0.31 à +0.04 dB sur les scènes de développement, pour un coût allant jusqu'à 5 minutes pour 100 itérations sur 218 bandes (docs/methods.md). Chaque itération coûte à peu près autant qu'une itération d'entraînement.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="89"/>
+        <location filename="../algorithms/parameters.py" line="91"/>
         <source>Response of the Gaussian PSF at the LR Nyquist frequency that the projection assumes: 0.25, the protocol&apos;s, unless the sensor&apos;s is known (hyperfuse:estimate_responses estimates it from the pair).</source>
         <translation>Réponse de la PSF gaussienne à la fréquence de Nyquist LR que suppose la projection : 0.25, celle du protocole, sauf si celle du capteur est connue (hyperfuse:estimate_responses l'estime à partir de la paire).</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="100"/>
+        <location filename="../algorithms/parameters.py" line="106"/>
         <source>auto: the GPU when PyTorch sees a CUDA GPU, else the CPU; cpu: the CPU; cuda: the GPU (refused when PyTorch sees none).</source>
         <translation>auto : le GPU quand PyTorch voit un GPU CUDA, sinon le CPU ; cpu : le CPU ; cuda : le GPU (refusé quand PyTorch n'en voit aucun).</translation>
     </message>
@@ -1494,7 +1494,7 @@
         <translation>Rapport HTML autonome : tableau de classement, PSNR et SSIM par bande en fonction de la longueur d'onde, cartes de SAM et d'erreur, et spectres de référence comparés aux spectres fusionnés ; un fichier temporaire si aucun chemin n'est donné, listé dans la visionneuse de résultats.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="57"/>
+        <location filename="../algorithms/parameters.py" line="59"/>
         <source>Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to the alignment a network&apos;s strided layers need). 0, the default, sizes the blocks from the available memory and from the working memory measured on a small trial block (at most 768 MiB per block): the largest square blocks that fit, or strips as wide as the area where those recompute less halo; the log says which. Smaller blocks need less memory, larger ones recompute less halo; the result does not depend on it.</source>
         <translation>Côté des blocs carrés traités à la fois, en pixels HR (arrondi à un nombre entier de pixels LR, ou à l'alignement qu'exigent les couches à pas (stride) d'un réseau). 0, la valeur par défaut, dimensionne les blocs d'après la mémoire disponible et la mémoire de travail mesurée sur un petit bloc d'essai (au plus 768 Mio par bloc) : les plus grands blocs carrés qui y tiennent, ou des bandes aussi larges que la zone là où elles recalculent moins de bordure ; le journal indique lequel. Des blocs plus petits demandent moins de mémoire, des blocs plus grands recalculent moins de bordure ; le résultat n'en dépend pas.</translation>
     </message>
@@ -1504,14 +1504,24 @@
         <translation>Cette méthode calcule l'image entière d'un seul tenant, dans ce processus, quelle que soit la valeur saisie ici ; le paramètre existe pour que les scripts puissent passer les mêmes réglages à tous les algorithmes de fusion.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="49"/>
+        <location filename="../algorithms/parameters.py" line="50"/>
         <source>Dask scheduler (empty = this process)</source>
         <translation>Ordonnanceur Dask (vide = ce processus)</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="93"/>
+        <location filename="../algorithms/parameters.py" line="95"/>
         <source>Where the blocks are computed. Empty, the default: in this process. local:N: N worker processes started on this machine for the run. An address such as tcp://10.0.0.5:8786: the workers of a running Dask cluster, which must read the inputs at the same paths and have HyperFuse, PyTorch and dask[distributed] installed. The model, the responses and the block size are prepared here and sent once to every worker; this process writes the result, which equals the in-process one. Needs dask[distributed] (the message says how to install it). docs/scale-out.md.</source>
         <translation>Où les blocs sont calculés. Vide, la valeur par défaut : dans ce processus. local:N : N processus de calcul (workers) lancés sur cette machine pour l'exécution. Une adresse comme tcp://10.0.0.5:8786 : les workers d'une grappe Dask en service, qui doivent lire les entrées aux mêmes chemins et disposer de HyperFuse, de PyTorch et de dask[distributed]. Le modèle, les réponses et la taille des blocs sont préparés ici et envoyés une seule fois à chaque worker ; ce processus écrit le résultat, identique à celui obtenu dans le processus. Nécessite dask[distributed] (le message indique comment l'installer). docs/scale-out.md.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/parameters.py" line="51"/>
+        <source>Output compression</source>
+        <translation>Compression de la sortie</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/parameters.py" line="102"/>
+        <source>How the result&apos;s GeoTIFF is compressed, losslessly. zstd, the default, encodes about twice as fast as deflate for files of the same size, and any GDAL-based software reads it (QGIS 3.4 and later); deflate is read by almost every GeoTIFF reader; none writes fastest and largest.</source>
+        <translation>Comment le GeoTIFF du résultat est compressé, sans perte. zstd, la valeur par défaut, encode environ deux fois plus vite que deflate pour des fichiers de même taille, et tout logiciel fondé sur GDAL le lit (QGIS 3.4 et suivants) ; deflate est lu par presque tous les lecteurs GeoTIFF ; none écrit le plus vite et le plus gros.</translation>
     </message>
 </context>
 </TS>

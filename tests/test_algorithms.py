@@ -63,6 +63,23 @@ def test_simulate_fuse_assess_chain(processing, tmp_path):
     assert 15 < quality["PSNR"] < 60 and os.path.exists(quality["OUTPUT_JSON"])
 
 
+def test_output_compression_reaches_the_file(processing, small_pair, tmp_path):
+    """OUTPUT_COMPRESSION of a classical and a network fusion: zstd by default, deflate when chosen (index 1),
+    and the values do not depend on it."""
+    values = {}
+    for algorithm, extra in (("fuse_bicubic", {}), ("fuse_deepsen3", {"MODEL": 2, "TRAIN_STEPS": 2})):
+        for compression in (None, 1):
+            output = str(tmp_path / f"{algorithm}_{compression}.tif")
+            chosen = {} if compression is None else {"OUTPUT_COMPRESSION": compression}
+            processing.run(f"hyperfuse:{algorithm}", {"LR_HSI": small_pair["lr"], "HR_MSI": small_pair["ms"],
+                                                      "OUTPUT": output, "BLOCK_SIZE": 36, **extra, **chosen})
+            with rasterio.open(output) as src:
+                assert src.tags(ns="IMAGE_STRUCTURE")["COMPRESSION"] == ("ZSTD" if compression is None
+                                                                         else "DEFLATE"), algorithm
+                values[compression] = src.read()
+        assert np.array_equal(values[None], values[1]), algorithm
+
+
 def test_grid_errors_reach_the_user(processing, small_pair, tmp_path):
     from qgis.core import QgsProcessingException
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import rasterio
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.storage.raster_io import RasterWriter, open_raster, read_raster, write_raster
+from hyperfuse.core.storage.raster_io import (COMPRESSION_CHOICES, RasterWriter, open_raster, read_raster,
+                                             write_raster)
 from rasterio.crs import CRS
 
 UTM = CRS.from_epsg(32633).to_wkt()
@@ -82,6 +83,26 @@ def test_writer_is_atomic_and_georeferenced(tmp_path):
         assert src.descriptions == ("a", "b")
         assert src.tags(2)["wavelength"] == "600"
         assert np.array_equal(src.read(), values)
+
+
+def test_output_compression_is_lossless_and_as_chosen(tmp_path):
+    values = np.random.default_rng(2).normal(size=(3, 40, 40)).astype(np.float32)
+    written = {}
+    for name in COMPRESSION_CHOICES:
+        path = str(tmp_path / f"{name}.tif")
+        write_raster(path, values, TRANSFORM, UTM, compression=name)
+        with rasterio.open(path) as src:
+            written[name] = (src.tags(ns="IMAGE_STRUCTURE").get("COMPRESSION"), src.read())
+    write_raster(str(tmp_path / "default.tif"), values, TRANSFORM, UTM)
+    with rasterio.open(str(tmp_path / "default.tif")) as src:
+        assert src.tags(ns="IMAGE_STRUCTURE")["COMPRESSION"] == "ZSTD"
+        assert src.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == "3"
+    assert written["zstd"][0] == "ZSTD" and written["deflate"][0] == "DEFLATE" and written["none"][0] is None
+    for compression, read_back in written.values():
+        assert np.array_equal(read_back, values), compression
+    with pytest.raises(UserInputError, match="Unknown output compression 'lzma'; use one of zstd, deflate, none"):
+        write_raster(str(tmp_path / "lzma.tif"), values, TRANSFORM, UTM, compression="lzma")
+    assert not os.path.exists(tmp_path / "lzma.tif")
 
 
 def test_unwritable_output_is_rejected_before_work(tmp_path):

@@ -31,7 +31,7 @@ from ..protocol.srf import read_srf_csv, response_matrix
 from ..storage.files import ensure_writable
 from ..registry import ClassicalMethod
 from ..registry import method as lookup
-from ..storage.raster_io import RasterInfo
+from ..storage.raster_io import DEFAULT_COMPRESSION, RasterInfo, compression_profile
 from .common import check_whole_image_size
 
 
@@ -52,16 +52,19 @@ def response_from_file(path: str, lr: RasterInfo, hr: RasterInfo) -> np.ndarray:
 def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, output: str,
                    block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
                    srf_file: str | None = None, *, projection: str = PROJECTION_NONE,
-                   projection_mtf_gain: float = DEFAULT_MTF_GAIN, scheduler=None, **options) -> FusionResult:
+                   projection_mtf_gain: float = DEFAULT_MTF_GAIN, scheduler=None,
+                   compression: str = DEFAULT_COMPRESSION, **options) -> FusionResult:
     """Fuse two rasters with a classical method; ``options`` are the method's ``predict`` keywords,
-    ``projection`` (core/inference/adaptation.py) an optional projection of the result onto both inputs and
-    ``scheduler`` where a tiled method's blocks run (core/inference/distributed.py).
+    ``projection`` (core/inference/adaptation.py) an optional projection of the result onto both inputs,
+    ``scheduler`` where a tiled method's blocks run (core/inference/distributed.py) and ``compression`` the
+    output's (raster_io.COMPRESSION_CHOICES).
 
     The pair is opened here, once, and the opened rasters are passed down."""
     method = lookup(method) if isinstance(method, str) else method
     feedback = feedback or Feedback()
     options = {**method.defaults, **options}
     ensure_writable(output)
+    compression_profile(compression)
     scheduler = distributed.checked(scheduler)
     lr, hr, pair = open_pair(lr_path, hr_path)
     if srf_file:
@@ -70,17 +73,18 @@ def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, 
     prepared = adaptation.prepare_projection(projection, projection_mtf_gain, lr, hr, pair, tags, feedback)
     runner = fuse_tiled if method.tiled else fuse_whole_image
     return runner(method, lr, hr, pair, output, block_size=block_size, feedback=feedback,
-                  run_options=RunOptions(prepared, tags, scheduler), **options)
+                  run_options=RunOptions(prepared, tags, scheduler, compression), **options)
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What a run adds around the method: a prepared projection, the tags that describe it, and where the blocks
-    run (core/inference/distributed.py)."""
+    """What a run adds around the method: a prepared projection, the tags that describe it, where the blocks
+    run (core/inference/distributed.py) and how the output is compressed."""
 
     projection: "adaptation.Projection | None" = None
     tags: dict = field(default_factory=dict)
     scheduler: object = None
+    compression: str = DEFAULT_COMPRESSION
 
 
 def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, *,
@@ -97,7 +101,7 @@ def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: Gr
     result = fuse_with_function(method.name, lr, hr, pair, output, functools.partial(method.predict, **options),
                                 lambda ratio: method.receptive_field(ratio, **options), block_size=block_size,
                                 feedback=feedback, projection=run_options.projection, tags=run_options.tags,
-                                scheduler=run_options.scheduler)
+                                scheduler=run_options.scheduler, compression=run_options.compression)
     result.seconds_inference += prepared
     return result
 
@@ -150,7 +154,7 @@ def fuse_whole_image(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pa
     if run_options.projection is not None:
         predict, halo = run_options.projection.wrap(predict), run_options.projection.extra_halo
     blocks, stats = tiled_to_file(output, lr, pair, tags, reader, predict, halo, block_size=block_size,
-                                  feedback=feedback.span(0.95, 1.0))
+                                  feedback=feedback.span(0.95, 1.0), compression=run_options.compression)
     if run_options.projection is not None:
         run_options.projection.report(feedback)
     return FusionResult(output, method.name, "none", pair.ratio, blocks,

@@ -25,7 +25,8 @@ from ..protocol.degradation import DEFAULT_MTF_GAIN
 from ..protocol.grids import GridPair, open_pair
 from ..registry import NetworkMethod
 from ..storage.files import ensure_writable
-from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata
+from ..storage.raster_io import (DEFAULT_COMPRESSION, OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata,
+                                 compression_profile)
 from ..training import runs as training_runs
 from ..training.trainer import TrainingConfig, fill_invalid
 from . import adaptation, distributed, input_units
@@ -112,11 +113,11 @@ def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reade
 def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, predict,
                        receptive_field, *, block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
                        projection: "adaptation.Projection | None" = None, tags: dict | None = None,
-                       scheduler=None) -> FusionResult:
+                       scheduler=None, compression: str = DEFAULT_COMPRESSION) -> FusionResult:
     """Tiled fusion of an opened pair with a NumPy ``predict(lr, lr_valid, hr, hr_valid, ratio)`` (classical
     methods); ``receptive_field(ratio)`` is its halo, ``projection`` an optional prepared projection (its
-    ``tags`` go into the raster), ``scheduler`` where the blocks run (:func:`tiled_to_file`). The caller has
-    checked that ``output`` is writable."""
+    ``tags`` go into the raster), ``scheduler`` where the blocks run (:func:`tiled_to_file`), ``compression``
+    the output's (raster_io.COMPRESSION_CHOICES). The caller has checked that ``output`` is writable."""
     feedback = feedback or Feedback()
     started = time.perf_counter()
     tags = {"hyperfuse_method": name, "hyperfuse_ratio": pair.ratio, **(tags or {})}
@@ -124,7 +125,8 @@ def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair
     if projection is not None:
         block_predict, halo = projection.wrap(block_predict), halo + projection.extra_halo
     blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), block_predict, halo,
-                                  block_size=block_size, feedback=feedback, scheduler=scheduler)
+                                  block_size=block_size, feedback=feedback, scheduler=scheduler,
+                                  compression=compression)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started,
@@ -148,6 +150,7 @@ class NetworkFusionSettings:
     projection: str = PROJECTION_BOTH         # one of adaptation.PROJECTION_CHOICES
     mtf_gain: float = DEFAULT_MTF_GAIN        # of the PSF the projection assumes
     scheduler: object = None                  # where the blocks run: None in-process, else distributed.connected's
+    compression: str = DEFAULT_COMPRESSION    # of the output, one of raster_io.COMPRESSION_CHOICES
 
 
 @dataclass
@@ -331,7 +334,7 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
     blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), predict, halo,
                                   block_size=settings.block_size, feedback=feedback,
                                   alignment=model.alignment(pair.ratio), scheduler=settings.scheduler,
-                                  non_finite_hint=NETWORK_NON_FINITE_HINT)
+                                  non_finite_hint=NETWORK_NON_FINITE_HINT, compression=settings.compression)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, method.name, chosen.source, pair.ratio, blocks, chosen.seconds_training,
@@ -347,6 +350,7 @@ def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output:
     require_torch()
     settings = dataclasses.replace(settings, scheduler=distributed.checked(settings.scheduler))
     ensure_writable(output)
+    compression_profile(settings.compression)       # an unknown name is refused before any work
     if settings.output_weights:
         ensure_writable(settings.output_weights)
     lr, hr, pair = open_pair(lr_path, hr_path)
