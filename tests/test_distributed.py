@@ -1,5 +1,7 @@
 """The Dask backend: blocks on a LocalCluster of 2 workers give what in-process fusion gives, to the bit."""
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -238,17 +240,40 @@ def test_the_batch_entry_point_reports_a_failed_pair_and_goes_on(plugin_parent, 
     assert sorted(name for name in os.listdir(tmp_path) if name.endswith(".tif")) == ["good.tif"]
 
 
-def test_dask_scheduler_local_2_through_qgis_process_equals_in_process(qgis_process, small_pair, tmp_path):
+@pytest.mark.parametrize("projection", ["0", "1"])      # both observations (the default), none
+def test_dask_scheduler_local_2_through_qgis_process_equals_in_process(qgis_process, small_pair, tmp_path,
+                                                                        projection):
+    """QGIS's program links OpenBLAS, which torch's matrix products then use: the workers load it too. Without the
+    projection the windows are small enough for torch to compute through BLAS, and before the workers loaded
+    QGIS's BLAS the two runs differed by up to 4.2e-7."""
     save_random_weights(str(tmp_path / "w.pt"), 40, 4, 3)
     outputs = {name: str(tmp_path / f"{name}.tif") for name in ("here", "dask")}
     logs = {}
     for name, scheduler in (("here", ""), ("dask", "local:2")):
         logs[name] = qgis_process("run", "hyperfuse:fuse_deepsen3", "--", f"LR_HSI={small_pair['lr']}",
                                   f"HR_MSI={small_pair['ms']}", "MODEL=1", f"WEIGHTS={tmp_path / 'w.pt'}",
-                                  "BLOCK_SIZE=24", f"DASK_SCHEDULER={scheduler}", f"OUTPUT={outputs[name]}").stdout
+                                  "BLOCK_SIZE=24", f"DASK_SCHEDULER={scheduler}", f"PROJECTION={projection}",
+                                  f"OUTPUT={outputs[name]}").stdout
     # The worker processes ran outside QGIS's own executable, and computed every block.
     assert "9 block(s) on 2 Dask worker(s)" in logs["dask"]
     _same_rasters(outputs["here"], outputs["dask"])
+
+
+def test_the_program_blas_is_found_only_where_the_program_loaded_one():
+    """In plain Python torch keeps its own BLAS; with OpenBLAS loaded before Python (as QGIS's programs link it)
+    its path is what workers must load."""
+    code = ("import sys, torch; sys.path.insert(0, sys.argv[1]); "
+            "from hyperfuse.core.inference.distributed import program_blas; print(program_blas())")
+    package = os.path.dirname(os.path.dirname(os.path.dirname(distributed.__file__)))     # …/hyperfuse
+    plugins = os.path.dirname(package)
+    plain = subprocess.run([sys.executable, "-c", code, plugins], capture_output=True, text=True, check=True)
+    assert plain.stdout.strip() == "None"
+    openblas = "/lib/x86_64-linux-gnu/libblas.so.3"
+    if not os.path.exists(openblas):
+        pytest.skip(f"{openblas} (Debian's BLAS, which QGIS links) is not installed here")
+    preloaded = subprocess.run([sys.executable, "-c", code, plugins], capture_output=True, text=True, check=True,
+                               env={**os.environ, "LD_PRELOAD": openblas})
+    assert preloaded.stdout.strip() == os.path.realpath(openblas)
 
 
 def test_without_dask_the_parameter_says_how_to_install_it(monkeypatch, small_pair, tmp_path):
