@@ -16,10 +16,10 @@ from .base import (HyperFuseAlgorithm, add_compression_parameter, add_projection
                    add_settings, read_compression, read_projection, read_scheduler, read_settings)
 from .i18n import QT_TRANSLATE_NOOP, Text, tr, translate
 from .parameters import (BLOCK_SIZE, BLOCK_SIZE_HELP, BLOCK_SIZE_LABEL, DASK_SCHEDULER, DASK_SCHEDULER_HELP, DEVICE, DEVICE_HELP, DEVICE_LABEL,
-                         OUTPUT_COMPRESSION, OUTPUT_COMPRESSION_HELP,
                          FUSED_OUTPUT_HELP, FUSED_OUTPUT_LABEL, FUSION_GROUP, FUSION_INPUTS, HR_MSI, HR_MSI_HELP,
                          HR_MSI_LABEL,
-                         LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT, OUTPUT_WEIGHTS, PROJECTION, PROJECTION_HELP,
+                         LR_HSI, LR_HSI_HELP, LR_HSI_LABEL, OUTPUT, OUTPUT_COMPRESSION, OUTPUT_COMPRESSION_HELP,
+                         OUTPUT_WEIGHTS, PROJECTION, PROJECTION_HELP,
                          PROJECTION_MTF_GAIN, PROJECTION_MTF_GAIN_HELP, SEED, SEED_LABEL, ADAPT_STEPS,
                          ADAPT_STEPS_HELP, ADAPT_STEPS_LABEL)
 

@@ -64,7 +64,7 @@ def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, 
     feedback = feedback or Feedback()
     options = {**method.defaults, **options}
     ensure_writable(output)
-    compression_profile(compression)
+    compression_profile(compression)        # an unknown name is refused before any work
     scheduler = distributed.checked(scheduler)
     lr, hr, pair = open_pair(lr_path, hr_path)
     if srf_file:

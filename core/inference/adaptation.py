@@ -35,6 +35,8 @@ PROJECTION_HALO_LR_PIXELS = 8
 def projection_halo(ratio: int) -> int:
     """HR pixels the projection reads around a block beyond the network's halo, and projects with it."""
     return PROJECTION_HALO_LR_PIXELS * ratio
+
+
 # Smoothness of the estimated responses across neighbouring HS bands (estimate_responses): scenes with few
 # materials leave R underdetermined, and the penalty picks one smooth answer instead of an arbitrary one. It is
 # kept small, as a tie-breaker: a smooth R blurs narrow responses, and the projection then imposes the wrong
