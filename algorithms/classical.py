@@ -58,6 +58,12 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
         m = self.METHOD
         if m.tiled:
             scope = QT_TRANSLATE_NOOP("HyperFuse", "It works block by block, so rasters of any size can be fused.")
+        elif m.windowed_steps:
+            scope = Text(QT_TRANSLATE_NOOP(
+                "HyperFuse", "It processes the whole image at once up to {pixels:,} HR pixels (about {side} × {side}); "
+                             "a larger common area is fused in overlapping blocks, each by the paper's method, so "
+                             "rasters of any size can be fused."),
+                pixels=m.max_pixels, side=int(m.max_pixels ** 0.5))
         else:
             scope = Text(QT_TRANSLATE_NOOP(
                 "HyperFuse", "It processes the whole image at once: the common area may have at most {pixels:,} HR "
@@ -103,15 +109,28 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
         block = BLOCK_SIZE_HELP if self.METHOD.tiled else QT_TRANSLATE_NOOP(
             "HyperFuse", "Side of the square blocks in which the result is written, in HR pixels. The method itself "
                          "always sees the whole image; the result does not depend on this.")
+        if self.METHOD.windowed_steps:
+            block = Text(QT_TRANSLATE_NOOP(
+                "HyperFuse", "Up to {pixels:,} HR pixels the method sees the whole image, and this is the side of the "
+                             "blocks in which the result is written. On a larger common area it is the side of the "
+                             "blocks fused one by one, each with an overlap of {overlap} LR pixels on every side "
+                             "(0: sized from the available memory and kept within that limit); the result then "
+                             "depends on it."),
+                pixels=self.METHOD.max_pixels, overlap=self.METHOD.windowed_steps[2](1))
+        scheduler = DASK_SCHEDULER_HELP if self.METHOD.tiled else QT_TRANSLATE_NOOP(
+            "HyperFuse", "This method computes the whole image at once, in this process, whatever is set here; the "
+                         "parameter is there so that scripts can pass the same settings to every fusion algorithm.")
+        if self.METHOD.windowed_steps:
+            scheduler = Text(QT_TRANSLATE_NOOP(
+                "HyperFuse", "{scheduler} Up to {pixels:,} HR pixels the method computes the whole image in this "
+                             "process whatever is set here."), scheduler=DASK_SCHEDULER_HELP,
+                pixels=self.METHOD.max_pixels)
         help_ = {LR_HSI: LR_HSI_HELP, HR_MSI: HR_MSI_HELP, BLOCK_SIZE: block, OUTPUT: FUSED_OUTPUT_HELP,
                  PROJECTION: Text(QT_TRANSLATE_NOOP("HyperFuse", "{projection} For the classical methods it is off by "
                                                                  "default, so that they stay the published baselines."),
                                   projection=PROJECTION_HELP),
                  PROJECTION_MTF_GAIN: PROJECTION_MTF_GAIN_HELP,
-                 DASK_SCHEDULER: DASK_SCHEDULER_HELP if self.METHOD.tiled else QT_TRANSLATE_NOOP(
-                     "HyperFuse", "This method computes the whole image at once, in this process, whatever is set "
-                                  "here; the parameter is there so that scripts can pass the same settings to every "
-                                  "fusion algorithm."),
+                 DASK_SCHEDULER: scheduler,
                  OUTPUT_COMPRESSION: OUTPUT_COMPRESSION_HELP}
         if self.METHOD.uses_response:
             help_[SRF_FILE] = SRF_FILE_HELP

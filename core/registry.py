@@ -119,6 +119,15 @@ class ClassicalMethod(FusionMethod):
         """Read from the module each time, so that a test can lower the module's MAX_PIXELS."""
         return None if self.tiled else self._module().MAX_PIXELS
 
+    @property
+    def windowed_steps(self) -> tuple | None:
+        """(prepare, predict, receptive_field) with which a whole-image method runs block by block on a common area
+        beyond ``max_pixels`` (core/classical/run.py), or None where it cannot and such an area is refused."""
+        module = self._module()
+        if self.tiled or not hasattr(module, "predict_windowed"):
+            return None
+        return module.prepare_windowed, module.predict_windowed, module.receptive_field_windowed
+
 
 _ADAM = {"learning_rate": 3e-4, "betas": (0.9, 0.999), "batch_size": 16, "patch_size": 32}
 

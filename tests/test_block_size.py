@@ -11,7 +11,7 @@ import pytest
 from hyperfuse.core.inference.memory import WorkingMemory, available_memory, peak_bytes_during
 from hyperfuse.core.inference.tiling import (BLOCK_MEMORY_BYTES, MAX_AUTOMATIC_BLOCK_SIZE, aligned_blocks,
                                              automatic_block_shape, automatic_block_size, computed_pixels,
-                                             working_memory)
+                                             window_of, working_memory)
 from hyperfuse.core.storage.raster_io import output_tiles
 
 GIB = 2 ** 30
@@ -89,6 +89,17 @@ def test_square_blocks_where_strips_recompute_more():
 def test_square_blocks_where_the_area_is_too_wide_for_strips():
     side = automatic_block_size(_rule(222), 39, 3, available=64 * GIB, extent=6000)
     assert automatic_block_shape(_rule(222), 39, 3, 64 * GIB, (6000, 6000)) == (side, side)
+
+
+def test_automatic_blocks_stay_within_the_largest_window():
+    # CNMF beyond its limit (core/classical/cnmf.py): every block with its overlap of 24 within 1024² HR pixels.
+    # A working memory small enough that the budget alone would allow blocks of 1536².
+    memory = WorkingMemory(200.0, 20.0)
+    assert automatic_block_shape(memory, 24, 3, 64 * GIB, (6000, 6000)) == (1536, 1536)
+    for area in [(6000, 6000), (900, 6000), (6000, 900)]:
+        shape = automatic_block_shape(memory, 24, 3, 64 * GIB, area, largest_window=1024 ** 2)
+        windows = [window_of(block, 24, area) for block in aligned_blocks(*area, shape, 3)]
+        assert 0.85 * 1024 ** 2 < max(rows * cols for _, _, rows, cols in windows) <= 1024 ** 2, (area, shape)
 
 
 def test_the_blocks_cover_the_area_once():

@@ -6,6 +6,7 @@ from hyperfuse.core import registry, synthetic
 from hyperfuse.core.classical import cnmf, hysure
 from hyperfuse.core.classical.run import fuse_classical
 from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.feedback import Feedback
 from hyperfuse.core.inference.tiling import lr_mask_on_hr
 from hyperfuse.core.protocol import metrics
 from hyperfuse.core.protocol.degradation import PointSpread, spatial_degrade, spectral_degrade
@@ -72,16 +73,56 @@ def test_invalid_pixels_never_leak(scene, method_id, options):
     assert np.abs(fused[:, valid]).max() < 10 * np.abs(reference).max()
 
 
-@pytest.mark.parametrize("module,name", [(cnmf, "CNMF"), (hysure, "HySure")])
-def test_whole_image_methods_refuse_large_inputs(module, name, small_pair, tmp_path, monkeypatch):
-    monkeypatch.setattr(module, "MAX_PIXELS", 1000)
-    method = registry.method(name.lower())
-    assert method.max_pixels == 1000
+def test_hysure_refuses_areas_beyond_its_limit(small_pair, tmp_path, monkeypatch):
+    monkeypatch.setattr(hysure, "MAX_PIXELS", 1000)
+    method = registry.method("hysure")
+    assert method.max_pixels == 1000 and method.windowed_steps is None
     output = str(tmp_path / "out.tif")
-    with pytest.raises(UserInputError, match=rf"{name} processes the whole image at once and handles at most 1,000 "
+    with pytest.raises(UserInputError, match=r"HySure processes the whole image at once and handles at most 1,000 "
                                              r"HR pixels .*5,184.*Crop the inputs.*tiled method"):
         fuse_classical(method, small_pair["lr"], small_pair["ms"], output)
     assert not (tmp_path / "out.tif").exists()
+
+
+@pytest.fixture(scope="module")
+def wide_pair(tmp_path_factory):
+    """A 192 × 192 generated scene (40 bands) and its simulated inputs at ratio 3."""
+    from hyperfuse.core.protocol import simulation, srf
+
+    folder = tmp_path_factory.mktemp("wide")
+    paths = {k: str(folder / f"{k}.tif") for k in ("scene", "lr", "ms", "ref")}
+    synthetic.write_scene(paths["scene"], 192, 192, wavelengths_nm=np.linspace(420, 1000, 40), seed=11)
+    simulation.simulate(paths["scene"], simulation.SimulationSettings(ratio=RATIO, srf=preset("s2a_10m").load()),
+                        paths["lr"], paths["ms"], paths["ref"])
+    return paths
+
+
+def test_cnmf_fuses_areas_beyond_its_limit_in_overlapping_blocks(wide_pair, tmp_path, monkeypatch):
+    from hyperfuse.core.assessment import quality as assessment
+
+    settings = {"inner": 40}
+    whole = fuse_classical("cnmf", wide_pair["lr"], wide_pair["ms"], str(tmp_path / "whole.tif"), **settings)
+    monkeypatch.setattr(cnmf, "MAX_PIXELS", 144 * 144)
+    messages = []
+    feedback = Feedback()
+    feedback.info = messages.append
+    blocks = fuse_classical("cnmf", wide_pair["lr"], wide_pair["ms"], str(tmp_path / "blocks.tif"),
+                            feedback=feedback, **settings)
+    assert whole.blocks == 1 and blocks.blocks == 4        # blocks of 96² with 24 pixels of overlap: 144² windows
+    assert any("overlapping blocks" in message for message in messages)
+    scores = {name: assessment.assess_files(wide_pair["ref"], str(tmp_path / f"{name}.tif"), RATIO)["PSNR"]
+              for name in ("whole", "blocks")}
+    bicubic = registry.method("bicubic")
+    fuse_classical(bicubic, wide_pair["lr"], wide_pair["ms"], str(tmp_path / "bicubic.tif"))
+    baseline = assessment.assess_files(wide_pair["ref"], str(tmp_path / "bicubic.tif"), RATIO)["PSNR"]
+    assert scores["blocks"] > scores["whole"] - 0.5 and scores["blocks"] > baseline + 3, (scores, baseline)
+    with rasterio.open(tmp_path / "blocks.tif") as fused, rasterio.open(wide_pair["ms"]) as ms:
+        assert fused.transform == ms.transform and fused.crs == ms.crs and fused.count == 40
+    with pytest.raises(UserInputError, match=r"CNMF fuses a large area in blocks of at most 20,736 HR pixels with "
+                                             r"their overlap; BLOCK_SIZE gives blocks of 28,224.*BLOCK_SIZE to 0"):
+        fuse_classical("cnmf", wide_pair["lr"], wide_pair["ms"], str(tmp_path / "big.tif"), block_size=144,
+                       **settings)
+    assert not (tmp_path / "big.tif").exists()
 
 
 @pytest.fixture(scope="module")

@@ -83,11 +83,16 @@ def responses(lr, lr_valid, hr, hr_valid, ratio: int, *, response=None, sigma=No
 
 def degradation_model(lr, lr_valid, hr, hr_valid, ratio: int, response, sigma, mtf_gain: float):
     """(R checked against the band counts, Gaussian PSF): given, from MTF_GAIN, or estimated from the pair."""
+    response, sigma = degradation_settings(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
+    return response, psf_for(ratio, sigma=sigma)
+
+
+def degradation_settings(lr, lr_valid, hr, hr_valid, ratio: int, response, sigma, mtf_gain: float) -> tuple:
+    """(R checked against the band counts, σ of the Gaussian PSF) of :func:`degradation_model`."""
     need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
     response, estimated = responses(lr, lr_valid, hr, hr_valid, ratio, response=response, sigma=sigma,
                                     need_sigma=need_sigma, fallback_sigma=sigma_from(ratio, mtf_gain, None))
-    response = check_response(response, lr.shape[0], hr.shape[0])
-    return response, psf_for(ratio, sigma=sigma or sigma_from(ratio, mtf_gain, estimated))
+    return check_response(response, lr.shape[0], hr.shape[0]), sigma or sigma_from(ratio, mtf_gain, estimated)
 
 
 def sigma_from(ratio: int, mtf_gain: float, estimated: float | None) -> float:

@@ -4,9 +4,11 @@
   values) are computed once by the method's ``prepare`` on the estimation window of
   core/protocol/responses.py, then :func:`core.inference.fusion.fuse_with_function` runs ``predict`` block by
   block with a halo of the method's receptive field; peak memory depends on the block size.
-- Whole-image methods (CNMF, HySure): :func:`fuse_whole_image` refuses a common area larger
-  than the method's ``max_pixels`` before reading anything, reads the common area, predicts
-  and writes the result with the same writer, tags and nodata rule as fuse_with_function.
+- Whole-image methods (CNMF, HySure): :func:`fuse_whole_image` reads the common area, predicts
+  and writes the result with the same writer, tags and nodata rule as fuse_with_function. A
+  common area larger than the method's ``max_pixels`` runs block by block like a tiled method,
+  with the module's windowed steps (CNMF: overlapping blocks, each fused by the paper's
+  method), or is refused before anything is read where the module has none (HySure).
 
 :func:`fuse_classical` opens the pair once; both runners take the opened rasters.
 """
@@ -72,6 +74,11 @@ def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, 
     tags = {}
     prepared = adaptation.prepare_projection(projection, projection_mtf_gain, lr, hr, pair, tags, feedback)
     runner = fuse_tiled if method.tiled else fuse_whole_image
+    if not method.tiled and pair.hr_shape[0] * pair.hr_shape[1] > method.max_pixels and method.windowed_steps:
+        feedback.info(f"The common area has more than {method.max_pixels:,} HR pixels, the most {method.name} "
+                      "fuses at once: it fuses the area in overlapping blocks, each by the paper's method "
+                      "(docs/classical.md, 'Large areas').")
+        runner = functools.partial(fuse_tiled, steps=method.windowed_steps)
     return runner(method, lr, hr, pair, output, block_size=block_size, feedback=feedback,
                   run_options=RunOptions(prepared, tags, scheduler, compression), **options)
 
@@ -89,19 +96,22 @@ class RunOptions:
 
 def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, *,
                block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
-               run_options: RunOptions = RunOptions(), **options) -> FusionResult:
-    """Global settings once (``prepare``), then block-wise ``predict`` through fuse_with_function."""
+               run_options: RunOptions = RunOptions(), steps: tuple | None = None, **options) -> FusionResult:
+    """Global settings once (``prepare``), then block-wise ``predict`` through fuse_with_function. ``steps`` are
+    other (prepare, predict, receptive_field) than the method's own: a whole-image method's windowed ones."""
     feedback = feedback or Feedback()
     started = time.perf_counter()
-    if method.prepare is not None:
+    prepare, predict, receptive_field = steps or (method.prepare, method.predict, method.receptive_field)
+    if prepare is not None:
         window = read_window(lr, hr, pair, feedback)
-        options = {**options, **method.prepare(*window, pair.ratio, **options)}
+        options = {**options, **prepare(*window, pair.ratio, **options)}
         feedback.check_cancelled()
     prepared = time.perf_counter() - started
-    result = fuse_with_function(method.name, lr, hr, pair, output, functools.partial(method.predict, **options),
-                                lambda ratio: method.receptive_field(ratio, **options), block_size=block_size,
+    result = fuse_with_function(method.name, lr, hr, pair, output, functools.partial(predict, **options),
+                                lambda ratio: receptive_field(ratio, **options), block_size=block_size,
                                 feedback=feedback, projection=run_options.projection, tags=run_options.tags,
-                                scheduler=run_options.scheduler, compression=run_options.compression)
+                                scheduler=run_options.scheduler, compression=run_options.compression,
+                                largest_window=method.max_pixels if steps else None)
     result.seconds_inference += prepared
     return result
 

@@ -93,12 +93,12 @@ def block_sink(writer: RasterWriter, lr: RasterInfo):
 
 def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reader, predict, halo: int, *,
                   block_size: int, feedback: Feedback, alignment: int | None = None, scheduler=None,
-                  **writer_options) -> tuple:
+                  largest_window: int | None = None, **writer_options) -> tuple:
     """Run ``predict`` block by block into ``output``: in this process (run_tiled), or with a ``scheduler`` (a
-    DASK_SCHEDULER value or a dask.distributed Client) as Dask tasks (distributed.py). Logs where the IO time
-    went. Returns (blocks, TilingStats)."""
+    DASK_SCHEDULER value or a dask.distributed Client) as Dask tasks (distributed.py); automatic blocks with their
+    halo stay within ``largest_window`` HR pixels. Logs where the IO time went. Returns (blocks, TilingStats)."""
     stats, started = TilingStats(), time.perf_counter()
-    shape = block_geometry(reader, halo, block_size, alignment, feedback, predict)[0]
+    shape = block_geometry(reader, halo, block_size, alignment, feedback, predict, largest_window)[0]
     engine = run_tiled if scheduler is None else functools.partial(distributed.run_tiled_on_dask,
                                                                    scheduler=scheduler)
     with output_writer(output, lr, pair, tags, tile_size=shape, **writer_options) as writer:
@@ -113,11 +113,13 @@ def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reade
 def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, predict,
                        receptive_field, *, block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
                        projection: "adaptation.Projection | None" = None, tags: dict | None = None,
-                       scheduler=None, compression: str = DEFAULT_COMPRESSION) -> FusionResult:
+                       scheduler=None, compression: str = DEFAULT_COMPRESSION,
+                       largest_window: int | None = None) -> FusionResult:
     """Tiled fusion of an opened pair with a NumPy ``predict(lr, lr_valid, hr, hr_valid, ratio)`` (classical
     methods); ``receptive_field(ratio)`` is its halo, ``projection`` an optional prepared projection (its
-    ``tags`` go into the raster), ``scheduler`` where the blocks run (:func:`tiled_to_file`), ``compression``
-    the output's (raster_io.COMPRESSION_CHOICES). The caller has checked that ``output`` is writable."""
+    ``tags`` go into the raster), ``scheduler`` where the blocks run and ``largest_window`` their limit
+    (:func:`tiled_to_file`), ``compression`` the output's (raster_io.COMPRESSION_CHOICES). The caller has
+    checked that ``output`` is writable."""
     feedback = feedback or Feedback()
     started = time.perf_counter()
     tags = {"hyperfuse_method": name, "hyperfuse_ratio": pair.ratio, **(tags or {})}
@@ -126,7 +128,7 @@ def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair
         block_predict, halo = projection.wrap(block_predict), halo + projection.extra_halo
     blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), block_predict, halo,
                                   block_size=block_size, feedback=feedback, scheduler=scheduler,
-                                  compression=compression)
+                                  largest_window=largest_window, compression=compression)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started,

@@ -76,18 +76,24 @@ def _shared_evenly(extent: int, side: int, unit: int) -> int:
     return min(side, math.ceil(extent / count / unit) * unit)
 
 
-def automatic_block_shape(memory: WorkingMemory, halo: int, step: int, available: int | None, area: tuple) -> tuple:
+def automatic_block_shape(memory: WorkingMemory, halo: int, step: int, available: int | None, area: tuple,
+                          largest_window: int | None = None) -> tuple:
     """(rows, cols) of the blocks over an ``area`` of (rows, cols) HR pixels that recompute the fewest pixels: the
     square blocks of :func:`automatic_block_size`, or strips the full width of the area where one with its halo
     above and below fits the same budget. A strip has no halo at its sides: MHF-net with the projection (halo 87)
-    on 600² × 218 bands computes 2.5 times the area in 240² blocks and 2.06 times in strips of 600 × 144."""
+    on 600² × 218 bands computes 2.5 times the area in 240² blocks and 2.06 times in strips of 600 × 144. With
+    ``largest_window`` no block with its halo has more HR pixels than that (a whole-image method's limit)."""
     rows, cols = area
     side = automatic_block_size(memory, halo, step, available, max(area))
-    shapes = [(side, side)]
     unit = math.lcm(step, 16)
+    if largest_window:
+        side = max(unit, min(side, (math.isqrt(largest_window) - 2 * halo) // unit * unit))
+    shapes = [(side, side)]
     # (r + 2·halo)·cols per computed pixel and r·cols per written pixel within the budget
     strip_rows = int((_block_budget(available) / cols - 2 * halo * memory.per_window_pixel)
                      / (memory.per_window_pixel + memory.per_block_pixel))
+    if largest_window:
+        strip_rows = min(strip_rows, largest_window // cols - 2 * halo)
     if strip_rows >= unit and cols <= MAX_BLOCK_SIZE:
         strip_rows = _shared_evenly(rows, min(strip_rows, MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit, unit)
         shapes.append((strip_rows, math.ceil(cols / step) * step))
@@ -137,16 +143,18 @@ def window_of(block: tuple, halo: int, area: tuple) -> tuple:
 
 
 def block_geometry(reader: PairReader, receptive_field: int, block_size, alignment: int | None,
-                   feedback: Feedback, predict=None) -> tuple:
+                   feedback: Feedback, predict=None, largest_window: int | None = None) -> tuple:
     """((block rows, block cols), halo, step) of a tiled run: blocks and halo multiples of ``step``. A
     ``block_size`` is a side (square blocks) or a (rows, cols) shape; AUTO_BLOCK_SIZE becomes
-    :func:`automatic_block_shape` for the :func:`working_memory` of ``predict`` (and the log says so)."""
+    :func:`automatic_block_shape` for the :func:`working_memory` of ``predict`` and ``largest_window`` (and the log
+    says so)."""
     step = math.lcm(reader.pair.ratio, alignment or reader.pair.ratio)
     halo = aligned_halo(receptive_field, step)
     if block_size == AUTO_BLOCK_SIZE:
         available = available_memory()
         memory = working_memory(reader, predict, halo, step, available)
-        rows, cols = automatic_block_shape(memory, halo, step, available, tuple(reader.pair.hr_shape))
+        rows, cols = automatic_block_shape(memory, halo, step, available, tuple(reader.pair.hr_shape),
+                                           largest_window)
         strips = " (strips the width of the area)" if cols >= reader.pair.hr_shape[1] and rows != cols else ""
         feedback.info(f"Blocks of {min(cols, reader.pair.hr_shape[1])} × {rows} HR pixels{strips} with a halo of "
                       f"{halo}, chosen from the available memory and the working memory, {memory.describe()} "

@@ -65,12 +65,14 @@ def fence_of_samples(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low - REACH * span, high + REACH * span
 
 
-def inliers(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """``valid`` without the pixels that fall outside the fence in any band (values: bands × the shape of valid)."""
+def inliers(values: np.ndarray, valid: np.ndarray, bounds: tuple | None = None) -> np.ndarray:
+    """``valid`` without the pixels that fall outside the fence in any band (values: bands × the shape of valid).
+    The fence is ``bounds`` (low, high) when given, one computed on a larger area so that a block screens by the
+    area's rule, else that of these values."""
     keep = valid.copy()
     if not keep.any():
         return keep
-    low, high = fence(values, valid)
+    low, high = fence(values, valid) if bounds is None else bounds
     for band, (lo, hi) in enumerate(zip(low, high)):    # band by band: no full-size temporaries
         keep &= (values[band] >= lo) & (values[band] <= hi)
     return keep
