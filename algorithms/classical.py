@@ -4,6 +4,7 @@ from __future__ import annotations
 from qgis.core import (QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer)
 
+from ..core.classical.common import BLOCK_OVERLAP_LR_PIXELS
 from ..core.classical.run import fuse_classical
 from ..core.inference.adaptation import PROJECTION_NONE
 from ..core.inference.tiling import AUTO_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE
@@ -58,16 +59,11 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
         m = self.METHOD
         if m.tiled:
             scope = QT_TRANSLATE_NOOP("HyperFuse", "It works block by block, so rasters of any size can be fused.")
-        elif m.windowed_steps:
+        else:
             scope = Text(QT_TRANSLATE_NOOP(
                 "HyperFuse", "It processes the whole image at once up to {pixels:,} HR pixels (about {side} × {side}); "
                              "a larger common area is fused in overlapping blocks, each by the paper's method, so "
                              "rasters of any size can be fused."),
-                pixels=m.max_pixels, side=int(m.max_pixels ** 0.5))
-        else:
-            scope = Text(QT_TRANSLATE_NOOP(
-                "HyperFuse", "It processes the whole image at once: the common area may have at most {pixels:,} HR "
-                             "pixels (about {side} × {side}); crop larger inputs or use GSA or GLP."),
                 pixels=m.max_pixels, side=int(m.max_pixels ** 0.5))
         return Text(QT_TRANSLATE_NOOP("HyperFuse", "{summary} {scope} Needs no PyTorch."), summary=m.summary,
                     scope=scope)
@@ -106,21 +102,15 @@ class ClassicalFusionAlgorithm(HyperFuseAlgorithm):
 
     @property
     def PARAMETER_HELP(self):  # noqa: N802
-        block = BLOCK_SIZE_HELP if self.METHOD.tiled else QT_TRANSLATE_NOOP(
-            "HyperFuse", "Side of the square blocks in which the result is written, in HR pixels. The method itself "
-                         "always sees the whole image; the result does not depend on this.")
-        if self.METHOD.windowed_steps:
+        block, scheduler = BLOCK_SIZE_HELP, DASK_SCHEDULER_HELP
+        if not self.METHOD.tiled:
             block = Text(QT_TRANSLATE_NOOP(
                 "HyperFuse", "Up to {pixels:,} HR pixels the method sees the whole image, and this is the side of the "
                              "blocks in which the result is written. On a larger common area it is the side of the "
                              "blocks fused one by one, each with an overlap of {overlap} LR pixels on every side "
                              "(0: sized from the available memory and kept within that limit); the result then "
                              "depends on it."),
-                pixels=self.METHOD.max_pixels, overlap=self.METHOD.windowed_steps[2](1))
-        scheduler = DASK_SCHEDULER_HELP if self.METHOD.tiled else QT_TRANSLATE_NOOP(
-            "HyperFuse", "This method computes the whole image at once, in this process, whatever is set here; the "
-                         "parameter is there so that scripts can pass the same settings to every fusion algorithm.")
-        if self.METHOD.windowed_steps:
+                pixels=self.METHOD.max_pixels, overlap=BLOCK_OVERLAP_LR_PIXELS)
             scheduler = Text(QT_TRANSLATE_NOOP(
                 "HyperFuse", "{scheduler} Up to {pixels:,} HR pixels the method computes the whole image in this "
                              "process whatever is set here."), scheduler=DASK_SCHEDULER_HELP,

@@ -122,11 +122,13 @@ class ClassicalMethod(FusionMethod):
     @property
     def windowed_steps(self) -> tuple | None:
         """(prepare, predict, receptive_field) with which a whole-image method runs block by block on a common area
-        beyond ``max_pixels`` (core/classical/run.py), or None where it cannot and such an area is refused."""
-        module = self._module()
-        if self.tiled or not hasattr(module, "predict_windowed"):
+        beyond ``max_pixels`` (core/classical/run.py): the area's shared settings, the method itself on every block
+        with its overlap, and the overlap; None for a tiled method."""
+        if self.tiled:
             return None
-        return module.prepare_windowed, module.predict_windowed, module.receptive_field_windowed
+        from .classical import common
+
+        return common.shared_block_settings, self.predict, common.block_overlap
 
 
 _ADAM = {"learning_rate": 3e-4, "betas": (0.9, 0.999), "batch_size": 16, "patch_size": 32}

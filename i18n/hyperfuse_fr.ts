@@ -114,32 +114,32 @@
         <translation>L'exécution a été annulée ; aucune sortie n'a été écrite.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="19"/>
+        <location filename="../algorithms/classical.py" line="20"/>
         <source>Baseline: {name}</source>
         <translation>Base de comparaison : {name}</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="20"/>
+        <location filename="../algorithms/classical.py" line="21"/>
         <source>Classical: {name}</source>
         <translation>Classique : {name}</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="145"/>
+        <location filename="../algorithms/classical.py" line="135"/>
         <source>MS spectral responses (CSV; empty = estimate)</source>
         <translation>Réponses spectrales MS (CSV ; vide = estimation)</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="168"/>
+        <location filename="../algorithms/classical.py" line="158"/>
         <source>{blocks} block(s) written; {seconds:.1f} s.</source>
         <translation>{blocks} bloc(s) écrit(s) ; {seconds:.1f} s.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="171"/>
+        <location filename="../algorithms/classical.py" line="161"/>
         <source>{method} (ratio {ratio})</source>
         <translation>{method} (rapport {ratio})</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="171"/>
+        <location filename="../algorithms/classical.py" line="161"/>
         <source>{method} fused (ratio {ratio})</source>
         <translation>Fusion {method} (rapport {ratio})</translation>
     </message>
@@ -589,122 +589,122 @@
         <translation>Fichier CSV (SRF_FILE)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>Padding factor κ</source>
         <translation>Facteur de marge κ</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>Scalability number η</source>
         <translation>Nombre d'échelles η</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>Largest patch size (HR pixels)</source>
         <translation>Taille de la plus grande imagette (pixels HR)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>SVD components (0 = automatic)</source>
         <translation>Composantes SVD (0 = automatique)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>Variant</source>
         <translation>Variante</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>paper: concentric patches, linear head</source>
         <translation>article : imagettes concentriques, tête linéaire</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>box means with bicubic residual</source>
         <translation>moyennes par fenêtre avec résidu bicubique</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="182"/>
+        <location filename="../core/registry.py" line="184"/>
         <source>Correction iterations</source>
         <translation>Itérations de correction</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="203"/>
+        <location filename="../core/registry.py" line="205"/>
         <source>Stages K</source>
         <translation>Étages K</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="203"/>
+        <location filename="../core/registry.py" line="205"/>
         <source>Rank (0 = automatic)</source>
         <translation>Rang (0 = automatique)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="203"/>
+        <location filename="../core/registry.py" line="205"/>
         <source>ResNet levels L</source>
         <translation>Niveaux ResNet L</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="232"/>
+        <location filename="../core/registry.py" line="234"/>
         <source>Loss levels</source>
         <translation>Niveaux de la perte</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="273"/>
+        <location filename="../core/registry.py" line="275"/>
         <source>MTF gain of the PSF at Nyquist (0 = estimate)</source>
         <translation>Gain MTF de la PSF à Nyquist (0 = estimation)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="280"/>
+        <location filename="../core/registry.py" line="282"/>
         <source>Bicubic upsampling</source>
         <translation>Suréchantillonnage bicubique</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="295"/>
+        <location filename="../core/registry.py" line="297"/>
         <source>Low-pass filter</source>
         <translation>Filtre passe-bas</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="295"/>
+        <location filename="../core/registry.py" line="297"/>
         <source>MTF-matched Gaussian (MTF-GLP)</source>
         <translation>Gaussienne ajustée à la MTF (MTF-GLP)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="295"/>
+        <location filename="../core/registry.py" line="297"/>
         <source>Box r × r (SFIM)</source>
         <translation>Moyenne r × r (SFIM)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="317"/>
+        <location filename="../core/registry.py" line="319"/>
         <source>Endmembers</source>
         <translation>Pôles purs</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="317"/>
+        <location filename="../core/registry.py" line="319"/>
         <source>Inner iterations</source>
         <translation>Itérations internes</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="317"/>
+        <location filename="../core/registry.py" line="319"/>
         <source>Coupling rounds</source>
         <translation>Cycles de couplage</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>Subspace dimension p (0 = MS bands)</source>
         <translation>Dimension du sous-espace p (0 = bandes MS)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>TV weight λφ</source>
         <translation>Poids de la TV λφ</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>MS data weight λm</source>
         <translation>Poids des données MS λm</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>ADMM iterations</source>
         <translation>Itérations ADMM</translation>
     </message>
@@ -844,62 +844,52 @@
         <translation>Raster géoréférencé facultatif de l'angle spectral par pixel (en degrés) de la première couche fusionnée.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="22"/>
+        <location filename="../algorithms/classical.py" line="23"/>
         <source>Optional CSV of the MS sensor&apos;s spectral responses (a &apos;wavelength_nm&apos; column, then one column per HR-MSI band, e.g. OUTPUT_SRF of Estimate responses or a sensor file). Needs wavelength metadata on the LR-HSI. Empty: R is estimated from the inputs.</source>
         <translation>CSV facultatif des réponses spectrales du capteur MS (une colonne 'wavelength_nm', puis une colonne par bande de la HR-MSI, p. ex. OUTPUT_SRF d'Estimer les réponses du capteur ou un fichier du capteur). Nécessite les métadonnées de longueur d'onde de la LR-HSI. Vide : R est estimée à partir des entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="60"/>
+        <location filename="../algorithms/classical.py" line="61"/>
         <source>It works block by block, so rasters of any size can be fused.</source>
         <translation>La méthode travaille bloc par bloc : des rasters de toute taille peuvent être fusionnés.</translation>
     </message>
     <message>
         <location filename="../algorithms/classical.py" line="68"/>
-        <source>It processes the whole image at once: the common area may have at most {pixels:,} HR pixels (about {side} × {side}); crop larger inputs or use GSA or GLP.</source>
-        <translation>La méthode traite toute l'image d'un coup : la zone commune peut compter au plus {pixels:,} pixels HR (environ {side} × {side}) ; recadrez les entrées plus grandes ou utilisez GSA ou GLP.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/classical.py" line="72"/>
         <source>{summary} {scope} Needs no PyTorch.</source>
         <translation>{summary} {scope} Ne nécessite pas PyTorch.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="80"/>
+        <location filename="../algorithms/classical.py" line="76"/>
         <source>{inputs} Only the LR-HSI&apos;s values are up-sampled; the HR-MSI sets the output grid.</source>
         <translation>{inputs} Seules les valeurs de la LR-HSI sont suréchantillonnées ; la HR-MSI fixe la grille de sortie.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="82"/>
+        <location filename="../algorithms/classical.py" line="78"/>
         <source>{inputs} The method needs the MS sensor&apos;s spectral responses R: read from SRF_FILE when given, else estimated from the pair, as Estimate sensor responses does.</source>
         <translation>{inputs} La méthode a besoin des réponses spectrales R du capteur MS : lues dans SRF_FILE s'il est fourni, sinon estimées à partir de la paire, comme le fait Estimer les réponses du capteur.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="88"/>
+        <location filename="../algorithms/classical.py" line="84"/>
         <source>{paper}. How HyperFuse implements it: docs/classical.md.</source>
         <translation>{paper}. Mise en œuvre dans HyperFuse : docs/classical.md.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="94"/>
+        <location filename="../algorithms/classical.py" line="90"/>
         <source>under a second for each development scene (up to 128 × 128 HR pixels and 218 bands), up to 2 s with the projection onto the inputs</source>
         <translation>moins d'une seconde pour chaque scène de développement (jusqu'à 128 × 128 pixels HR et 218 bandes), jusqu'à 2 s avec la projection sur les entrées</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="98"/>
+        <location filename="../algorithms/classical.py" line="94"/>
         <source>0.3–5 s for each development scene (up to 128 × 128 HR pixels and 218 bands) with the default settings, the projection onto the inputs included or not; the time also grows with the method's iterations</source>
         <translation>0.3–5 s pour chaque scène de développement (jusqu'à 128 × 128 pixels HR et 218 bandes) avec les réglages par défaut, avec ou sans la projection sur les entrées ; la durée croît aussi avec les itérations de la méthode</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="102"/>
+        <location filename="../algorithms/classical.py" line="98"/>
         <source>Measured on 2 CPU cores (AMD EPYC): {measured} (docs/benchmark.md). Time grows with the number of pixels and of HS bands. It runs on the CPU only (NumPy and SciPy), never on a GPU.</source>
         <translation>Mesuré sur 2 cœurs CPU (AMD EPYC) : {measured} (docs/benchmark.md). La durée croît avec le nombre de pixels et de bandes HS. La méthode s'exécute uniquement sur le CPU (NumPy et SciPy), jamais sur un GPU.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="109"/>
-        <source>Side of the square blocks in which the result is written, in HR pixels. The method itself always sees the whole image; the result does not depend on this.</source>
-        <translation>Côté des blocs carrés dans lesquels le résultat est écrit, en pixels HR. La méthode voit toujours l'image entière ; le résultat n'en dépend pas.</translation>
-    </message>
-    <message>
-        <location filename="../algorithms/classical.py" line="129"/>
+        <location filename="../algorithms/classical.py" line="119"/>
         <source>{projection} For the classical methods it is off by default, so that they stay the published baselines.</source>
         <translation>{projection} Pour les méthodes classiques, elle est désactivée par défaut, afin qu'elles restent les références publiées.</translation>
     </message>
@@ -1319,162 +1309,162 @@
         <translation>Journal HTML facultatif : courbe de perte, courbe de validation et métriques comparées au bicubique, fiche de modèle.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>An LSTM reads, for every HR pixel, a sequence of concentric patches (padding factor κ, scalability number η) of the HR-MSI and the up-sampled LR-HSI's leading SVD components, from the smallest patch to the largest, and regresses the pixel's HR components; the spectrum is restored from the SVD basis. RMSE loss.</source>
         <translation>Un LSTM lit, pour chaque pixel HR, une suite d'imagettes concentriques (facteur de marge κ, nombre d'échelles η) de la HR-MSI et des premières composantes SVD de la LR-HSI suréchantillonnée, de la plus petite imagette à la plus grande, et prédit par régression les composantes HR du pixel ; le spectre est reconstruit à partir de la base SVD. Perte RMSE.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>Pixels cropped from every side of the patch from one sequence step to the next. PATCH − 2·κ·(η − 1) must be at least 2.</source>
         <translation>Pixels retirés de chaque côté de l'imagette d'un pas de la séquence au suivant. PATCH − 2·κ·(η − 1) doit valoir au moins 2.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>Concentric patches in each pixel's sequence (the paper's best: 3–4).</source>
         <translation>Imagettes concentriques dans la séquence de chaque pixel (le meilleur réglage de l'article : 3–4).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>Side of the largest concentric patch A₀ (the paper's best: 8–20).</source>
         <translation>Côté de la plus grande imagette concentrique A₀ (le meilleur réglage de l'article : 8–20).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>Leading SVD components of the spectra the network predicts (the paper uses 6–20); 0 keeps min(12, HS bands).</source>
         <translation>Premières composantes SVD des spectres que le réseau prédit (l'article en utilise 6–20) ; 0 en garde min(12, bandes HS).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="136"/>
+        <location filename="../core/registry.py" line="138"/>
         <source>paper: concentric patches, linear head: every crop keeps its spatial content (area-resampled to the smallest crop, one shared linear encoder), LSTM, linear regression head. box means with bicubic residual: the network of the earlier bundled models (crop means, 256-unit ReLU layer, bicubic plus a correction).</source>
         <translation>article : imagettes concentriques, tête linéaire : chaque découpe garde son contenu spatial (rééchantillonnée par moyenne de surface à la taille de la plus petite, un encodeur linéaire partagé), LSTM, tête de régression linéaire. moyennes par fenêtre avec résidu bicubique : le réseau des modèles intégrés précédents (moyennes des découpes, couche ReLU de 256 unités, bicubique plus une correction).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="182"/>
+        <location filename="../core/registry.py" line="184"/>
         <source>Starts from the bicubic LR-HSI and corrects it iteratively: learned spectral and spatial degradation blocks predict the HR-MSI and the LR-HSI, their error maps are fused with channel attention and reconstructed into a correction with spatial and spectral attention (Z¹ = Z⁰ + Ê¹, then Z²). L1 loss.</source>
         <translation>Part de la LR-HSI suréchantillonnée en bicubique et la corrige de façon itérative : des blocs appris de dégradation spectrale et spatiale prédisent la HR-MSI et la LR-HSI, leurs cartes d'erreur sont fusionnées par une attention sur les canaux puis reconstruites en une correction avec attention spatiale et spectrale (Z¹ = Z⁰ + Ê¹, puis Z²). Perte L1.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="182"/>
+        <location filename="../core/registry.py" line="184"/>
         <source>Spatial-spectral corrections Z^k → Z^(k+1) (the paper: two beat one by 1.4 dB).</source>
         <translation>Corrections spatio-spectrales Z^k → Z^(k+1) (dans l'article, deux font mieux qu'une de 1.4 dB).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="203"/>
+        <location filename="../core/registry.py" line="205"/>
         <source>Unfolds a proximal-gradient algorithm for the model X = YA + ŶB into K stages with learned down-sampling, up-sampling and ResNet proximal operators, followed by a ResNet; loss of eq. 24 with per-stage terms.</source>
         <translation>Déplie un algorithme de gradient proximal pour le modèle X = YA + ŶB en K étages, avec sous-échantillonnage, suréchantillonnage et opérateurs proximaux ResNet appris, suivis d'un ResNet ; perte de l'éq. 24 avec des termes par étage.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="203"/>
+        <location filename="../core/registry.py" line="205"/>
         <source>Unfolded proximal-gradient stages (the paper finds 13 best; 8 keeps CPU training practical). More stages also widen the halo read around each block.</source>
         <translation>Étages dépliés du gradient proximal (13 est le meilleur choix selon l'article ; 8 garde l'entraînement sur CPU praticable). Plus d'étages élargissent aussi le halo lu autour de chaque bloc.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="203"/>
+        <location filename="../core/registry.py" line="205"/>
         <source>Rank of X = YA + ŶB: MS bands plus the number of learned bases Ŷ; 0 uses MS bands + 9 (the authors' code's 12 for 3 MS bands; the paper gives no value), at most the HS band count.</source>
         <translation>Rang de X = YA + ŶB : le nombre de bandes MS plus le nombre de bases apprises Ŷ ; 0 prend bandes MS + 9 (les 12 du code des auteurs pour 3 bandes MS ; l'article ne donne pas de valeur), au plus le nombre de bandes HS.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="203"/>
+        <location filename="../core/registry.py" line="205"/>
         <source>Residual units in every proximal ResNet and in the final ResNet (the paper&apos;s L; its Table 1 finds (K, L) = (13, 2) best). Each level adds about 3 HR pixels per stage to the halo read around each block, and training time.</source>
         <translation>Unités résiduelles de chaque ResNet proximal et du ResNet final (le L de l'article ; son tableau 1 donne (K, L) = (13, 2) comme meilleur choix). Chaque niveau ajoute environ 3 pixels HR par étage au halo lu autour de chaque bloc, ainsi que du temps d'entraînement.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="232"/>
+        <location filename="../core/registry.py" line="234"/>
         <source>A spectral pathway up-samples the LR-HSI one scale at a time while a spatial pathway max-pools the HR-MSI; features of equal size are stacked at every scale; multi-level MSE losses supervise intermediate resolutions.</source>
         <translation>Une voie spectrale suréchantillonne la LR-HSI une échelle à la fois tandis qu'une voie spatiale applique un max-pooling à la HR-MSI ; les caractéristiques de même taille sont empilées à chaque échelle ; des pertes MSE multi-niveaux supervisent les résolutions intermédiaires.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="232"/>
+        <location filename="../core/registry.py" line="234"/>
         <source>Levels of the multi-level loss: 1 trains on the final output only; L adds L − 1 intermediate resolutions (needs a ratio with several prime factors, e.g. 4, 8, 16).</source>
         <translation>Niveaux de la perte multi-niveaux : 1 entraîne sur la seule sortie finale ; L ajoute L − 1 résolutions intermédiaires (nécessite un rapport ayant plusieurs facteurs premiers, p. ex. 4, 8, 16).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="248"/>
+        <location filename="../core/registry.py" line="250"/>
         <source>Bicubic-upsampled LR-HSI stacked with the HR-MSI, three multi-scale inception residual modules (3×3 and 5×5 branches) and a global residual; MSE loss.</source>
         <translation>LR-HSI suréchantillonnée en bicubique empilée avec la HR-MSI, trois modules résiduels inception multi-échelles (branches 3×3 et 5×5) et un résidu global ; perte MSE.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="269"/>
+        <location filename="../core/registry.py" line="271"/>
         <source>0 (the default) estimates σ from the inputs (core/protocol/responses.py)</source>
         <translation>0 (la valeur par défaut) estime σ à partir des entrées (core/protocol/responses.py)</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="269"/>
+        <location filename="../core/registry.py" line="271"/>
         <source>0 estimates σ from the inputs (core/protocol/responses.py); {default:g} is the protocol's default</source>
         <translation>0 estime σ à partir des entrées (core/protocol/responses.py) ; {default:g} est la valeur par défaut du protocole</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="274"/>
+        <location filename="../core/registry.py" line="276"/>
         <source>Response of the Gaussian PSF at the LR Nyquist frequency, σ = r·sqrt(−2 ln g)/π HR pixels; {note}.</source>
         <translation>Réponse de la PSF gaussienne à la fréquence de Nyquist LR, σ = r·sqrt(−2 ln g)/π pixels HR ; {note}.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="280"/>
+        <location filename="../core/registry.py" line="282"/>
         <source>Up-samples the LR-HSI, ignoring the HR-MSI: the baseline every method must beat.</source>
         <translation>Suréchantillonne la LR-HSI en ignorant la HR-MSI : la base de comparaison que toute méthode doit battre.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="286"/>
+        <location filename="../core/registry.py" line="288"/>
         <source>Component substitution: each MS band sharpens the HS bands of its group; the intensity is the non-negative regression of the group&apos;s up-sampled HS bands on the degraded MS band, and each HS band gets the detail with the gain cov(HS, I)/var(I).</source>
         <translation>Substitution de composantes : chaque bande MS affine les bandes HS de son groupe ; l'intensité est la régression positive des bandes HS suréchantillonnées du groupe sur la bande MS dégradée, et chaque bande HS reçoit le détail avec le gain cov(HS, I)/var(I).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="295"/>
+        <location filename="../core/registry.py" line="297"/>
         <source>Multi-resolution analysis: each HS band is modulated by the ratio of its group&apos;s MS band to that band&apos;s low-pass (MTF-matched Gaussian, or a box for SFIM), decimated and interpolated back.</source>
         <translation>Analyse multirésolution : chaque bande HS est modulée par le rapport entre la bande MS de son groupe et le passe-bas de cette bande (gaussienne ajustée à la MTF, ou moyenne uniforme pour SFIM), décimé puis réinterpolé.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="295"/>
+        <location filename="../core/registry.py" line="297"/>
         <source>MTF-matched Gaussian (MTF-GLP): the Gaussian whose response at the LR Nyquist frequency is MTF_GAIN (MTF-GLP-HS); Box r × r (SFIM): the r × r box average (SFIM-HS).</source>
         <translation>Gaussienne ajustée à la MTF (MTF-GLP) : la gaussienne dont la réponse à la fréquence de Nyquist LR vaut MTF_GAIN (MTF-GLP-HS) ; Moyenne r × r (SFIM) : la moyenne uniforme sur r × r pixels (SFIM-HS).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="317"/>
+        <location filename="../core/registry.py" line="319"/>
         <source>Alternating non-negative unmixing of both images with shared endmembers (MS endmembers = R × HS endmembers) and abundances coupled through the PSF; fused = HS endmembers × HR abundances.</source>
         <translation>Démélange non négatif alterné des deux images avec des pôles purs partagés (pôles purs MS = R × pôles purs HS) et des abondances couplées par la PSF ; image fusionnée = pôles purs HS × abondances HR.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="317"/>
+        <location filename="../core/registry.py" line="319"/>
         <source>Number of endmembers M of the unmixing (initialised by the successive projection algorithm); more capture more materials but take longer.</source>
         <translation>Nombre M de pôles purs du démélange (initialisés par l'algorithme des projections successives) ; davantage de pôles purs capturent plus de matériaux mais prennent plus de temps.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="317"/>
+        <location filename="../core/registry.py" line="319"/>
         <source>Multiplicative-update iterations of each NMF step (the paper runs to convergence).</source>
         <translation>Itérations de mise à jour multiplicative de chaque étape de NMF (l'article va jusqu'à convergence).</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="317"/>
+        <location filename="../core/registry.py" line="319"/>
         <source>Rounds of MS unmixing then HS unmixing that couple the two factorisations.</source>
         <translation>Cycles de démélange MS puis HS qui couplent les deux factorisations.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>Convex fusion in a p-dimensional spectral subspace with vector-total-variation regularisation, solved by ADMM with FFT-based steps.</source>
         <translation>Fusion convexe dans un sous-espace spectral de dimension p avec régularisation par variation totale vectorielle, résolue par ADMM avec des étapes fondées sur la FFT.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>Dimension of the spectral subspace (SVD of the LR-HSI). 0 uses the number of MS bands, so that the HR-MSI observes every coefficient at high resolution; larger p keeps more spectral detail, reconstructed from the LR-HSI with the TV prior alone.</source>
         <translation>Dimension du sous-espace spectral (SVD de la LR-HSI). 0 prend le nombre de bandes MS, pour que la HR-MSI observe chaque coefficient à haute résolution ; un p plus grand garde plus de détail spectral, reconstruit à partir de la LR-HSI avec le seul a priori TV.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>Weight of the vector total variation, for data scaled to a mean of 1: larger values give smoother, less noisy results.</source>
         <translation>Poids de la variation totale vectorielle, pour des données ramenées à une moyenne de 1 : des valeurs plus grandes donnent des résultats plus lisses et moins bruités.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>Weight of the HR-MSI fit relative to the LR-HSI fit.</source>
         <translation>Poids de l'ajustement à la HR-MSI par rapport à l'ajustement à la LR-HSI.</translation>
     </message>
     <message>
-        <location filename="../core/registry.py" line="340"/>
+        <location filename="../core/registry.py" line="342"/>
         <source>Iterations of the ADMM solver (each costs eight FFTs of p bands).</source>
         <translation>Itérations du solveur ADMM (chacune coûte huit FFT de p bandes).</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="75"/>
+        <location filename="../algorithms/classical.py" line="71"/>
         <source>OUTPUT: {output}</source>
         <translation>OUTPUT : {output}</translation>
     </message>
@@ -1499,11 +1489,6 @@
         <translation>Côté des blocs carrés traités à la fois, en pixels HR (arrondi à un nombre entier de pixels LR, ou à l'alignement qu'exigent les couches à pas (stride) d'un réseau). 0, la valeur par défaut, dimensionne les blocs d'après la mémoire disponible et la mémoire de travail mesurée sur un petit bloc d'essai (au plus 768 Mio par bloc) : les plus grands blocs carrés qui y tiennent, ou des bandes aussi larges que la zone là où elles recalculent moins de bordure ; le journal indique lequel. Des blocs plus petits demandent moins de mémoire, des blocs plus grands recalculent moins de bordure ; le résultat n'en dépend pas.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="120"/>
-        <source>This method computes the whole image at once, in this process, whatever is set here; the parameter is there so that scripts can pass the same settings to every fusion algorithm.</source>
-        <translation>Cette méthode calcule l'image entière d'un seul tenant, dans ce processus, quelle que soit la valeur saisie ici ; le paramètre existe pour que les scripts puissent passer les mêmes réglages à tous les algorithmes de fusion.</translation>
-    </message>
-    <message>
         <location filename="../algorithms/parameters.py" line="50"/>
         <source>Dask scheduler (empty = this process)</source>
         <translation>Ordonnanceur Dask (vide = ce processus)</translation>
@@ -1524,17 +1509,17 @@
         <translation>Comment le GeoTIFF du résultat est compressé, sans perte. zstd, la valeur par défaut, encode environ deux fois plus vite que deflate pour des fichiers de même taille, et tout logiciel fondé sur GDAL le lit (QGIS 3.4 et suivants) ; deflate est lu par presque tous les lecteurs GeoTIFF ; none écrit le plus vite et le plus gros.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="62"/>
+        <location filename="../algorithms/classical.py" line="63"/>
         <source>It processes the whole image at once up to {pixels:,} HR pixels (about {side} × {side}); a larger common area is fused in overlapping blocks, each by the paper's method, so rasters of any size can be fused.</source>
         <translation>La méthode traite toute l'image d'un coup jusqu'à {pixels:,} pixels HR (environ {side} × {side}) ; une zone commune plus grande est fusionnée en blocs qui se chevauchent, chacun par la méthode de l'article, si bien que des rasters de toute taille peuvent être fusionnés.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="113"/>
+        <location filename="../algorithms/classical.py" line="107"/>
         <source>Up to {pixels:,} HR pixels the method sees the whole image, and this is the side of the blocks in which the result is written. On a larger common area it is the side of the blocks fused one by one, each with an overlap of {overlap} LR pixels on every side (0: sized from the available memory and kept within that limit); the result then depends on it.</source>
         <translation>Jusqu'à {pixels:,} pixels HR, la méthode voit toute l'image et ce paramètre est le côté des blocs dans lesquels le résultat est écrit. Sur une zone commune plus grande, c'est le côté des blocs fusionnés un à un, chacun avec un chevauchement de {overlap} pixels LR de chaque côté (0 : dimensionnés d'après la mémoire disponible et dans cette limite) ; le résultat en dépend alors.</translation>
     </message>
     <message>
-        <location filename="../algorithms/classical.py" line="124"/>
+        <location filename="../algorithms/classical.py" line="114"/>
         <source>{scheduler} Up to {pixels:,} HR pixels the method computes the whole image in this process whatever is set here.</source>
         <translation>{scheduler} Jusqu'à {pixels:,} pixels HR, la méthode calcule toute l'image dans ce processus, quelle que soit la valeur choisie ici.</translation>
     </message>

@@ -73,15 +73,14 @@ def test_invalid_pixels_never_leak(scene, method_id, options):
     assert np.abs(fused[:, valid]).max() < 10 * np.abs(reference).max()
 
 
-def test_hysure_refuses_areas_beyond_its_limit(small_pair, tmp_path, monkeypatch):
-    monkeypatch.setattr(hysure, "MAX_PIXELS", 1000)
-    method = registry.method("hysure")
-    assert method.max_pixels == 1000 and method.windowed_steps is None
-    output = str(tmp_path / "out.tif")
-    with pytest.raises(UserInputError, match=r"HySure processes the whole image at once and handles at most 1,000 "
-                                             r"HR pixels .*5,184.*Crop the inputs.*tiled method"):
-        fuse_classical(method, small_pair["lr"], small_pair["ms"], output)
-    assert not (tmp_path / "out.tif").exists()
+@pytest.mark.parametrize("module,name", [(cnmf, "CNMF"), (hysure, "HySure")])
+def test_whole_image_predict_refuses_arrays_beyond_its_limit(module, name, scene, monkeypatch):
+    monkeypatch.setattr(module, "MAX_PIXELS", 1000)
+    assert registry.method(name.lower()).max_pixels == 1000
+    reference, lr, lr_valid, ms, ms_valid = scene
+    with pytest.raises(UserInputError, match=rf"{name} processes the whole image at once and handles at most 1,000 "
+                                             r"HR pixels .*3,600.*fuse_classical.*overlapping blocks"):
+        module.predict(lr, lr_valid, ms, ms_valid, RATIO)
 
 
 @pytest.fixture(scope="module")
@@ -97,16 +96,18 @@ def wide_pair(tmp_path_factory):
     return paths
 
 
-def test_cnmf_fuses_areas_beyond_its_limit_in_overlapping_blocks(wide_pair, tmp_path, monkeypatch):
+@pytest.mark.parametrize("module,settings", [(cnmf, {"inner": 40}), (hysure, {"iterations": 100})],
+                         ids=["cnmf", "hysure"])
+def test_areas_beyond_the_limit_are_fused_in_overlapping_blocks(module, settings, wide_pair, tmp_path, monkeypatch):
     from hyperfuse.core.assessment import quality as assessment
 
-    settings = {"inner": 40}
-    whole = fuse_classical("cnmf", wide_pair["lr"], wide_pair["ms"], str(tmp_path / "whole.tif"), **settings)
-    monkeypatch.setattr(cnmf, "MAX_PIXELS", 144 * 144)
+    method = registry.method(module.__name__.rsplit(".", 1)[1])
+    whole = fuse_classical(method, wide_pair["lr"], wide_pair["ms"], str(tmp_path / "whole.tif"), **settings)
+    monkeypatch.setattr(module, "MAX_PIXELS", 144 * 144)
     messages = []
     feedback = Feedback()
     feedback.info = messages.append
-    blocks = fuse_classical("cnmf", wide_pair["lr"], wide_pair["ms"], str(tmp_path / "blocks.tif"),
+    blocks = fuse_classical(method, wide_pair["lr"], wide_pair["ms"], str(tmp_path / "blocks.tif"),
                             feedback=feedback, **settings)
     assert whole.blocks == 1 and blocks.blocks == 4        # blocks of 96² with 24 pixels of overlap: 144² windows
     assert any("overlapping blocks" in message for message in messages)
@@ -118,9 +119,10 @@ def test_cnmf_fuses_areas_beyond_its_limit_in_overlapping_blocks(wide_pair, tmp_
     assert scores["blocks"] > scores["whole"] - 0.5 and scores["blocks"] > baseline + 3, (scores, baseline)
     with rasterio.open(tmp_path / "blocks.tif") as fused, rasterio.open(wide_pair["ms"]) as ms:
         assert fused.transform == ms.transform and fused.crs == ms.crs and fused.count == 40
-    with pytest.raises(UserInputError, match=r"CNMF fuses a large area in blocks of at most 20,736 HR pixels with "
-                                             r"their overlap; BLOCK_SIZE gives blocks of 28,224.*BLOCK_SIZE to 0"):
-        fuse_classical("cnmf", wide_pair["lr"], wide_pair["ms"], str(tmp_path / "big.tif"), block_size=144,
+    with pytest.raises(UserInputError, match=r"BLOCK_SIZE 144 gives blocks of up to 28,224 HR pixels with their "
+                                             r"halo of 24, and this method fuses at most 20,736 at once. Set "
+                                             r"BLOCK_SIZE to 0"):
+        fuse_classical(method, wide_pair["lr"], wide_pair["ms"], str(tmp_path / "big.tif"), block_size=144,
                        **settings)
     assert not (tmp_path / "big.tif").exists()
 
@@ -193,10 +195,12 @@ def test_fusion_algorithms_through_processing(processing, small_pair, tmp_path):
 def test_whole_image_limit_reaches_the_user(processing, small_pair, tmp_path, monkeypatch):
     from qgis.core import QgsProcessingException
 
-    monkeypatch.setattr(hysure, "MAX_PIXELS", 100)
-    with pytest.raises(QgsProcessingException, match="HySure processes the whole image at once"):
+    monkeypatch.setattr(hysure, "MAX_PIXELS", 4000)
+    with pytest.raises(QgsProcessingException, match="BLOCK_SIZE 48 gives blocks of up to 5,184 HR pixels with their "
+                                                     "halo of 24, and this method fuses at most 4,000 at once"):
         processing.run("hyperfuse:fuse_hysure", {"LR_HSI": small_pair["lr"], "HR_MSI": small_pair["ms"],
-                                                 "OUTPUT": str(tmp_path / "hysure.tif")})
+                                                 "BLOCK_SIZE": 48, "OUTPUT": str(tmp_path / "hysure.tif")})
+    assert not (tmp_path / "hysure.tif").exists()
 
 
 def test_estimated_responses_feed_simulation_and_fusion(processing, small_pair, tmp_path):

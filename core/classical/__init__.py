@@ -11,10 +11,9 @@ Each method module provides:
   neighbourhood in HR pixels a result pixel depends on, given the global settings from the
   optional ``prepare(lr, lr_valid, hr, hr_valid, ratio, **settings) -> dict`` (computed once
   on the estimation window of core/protocol/responses.py and merged into the settings);
-- ``MAX_PIXELS`` for whole-image methods: the largest common area (HR pixels) handled at once;
-  beyond it a module may offer ``prepare_windowed``, ``predict_windowed`` and
-  ``receptive_field_windowed``, the steps of a tiled method (the last gives the blocks'
-  overlap), with which the area runs block by block (CNMF), and is refused otherwise (HySure).
+- ``MAX_PIXELS`` for whole-image methods: the largest common area (HR pixels) ``predict``
+  handles at once; :mod:`.run` fuses a larger area in overlapping blocks, each by ``predict``
+  with the area's settings (:func:`.common.shared_block_settings`).
 
 Each module's docstring cites its paper and states its choices.
 """

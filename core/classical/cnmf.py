@@ -35,19 +35,18 @@ Choices made here (the paper leaves them open or uses randomness):
 
 Whole-image method: the abundances of every HR pixel are coupled through the endmembers.
 Memory is dominated by H_m and its updates (about 3·M float64 values per HR pixel) and
-the S-band float32 output, so the common area is limited to ``MAX_PIXELS`` HR pixels
+the S-band float32 output, so ``predict`` handles at most ``MAX_PIXELS`` HR pixels
 (1024 × 1024; measured at 513 × 513 with 224 bands and M = 20: 0.4 GB, and 21 s with 50
 inner iterations on two CPU cores, so about 1.6 GB and 5 minutes with the default 200 at
-the limit).
+the limit). A larger common area is fused in overlapping blocks, each by ``predict`` with its
+own endmembers (core/classical/run.py; the paper fuses one image as a whole).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UserInputError
 from ..feedback import Feedback
 from ..linalg import matmul
-from ..protocol import robust
 from ..protocol.upsample import bicubic
 from . import common
 
@@ -113,8 +112,7 @@ def _unit_data(lr, lr_valid, hr, hr_valid, ratio: int, *, response, sigma, mtf_g
     response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
     # Wild pixels (core/protocol/robust.py) are filled like invalid ones: SPA would pick one as an endmember, and
     # the least-squares updates of the endmembers and the scale would follow it.
-    lr_keep = robust.inliers(lr, lr_valid, bounds[0])
-    hr_keep = robust.inliers(hr[:, :rows, :cols], hr_valid[:rows, :cols], bounds[1])
+    lr_keep, hr_keep = common.screened(lr, lr_valid, hr[:, :rows, :cols], hr_valid[:rows, :cols], bounds)
     z = np.maximum(common.filled(lr, lr_keep), 0.0).astype(np.float64)
     y = np.maximum(common.filled(hr[:, :rows, :cols], hr_keep), 0.0).astype(np.float64)
     coupling = common.unit_gains(response, z, lr_keep, y, hr_keep, ratio, psf)[:, None] * response
@@ -172,36 +170,3 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, endmembers: int = 20, inn
                                              endmembers=endmembers, inner=inner, outer=outer,
                                              feedback=feedback.span(0.1, 0.95))
     return _fused(hs_endmembers, hr_abundances, scale, (bands, h * ratio, w * ratio))
-
-
-# Areas beyond MAX_PIXELS, block by block (core/classical/run.py): every block with an overlap of OVERLAP_LR_PIXELS
-# on each side is fused by the paper's CNMF above, and its centre kept. The responses, the PSF and the rule that
-# screens wild pixels are the area's, from the estimation window, so that the blocks differ only in their
-# endmembers, each block's own. On a 288² scene of 80 bands with 8 LR pixels of overlap, blocks of 144² gave 39.5 dB
-# where the whole image gave 39.1 dB, with no step at the blocks' edges (docs/classical.md, 'Large areas').
-OVERLAP_LR_PIXELS = 8
-
-
-def prepare_windowed(lr, lr_valid, hr, hr_valid, ratio: int, *, mtf_gain: float = 0.0, response=None, sigma=None,
-                     **_) -> dict:
-    """What every block shares, from the estimation window of core/protocol/responses.py: R, the PSF's σ and the
-    fences of core/protocol/robust.py."""
-    lr, lr_valid, hr, hr_valid = common.window(lr, lr_valid, hr, hr_valid, ratio)
-    response, sigma = common.degradation_settings(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
-    return {"response": response, "sigma": sigma, "bounds": (robust.fence(lr, lr_valid), robust.fence(hr, hr_valid))}
-
-
-def predict_windowed(lr, lr_valid, hr, hr_valid, ratio: int, **settings) -> np.ndarray:
-    """Fused (S, r·h, r·w) float32 of one block and its overlap: :func:`predict` with the settings of
-    :func:`prepare_windowed`."""
-    pixels = hr.shape[1] * hr.shape[2]
-    if pixels > MAX_PIXELS:
-        raise UserInputError(f"CNMF fuses a large area in blocks of at most {MAX_PIXELS:,} HR pixels with their "
-                             f"overlap; BLOCK_SIZE gives blocks of {pixels:,}. Set BLOCK_SIZE to 0, which sizes the "
-                             "blocks to fit, or lower it.")
-    return predict(lr, lr_valid, hr, hr_valid, ratio, **settings)
-
-
-def receptive_field_windowed(ratio: int, **_) -> int:
-    """The overlap that every block fuses besides itself."""
-    return OVERLAP_LR_PIXELS * ratio

@@ -21,11 +21,15 @@ from ..training.trainer import fill_invalid
 
 # An HS band is "inside" MS band k when R[k, b] is at least this share of row k's peak.
 COVERAGE_SHARE = 0.05
+# A whole-image method that fuses an area beyond its limit in blocks (core/classical/run.py) fuses this many LR
+# pixels around every block besides the block, and keeps the block: PSF coupling and borders stay clear of it.
+BLOCK_OVERLAP_LR_PIXELS = 8
 
 
-def screened(lr, lr_valid, hr, hr_valid) -> tuple[np.ndarray, np.ndarray]:
-    """(LR mask, HR mask) for global statistics: valid pixels that are not wild (core/protocol/robust.py)."""
-    return robust.inliers(lr, lr_valid), robust.inliers(hr, hr_valid)
+def screened(lr, lr_valid, hr, hr_valid, bounds: tuple = (None, None)) -> tuple[np.ndarray, np.ndarray]:
+    """(LR mask, HR mask) for global statistics: valid pixels that are not wild (core/protocol/robust.py), by the
+    (LR, HR) fences ``bounds`` where given (:func:`shared_block_settings`), else by these pixels' own."""
+    return robust.inliers(lr, lr_valid, bounds[0]), robust.inliers(hr, hr_valid, bounds[1])
 
 
 def band_means(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -156,14 +160,29 @@ def unit_gains(response, z, lr_valid, y, hr_valid, ratio: int, psf) -> np.ndarra
     return np.where(power > 0, (predicted * observed).sum(axis=1) / np.maximum(power, 1e-300), 1.0)
 
 
+def shared_block_settings(lr, lr_valid, hr, hr_valid, ratio: int, *, mtf_gain: float = 0.0, response=None,
+                          sigma=None, **_) -> dict:
+    """What the blocks of a whole-image method share on an area beyond its limit (core/classical/run.py), from the
+    estimation window: R, the PSF's σ, and the (LR, HR) fences of core/protocol/robust.py as ``bounds``, so that
+    every block screens wild pixels by the area's rule and neighbouring blocks differ only in what they fit."""
+    lr, lr_valid, hr, hr_valid = window(lr, lr_valid, hr, hr_valid, ratio)
+    response, sigma = degradation_settings(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
+    return {"response": response, "sigma": sigma, "bounds": (robust.fence(lr, lr_valid), robust.fence(hr, hr_valid))}
+
+
+def block_overlap(ratio: int, **_) -> int:
+    """The overlap, in HR pixels, that every block of a whole-image method on a large area fuses besides itself."""
+    return BLOCK_OVERLAP_LR_PIXELS * ratio
+
+
 def check_whole_image_size(name: str, pixels: int, limit: int) -> None:
-    """Whole-image methods hold the entire image in memory: refuse what does not fit."""
+    """Whole-image methods hold the entire image in memory: a ``predict`` called on larger arrays refuses them
+    (the runs of core/classical/run.py fuse larger areas in blocks)."""
     from ..errors import UserInputError
 
     if pixels > limit:
         side = int(limit ** 0.5)
         raise UserInputError(
             f"{name} processes the whole image at once and handles at most {limit:,} HR pixels (about {side} × "
-            f"{side}); the common area of the inputs has {pixels:,}. Crop the inputs to a smaller area (e.g. "
-            "Raster ▸ Extraction ▸ Clip Raster by Extent, or gdal_translate -srcwin), or use a tiled method such "
-            "as GLP or GSA, which handle rasters of any size.")
+            f"{side}); these arrays have {pixels:,}. Fuse the rasters with core/classical/run.py's fuse_classical "
+            "(or the algorithm), which fuses larger areas in overlapping blocks.")

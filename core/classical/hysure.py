@@ -41,10 +41,12 @@ depend on the units. R and the PSF are given or estimated (core/protocol/respons
 per MS band to MS units as in CNMF.
 
 Whole-image method: about 16 arrays of p values per (padded) HR pixel and the S-band
-float32 output are held in memory, so the common area is limited to ``MAX_PIXELS`` HR
+float32 output are held in memory, so ``predict`` handles at most ``MAX_PIXELS`` HR
 pixels (1024 × 1024; measured at 513 × 513 with 224 bands and p = 4: 0.66 GB, and 12 s
 for 50 iterations on two CPU cores, so about 2.6 GB and 3–4 minutes with the default
-200 iterations at the limit).
+200 iterations at the limit). A larger common area is fused in overlapping blocks, each by
+``predict`` with its own subspace (core/classical/run.py; the paper fuses one image as a
+whole).
 """
 from __future__ import annotations
 
@@ -83,7 +85,7 @@ def _difference_response(length: int) -> np.ndarray:
     return np.exp(2j * np.pi * np.arange(length) / length) - 1.0
 
 
-def _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio: int, response, psf):
+def _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio: int, response, psf, bounds: tuple):
     """(Z, Y, LR mask, HR mask, coupling, scale, non-negative): the data divided by the LR-HSI's mean |value|.
 
     Wild pixels (core/protocol/robust.py) are treated like invalid ones: not observed, and left out of
@@ -91,7 +93,7 @@ def _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio: int, response, psf):
     become the leading singular vector, i.e. change the whole image.
     """
     rows, cols = lr.shape[1] * ratio, lr.shape[2] * ratio
-    lr_keep, hr_keep = common.screened(lr, lr_valid, hr[:, :rows, :cols], hr_valid[:rows, :cols])
+    lr_keep, hr_keep = common.screened(lr, lr_valid, hr[:, :rows, :cols], hr_valid[:rows, :cols], bounds)
     z = common.filled(lr, lr_keep).astype(np.float64)
     y = common.filled(hr[:, :rows, :cols], hr_keep).astype(np.float64)
     non_negative = bool(z.min() >= 0 and y.min() >= 0)
@@ -171,14 +173,16 @@ def _solve(z_pad, observed, y_pad, ms_valid, basis, ms_matrix, psf, ratio: int, 
 
 def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, subspace: int = 0, lambda_phi: float = 1e-3,
             lambda_m: float = 10.0, mu: float = 0.05, iterations: int = 200, mtf_gain: float = 0.0,
-            response=None, sigma=None, feedback: Feedback | None = None, **_) -> np.ndarray:
-    """Fused (S, r·h, r·w) float32; see the module docstring."""
+            response=None, sigma=None, bounds: tuple | None = None, feedback: Feedback | None = None,
+            **_) -> np.ndarray:
+    """Fused (S, r·h, r·w) float32 of the whole image; see the module docstring. ``bounds`` are the (LR, HR)
+    fences that screen wild pixels (core/protocol/robust.py), by default those of these pixels."""
     feedback = feedback or Feedback()
     common.check_whole_image_size("HySure", hr.shape[1] * hr.shape[2], MAX_PIXELS)
     rows, cols = lr.shape[1] * ratio, lr.shape[2] * ratio
     response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
     z, y, lr_keep, hr_keep, coupling, scale, non_negative = _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio,
-                                                                           response, psf)
+                                                                           response, psf, bounds or (None, None))
     basis = _subspace(z, lr_keep, subspace if subspace > 0 else hr.shape[0])
     z_pad, observed, y_pad, ms_valid, pad_hr = _mirrored(z, y, lr_keep, hr_keep, psf, ratio)
     u = _solve(z_pad, observed, y_pad, ms_valid, basis, coupling @ basis, psf, ratio, lambda_phi=lambda_phi,

@@ -6,9 +6,8 @@
   block with a halo of the method's receptive field; peak memory depends on the block size.
 - Whole-image methods (CNMF, HySure): :func:`fuse_whole_image` reads the common area, predicts
   and writes the result with the same writer, tags and nodata rule as fuse_with_function. A
-  common area larger than the method's ``max_pixels`` runs block by block like a tiled method,
-  with the module's windowed steps (CNMF: overlapping blocks, each fused by the paper's
-  method), or is refused before anything is read where the module has none (HySure).
+  common area larger than the method's ``max_pixels`` runs through :func:`fuse_tiled` instead:
+  overlapping blocks, each fused by the method itself with the area's R, PSF and screening.
 
 :func:`fuse_classical` opens the pair once; both runners take the opened rasters.
 """
@@ -34,7 +33,6 @@ from ..storage.files import ensure_writable
 from ..registry import ClassicalMethod
 from ..registry import method as lookup
 from ..storage.raster_io import DEFAULT_COMPRESSION, RasterInfo, compression_profile
-from .common import check_whole_image_size
 
 
 def response_from_file(path: str, lr: RasterInfo, hr: RasterInfo) -> np.ndarray:
@@ -74,7 +72,7 @@ def fuse_classical(method: "ClassicalMethod | str", lr_path: str, hr_path: str, 
     tags = {}
     prepared = adaptation.prepare_projection(projection, projection_mtf_gain, lr, hr, pair, tags, feedback)
     runner = fuse_tiled if method.tiled else fuse_whole_image
-    if not method.tiled and pair.hr_shape[0] * pair.hr_shape[1] > method.max_pixels and method.windowed_steps:
+    if not method.tiled and pair.hr_shape[0] * pair.hr_shape[1] > method.max_pixels:
         feedback.info(f"The common area has more than {method.max_pixels:,} HR pixels, the most {method.name} "
                       "fuses at once: it fuses the area in overlapping blocks, each by the paper's method "
                       "(docs/classical.md, 'Large areas').")
@@ -144,13 +142,13 @@ class InMemoryPair:
 def fuse_whole_image(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: GridPair, output: str, *,
                      block_size: int = DEFAULT_BLOCK_SIZE, feedback: Feedback | None = None,
                      run_options: RunOptions = RunOptions(), **options) -> FusionResult:
-    """Read the whole common area, predict once, write block by block."""
+    """Read the whole common area (at most the method's ``max_pixels``: fuse_classical sends a larger one to
+    :func:`fuse_tiled`), predict once, write block by block."""
     feedback = feedback or Feedback()
     rows, cols = pair.hr_shape
-    check_whole_image_size(method.name, rows * cols, method.max_pixels)
     if run_options.scheduler is not None:
-        feedback.info(f"{method.name} computes the whole image at once, in this process: DASK_SCHEDULER applies "
-                      "to the methods that work block by block.")
+        feedback.info(f"{method.name} computes a common area of up to {method.max_pixels:,} HR pixels at once, in "
+                      "this process: DASK_SCHEDULER applies to the blocks of larger areas.")
     started = time.perf_counter()
     lr_values, lr_valid, hr_values, hr_valid = read_common_area(lr, hr, pair)
     feedback.info(f"{method.name}: fusing {cols} × {rows} HR pixels, {len(lr.good_bands)} HS and "

@@ -161,6 +161,14 @@ def block_geometry(reader: PairReader, receptive_field: int, block_size, alignme
                       "(BLOCK_SIZE 0).")
         return (rows, cols), halo, step
     shape = tuple(block_size) if isinstance(block_size, tuple) else (block_size, block_size)
+    if largest_window:
+        area = tuple(reader.pair.hr_shape)
+        largest = max(rows * cols for _, _, rows, cols in (window_of(block, halo, area)
+                                                           for block in aligned_blocks(*area, shape, step)))
+        if largest > largest_window:
+            raise UserInputError(f"BLOCK_SIZE {block_size} gives blocks of up to {largest:,} HR pixels with their halo "
+                                 f"of {halo}, and this method fuses at most {largest_window:,} at once. Set BLOCK_SIZE "
+                                 "to 0, which sizes the blocks to fit, or lower it.")
     return shape, halo, step
 
 
