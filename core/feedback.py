@@ -51,6 +51,11 @@ class Feedback:
     def span(self, start: float, end: float) -> "Feedback":
         return _SpanFeedback(self, start, end)
 
+    def cancel_only(self) -> "Feedback":
+        """A child that reports nothing and is cancelled with this one: for a step run once per block, whose
+        progress the count of blocks already gives."""
+        return _CancelOnlyFeedback(self)
+
 
 class _SpanFeedback(Feedback):
     def __init__(self, parent: Feedback, start: float, end: float):
@@ -64,6 +69,21 @@ class _SpanFeedback(Feedback):
 
     def info(self, text: str) -> None:
         self.parent.info(text)
+
+    def is_cancelled(self) -> bool:
+        return self.parent.is_cancelled()
+
+
+class _CancelOnlyFeedback(Feedback):
+    def __init__(self, parent: Feedback):
+        super().__init__()
+        self.parent = parent
+
+    def _report_progress(self, percent: float) -> None:
+        pass
+
+    def _report_message(self, text: str) -> None:
+        pass
 
     def is_cancelled(self) -> bool:
         return self.parent.is_cancelled()

@@ -192,6 +192,27 @@ def test_fusion_algorithms_through_processing(processing, small_pair, tmp_path):
     assert scores["fuse_glp"] > scores["fuse_bicubic"] and scores["fuse_cnmf"] > scores["fuse_bicubic"]
 
 
+def test_a_cancel_stops_a_block_of_a_whole_image_method(wide_pair, tmp_path, monkeypatch):
+    from hyperfuse.core.errors import Cancelled
+
+    monkeypatch.setattr(cnmf, "MAX_PIXELS", 144 * 144)
+
+    class CancelledSoon(Feedback):
+        checks = 0
+
+        def is_cancelled(self):
+            # The run checks once before and once per block (four here): the sixth check is inside a block.
+            self.checks += 1
+            return self.checks > 5
+
+    feedback = CancelledSoon()
+    with pytest.raises(Cancelled):
+        fuse_classical("cnmf", wide_pair["lr"], wide_pair["ms"], str(tmp_path / "out.tif"), feedback=feedback,
+                       inner=2000)
+    assert feedback.last_progress == 0.0 and not (tmp_path / "out.tif").exists()
+    assert not [name for name in tmp_path.iterdir()]
+
+
 def test_whole_image_limit_reaches_the_user(processing, small_pair, tmp_path, monkeypatch):
     from qgis.core import QgsProcessingException
 

@@ -104,6 +104,10 @@ def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: Gr
         window = read_window(lr, hr, pair, feedback)
         options = {**options, **prepare(*window, pair.ratio, **options)}
         feedback.check_cancelled()
+    if steps and run_options.scheduler is None:
+        # A whole-image method's block takes minutes: it checks for a cancel as the whole image does. (Blocks sent
+        # to a Dask cluster take no feedback, which does not travel.)
+        options["feedback"] = feedback.cancel_only()
     prepared = time.perf_counter() - started
     result = fuse_with_function(method.name, lr, hr, pair, output, functools.partial(predict, **options),
                                 lambda ratio: receptive_field(ratio, **options), block_size=block_size,
