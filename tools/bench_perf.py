@@ -10,6 +10,7 @@ the HR-MSI through Sentinel-2-like responses, the LR-HSI as 3 × 3 means of the 
 run is its own process, so that its peak memory (VmHWM) is its own. Run times exclude QGIS's start-up.
 
     python tools/bench_perf.py [--sizes 600 1500] [--methods deepsen3 gsa] [--whole] [--output tables.md]
+                               [--bands 100] [--model auto|weights|train] [--weights FILE] [--option inner=10]
 """
 from __future__ import annotations
 
@@ -127,23 +128,39 @@ def flops_per_pixel(method_id: str) -> float | None:
     return counter.get_total_flops() / 192 ** 2
 
 
-def run_one(method_id: str, lr: str, hr: str, output: str, block_size: int = 0) -> dict:
-    """One fusion with the defaults (but ``block_size``), as the algorithms run it (GDAL cache bounded); its
-    timings."""
+def network_settings(method_id: str, block_size: int, run: dict):
+    """The NetworkFusionSettings of a run: MODEL = auto, a weights file (``run["weights"]``, "{method}" in it
+    replaced, by default the bundled file MODEL = auto would take) or training on the inputs."""
+    from hyperfuse.core.inference import fusion
+
+    model = run.get("model", "auto")
+    if model == "train":
+        return fusion.NetworkFusionSettings(model=fusion.MODEL_TRAIN, block_size=block_size)
+    if model == "weights":
+        default = "{method}_generic.pt" if HS_BANDS else "{method}_enmap_s2_r3.pt"
+        path = (run.get("weights") or os.path.join(ROOT, "weights", default)).format(method=method_id)
+        return fusion.NetworkFusionSettings(model=fusion.MODEL_WEIGHTS, weights_path=path, block_size=block_size)
+    return fusion.NetworkFusionSettings(block_size=block_size)
+
+
+def run_one(method_id: str, lr: str, hr: str, output: str, block_size: int = 0, run: dict | None = None) -> dict:
+    """One fusion with the defaults (but ``block_size``, and the MODEL path and classical settings of ``run``:
+    :func:`network_settings`, ``run["options"]``), as the algorithms run it (GDAL cache bounded); its timings."""
     from hyperfuse.core.classical.run import fuse_classical
     from hyperfuse.core.errors import UserInputError
-    from hyperfuse.core.inference.fusion import NetworkFusionSettings, fuse_with_network
+    from hyperfuse.core.inference.fusion import fuse_with_network
     from hyperfuse.core.registry import method
     from hyperfuse.core.storage.gdal_cache import bounded_gdal_cache
 
+    run = run or {}
     started = time.perf_counter()
     try:
         with bounded_gdal_cache():
             if method_id in NETWORKS:
                 result = fuse_with_network(method(method_id), lr, hr, output,
-                                           settings=NetworkFusionSettings(block_size=block_size))
+                                           settings=network_settings(method_id, block_size, run))
             else:
-                result = fuse_classical(method_id, lr, hr, output, block_size=block_size)
+                result = fuse_classical(method_id, lr, hr, output, block_size=block_size, **run.get("options", {}))
     except UserInputError as error:
         return {"refused": str(error).split(". ")[0]}
     return {"wall": time.perf_counter() - started, "blocks": result.blocks,
@@ -165,11 +182,13 @@ def own_peak_memory() -> int:
     return peak
 
 
-def measure(method_id: str, lr: str, hr: str, work: str, block_size: int = 0) -> dict:
+def measure(method_id: str, lr: str, hr: str, work: str, block_size: int = 0, run: dict | None = None) -> dict:
     """run_one in a child process, so that its peak resident memory is its own."""
     output = os.path.join(work, f"fused_{method_id}.tif")
-    child = subprocess.Popen([sys.executable, __file__, "--one", method_id, lr, hr, output, str(block_size)],
-                             stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, __file__, "--one", method_id, lr, hr, output, str(block_size), json.dumps(run or {})]
+    if HS_BANDS:
+        command += ["--bands", str(HS_BANDS)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     text, _ = child.communicate()
     status = child.returncode
     if status != 0:
@@ -223,19 +242,30 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true",
                         help="also run each size as one block, and give the tiled time against it")
     parser.add_argument("--bands", type=int, help="HS bands of the LR-HSI (default: the 218 of the EnMAP models)")
-    parser.add_argument("--one", nargs=5, metavar=("METHOD", "LR", "HR", "OUTPUT", "BLOCK"), help=argparse.SUPPRESS)
+    parser.add_argument("--model", choices=["auto", "weights", "train"], default="auto",
+                        help="the networks' MODEL: auto (default), a weights file (--weights), or train on the inputs")
+    parser.add_argument("--weights", help="with --model weights: the file, '{method}' standing for the method's id "
+                                          "(default: the bundled file MODEL = auto takes)")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a classical method's setting, e.g. inner=10 for CNMF (repeatable)")
+    parser.add_argument("--one", nargs=6, metavar=("METHOD", "LR", "HR", "OUTPUT", "BLOCK", "RUN"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     global HS_BANDS
-    HS_BANDS = args.bands
+    # All 218 bands are the bundled EnMAP models' own (their FLOPs counted, their files the default weights).
+    HS_BANDS = args.bands if args.bands and args.bands < len(_bundled_wavelengths()[0]) else None
     if args.one:
-        print(json.dumps(run_one(*args.one[:4], block_size=int(args.one[4]))))
+        print(json.dumps(run_one(*args.one[:4], block_size=int(args.one[4]), run=json.loads(args.one[5]))))
         return
+    run = {"model": args.model, "weights": args.weights,
+           "options": {key: json.loads(value) for key, value in (option.split("=", 1) for option in args.option)}}
     peaks = machine_peaks()
     from bench_common import cpu_name
 
     lines = [f"Measured {time.strftime('%Y-%m-%d')} on {peaks['threads']} threads of an {cpu_name()}: float32 "
              f"matrix product {peaks['matmul']:.0f} GFLOP/s, 3 × 3 convolution {peaks['conv3x3']:.0f} GFLOP/s; "
-             f"LR-HSI of {len(_bundled_wavelengths()[0])} bands at ratio {RATIO}.", ""]
+             f"LR-HSI of {len(_bundled_wavelengths()[0])} bands at ratio {RATIO}; networks with MODEL = "
+             f"{args.model}{', ' + ', '.join(args.option) if args.option else ''}.", ""]
     print(lines[0], flush=True)
     with tempfile.TemporaryDirectory(dir=args.work) as work:
         inputs = {size: generate(size, work) for size in args.sizes}
@@ -245,10 +275,10 @@ def main() -> None:
             lines += [title, "", header(args.whole)]
             print(f"\n{title}\n{header(args.whole)}", flush=True)
             for size in args.sizes:
-                tiled = measure(method_id, *inputs[size], work)
+                tiled = measure(method_id, *inputs[size], work, run=run)
                 lines.append(row(method_id, size, tiled, flops, peaks))
                 if args.whole and "wall" in tiled and fits_whole(size):
-                    whole = measure(method_id, *inputs[size], work, block_size=size)
+                    whole = measure(method_id, *inputs[size], work, block_size=size, run=run)
                     lines[-1] += (f" {whole['wall']:.1f} s, {whole['peak_rss'] / 2 ** 30:.2f} GiB | "
                                   f"{tiled['wall'] / whole['wall']:.2f} |")
                 print(lines[-1], flush=True)
