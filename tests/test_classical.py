@@ -192,6 +192,24 @@ def test_fusion_algorithms_through_processing(processing, small_pair, tmp_path):
     assert scores["fuse_glp"] > scores["fuse_bicubic"] and scores["fuse_cnmf"] > scores["fuse_bicubic"]
 
 
+@pytest.mark.parametrize("module,settings", [(cnmf, {"inner": 20}), (hysure, {"iterations": 20})],
+                         ids=["cnmf", "hysure"])
+def test_a_block_without_valid_pixels_is_nodata(module, settings, wide_pair, tmp_path, monkeypatch):
+    # The LR-HSI is nodata over the first block and its overlap (HR 0–120), as at a swath's edge.
+    with rasterio.open(wide_pair["lr"]) as src:
+        profile, data = src.profile, src.read()
+    data[:, :40, :40] = profile["nodata"]
+    lr = str(tmp_path / "lr.tif")
+    with rasterio.open(lr, "w", **profile) as dst:
+        dst.write(data)
+    monkeypatch.setattr(module, "MAX_PIXELS", 144 * 144)
+    method = registry.method(module.__name__.rsplit(".", 1)[1])
+    result = fuse_classical(method, lr, wide_pair["ms"], str(tmp_path / "out.tif"), **settings)
+    fused, valid = read_raster(open_raster(str(tmp_path / "out.tif")))
+    assert result.blocks == 4 and not valid[:120, :120].any() and valid[120:, :].all() and valid[:, 120:].all()
+    assert np.isfinite(fused[:, valid]).all() and fused[:, valid].min() > -1
+
+
 def test_a_cancel_stops_a_block_of_a_whole_image_method(wide_pair, tmp_path, monkeypatch):
     from hyperfuse.core.errors import Cancelled
 

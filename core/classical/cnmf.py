@@ -129,6 +129,10 @@ def _factorise(z_flat, y_flat, coupling, lr_keep, lr_shape: tuple, ratio: int, p
     pool = np.flatnonzero(lr_keep.ravel()) if lr_keep.any() else np.arange(z_flat.shape[1])
     hs_endmembers = np.maximum(z_flat[:, pool[picked]], TINY)
     count = hs_endmembers.shape[1]
+    if count == 0:
+        # No spectrum to unmix (a block of a large area without valid LR pixels, or all zero): the result is 0,
+        # and nodata wherever the LR-HSI is.
+        return hs_endmembers, np.zeros((0, y_flat.shape[1]))
     lr_abundances = np.full((count, z_flat.shape[1]), 1.0 / count)
     update_abundances(z_flat, hs_endmembers, lr_abundances, inner, feedback=feedback)
     alternate(z_flat, hs_endmembers, lr_abundances, inner, feedback=feedback)
