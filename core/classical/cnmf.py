@@ -105,10 +105,15 @@ def alternate(data, endmembers, abundances, iterations, delta=DELTA, feedback=No
     return endmembers, abundances
 
 
-def _unit_data(lr, lr_valid, hr, hr_valid, ratio: int, *, response, sigma, mtf_gain: float, bounds: tuple):
-    """The paper's data in one unit: (Z, Y, coupling R', scale, PSF, LR pixels kept) with Z and Y (bands × pixels,
-    float64) non-negative and divided by ``scale``, and R' the responses in MS units (module docstring)."""
-    rows, cols = lr.shape[1] * ratio, lr.shape[2] * ratio
+def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, endmembers: int = 20, inner: int = 200, outer: int = 2,
+            mtf_gain: float = 0.0, response=None, sigma=None, bounds: tuple | None = None,
+            feedback: Feedback | None = None, **_) -> np.ndarray:
+    """Fused (S, r·h, r·w) float32 of the whole image; see the module docstring. ``bounds`` are the (LR, HR)
+    fences that screen wild pixels (core/protocol/robust.py), by default those of these pixels."""
+    feedback = feedback or Feedback()
+    common.check_whole_image_size("CNMF", hr.shape[1] * hr.shape[2], MAX_PIXELS)
+    bands, h, w = lr.shape
+    rows, cols = h * ratio, w * ratio
     response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
     # Wild pixels (core/protocol/robust.py) are filled like invalid ones: SPA would pick one as an endmember, and
     # the least-squares updates of the endmembers and the scale would follow it.
@@ -117,14 +122,10 @@ def _unit_data(lr, lr_valid, hr, hr_valid, ratio: int, *, response, sigma, mtf_g
     y = np.maximum(common.filled(hr[:, :rows, :cols], hr_keep), 0.0).astype(np.float64)
     coupling = common.unit_gains(response, z, lr_keep, y, hr_keep, ratio, psf)[:, None] * response
     scale = max(float(z[:, lr_keep].mean()) if lr_keep.any() else float(z.mean()), TINY)
-    return z.reshape(z.shape[0], -1) / scale, y.reshape(y.shape[0], -1) / scale, coupling, scale, psf, lr_keep
+    z_flat, y_flat = z.reshape(bands, -1) / scale, y.reshape(y.shape[0], -1) / scale
+    feedback.progress(0.05)
 
-
-def _factorise(z_flat, y_flat, coupling, lr_keep, lr_shape: tuple, ratio: int, psf, *, endmembers: int, inner: int,
-              outer: int, feedback: Feedback) -> tuple:
-    """Steps 1–3 of the module docstring: (HS endmembers W_h, HR abundances H_m) in the data's unit."""
-    h, w = lr_shape
-    count = min(endmembers, z_flat.shape[0], z_flat.shape[1])
+    count = min(endmembers, bands, z_flat.shape[1])
     picked = successive_projection(z_flat[:, lr_keep.ravel()] if lr_keep.any() else z_flat, count)
     pool = np.flatnonzero(lr_keep.ravel()) if lr_keep.any() else np.arange(z_flat.shape[1])
     hs_endmembers = np.maximum(z_flat[:, pool[picked]], TINY)
@@ -132,7 +133,7 @@ def _factorise(z_flat, y_flat, coupling, lr_keep, lr_shape: tuple, ratio: int, p
     if count == 0:
         # No spectrum to unmix (a block of a large area without valid LR pixels, or all zero): the result is 0,
         # and nodata wherever the LR-HSI is.
-        return hs_endmembers, np.zeros((0, y_flat.shape[1]))
+        return np.zeros((bands, rows, cols), dtype=np.float32)
     lr_abundances = np.full((count, z_flat.shape[1]), 1.0 / count)
     update_abundances(z_flat, hs_endmembers, lr_abundances, inner, feedback=feedback)
     alternate(z_flat, hs_endmembers, lr_abundances, inner, feedback=feedback)
@@ -144,33 +145,12 @@ def _factorise(z_flat, y_flat, coupling, lr_keep, lr_shape: tuple, ratio: int, p
             hr_abundances = np.maximum(grid.astype(np.float64), 1e-6)
         update_abundances(y_flat, ms_endmembers, hr_abundances, inner, feedback=feedback)
         alternate(y_flat, ms_endmembers, hr_abundances, inner, feedback=feedback)
-        feedback.progress((round_ + 0.5) / outer)
-        lr_abundances = common.degrade_filled(hr_abundances.reshape(count, h * ratio, w * ratio), ratio, psf)
+        feedback.progress(0.1 + 0.85 * (round_ + 0.5) / outer)
+        lr_abundances = common.degrade_filled(hr_abundances.reshape(count, rows, cols), ratio, psf)
         lr_abundances = np.maximum(lr_abundances.reshape(count, -1).astype(np.float64), 1e-6)
         update_endmembers(z_flat, hs_endmembers, lr_abundances, inner)
         alternate(z_flat, hs_endmembers, lr_abundances, inner, feedback=feedback)
-        feedback.progress((round_ + 1) / outer)
-    return hs_endmembers, hr_abundances
-
-
-def _fused(hs_endmembers: np.ndarray, hr_abundances: np.ndarray, scale: float, shape: tuple) -> np.ndarray:
+        feedback.progress(0.1 + 0.85 * (round_ + 1) / outer)
     # float32 product: the output is the largest array (S values per HR pixel).
-    return matmul((hs_endmembers * scale).astype(np.float32), hr_abundances.astype(np.float32)).reshape(shape)
-
-
-def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, endmembers: int = 20, inner: int = 200, outer: int = 2,
-            mtf_gain: float = 0.0, response=None, sigma=None, bounds: tuple | None = None,
-            feedback: Feedback | None = None, **_) -> np.ndarray:
-    """Fused (S, r·h, r·w) float32 of the whole image; see the module docstring. ``bounds`` are the (LR, HR)
-    fences that screen wild pixels (core/protocol/robust.py), by default those of these pixels."""
-    feedback = feedback or Feedback()
-    common.check_whole_image_size("CNMF", hr.shape[1] * hr.shape[2], MAX_PIXELS)
-    bands, h, w = lr.shape
-    z_flat, y_flat, coupling, scale, psf, lr_keep = _unit_data(lr, lr_valid, hr, hr_valid, ratio, response=response,
-                                                               sigma=sigma, mtf_gain=mtf_gain,
-                                                               bounds=bounds or (None, None))
-    feedback.progress(0.05)
-    hs_endmembers, hr_abundances = _factorise(z_flat, y_flat, coupling, lr_keep, (h, w), ratio, psf,
-                                             endmembers=endmembers, inner=inner, outer=outer,
-                                             feedback=feedback.span(0.1, 0.95))
-    return _fused(hs_endmembers, hr_abundances, scale, (bands, h * ratio, w * ratio))
+    fused = matmul((hs_endmembers * scale).astype(np.float32), hr_abundances.astype(np.float32))
+    return fused.reshape(bands, rows, cols)

@@ -26,10 +26,11 @@ COVERAGE_SHARE = 0.05
 BLOCK_OVERLAP_LR_PIXELS = 8
 
 
-def screened(lr, lr_valid, hr, hr_valid, bounds: tuple = (None, None)) -> tuple[np.ndarray, np.ndarray]:
+def screened(lr, lr_valid, hr, hr_valid, bounds: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(LR mask, HR mask) for global statistics: valid pixels that are not wild (core/protocol/robust.py), by the
     (LR, HR) fences ``bounds`` where given (:func:`shared_block_settings`), else by these pixels' own."""
-    return robust.inliers(lr, lr_valid, bounds[0]), robust.inliers(hr, hr_valid, bounds[1])
+    lr_bounds, hr_bounds = bounds or (None, None)
+    return robust.inliers(lr, lr_valid, lr_bounds), robust.inliers(hr, hr_valid, hr_bounds)
 
 
 def band_means(values: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -46,12 +46,7 @@ def prepare(lr, lr_valid, hr, hr_valid, ratio: int, *, mtf_gain: float = DEFAULT
             sigma=None, **_) -> dict:
     """Groups, regression weights, intercepts and injection gains from the estimation window."""
     lr, lr_valid, hr, hr_valid = common.window(lr, lr_valid, hr, hr_valid, ratio)
-    need_sigma = not (mtf_gain and mtf_gain > 0) and not sigma
-    response, estimated = common.responses(
-        lr, lr_valid, hr, hr_valid, ratio, response=response, sigma=sigma, need_sigma=need_sigma,
-        fallback_sigma=common.sigma_from(ratio, mtf_gain, None))
-    response = common.check_response(response, lr.shape[0], hr.shape[0])
-    sigma = sigma or common.sigma_from(ratio, mtf_gain, estimated)
+    response, sigma = common.degradation_settings(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
     # Wild pixels are filled like invalid ones here: a fit on the LR grid must not see them, nor the
     # PSF tails of a wild HR pixel in its neighbours.
     lr_keep, hr_keep = common.screened(lr, lr_valid, hr, hr_valid)

@@ -85,7 +85,7 @@ def _difference_response(length: int) -> np.ndarray:
     return np.exp(2j * np.pi * np.arange(length) / length) - 1.0
 
 
-def _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio: int, response, psf, bounds: tuple):
+def _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio: int, response, psf, bounds: tuple | None):
     """(Z, Y, LR mask, HR mask, coupling, scale, non-negative): the data divided by the LR-HSI's mean |value|.
 
     Wild pixels (core/protocol/robust.py) are treated like invalid ones: not observed, and left out of
@@ -182,7 +182,7 @@ def predict(lr, lr_valid, hr, hr_valid, ratio: int, *, subspace: int = 0, lambda
     rows, cols = lr.shape[1] * ratio, lr.shape[2] * ratio
     response, psf = common.degradation_model(lr, lr_valid, hr, hr_valid, ratio, response, sigma, mtf_gain)
     z, y, lr_keep, hr_keep, coupling, scale, non_negative = _scaled_inputs(lr, lr_valid, hr, hr_valid, ratio,
-                                                                           response, psf, bounds or (None, None))
+                                                                           response, psf, bounds)
     basis = _subspace(z, lr_keep, subspace if subspace > 0 else hr.shape[0])
     z_pad, observed, y_pad, ms_valid, pad_hr = _mirrored(z, y, lr_keep, hr_keep, psf, ratio)
     u = _solve(z_pad, observed, y_pad, ms_valid, basis, coupling @ basis, psf, ratio, lambda_phi=lambda_phi,

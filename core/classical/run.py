@@ -113,7 +113,7 @@ def fuse_tiled(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pair: Gr
                                 lambda ratio: receptive_field(ratio, **options), block_size=block_size,
                                 feedback=feedback, projection=run_options.projection, tags=run_options.tags,
                                 scheduler=run_options.scheduler, compression=run_options.compression,
-                                largest_window=method.max_pixels if steps else None)
+                                largest_window=method.max_pixels)
     result.seconds_inference += prepared
     return result
 
