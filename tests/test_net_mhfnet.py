@@ -94,3 +94,24 @@ def test_receptive_field_bounds_the_influence_of_one_pixel_and_is_reached(ratio,
         moved_hr[..., pixel, pixel] += 1.0
         reaches.append(_farthest_change(net, lr, hr, lr, moved_hr, (pixel, pixel)))
     assert max(reaches) == field
+
+
+@pytest.mark.parametrize("ratio", [2, 3, 4, 6])
+def test_forward_equals_the_stages_of_eq24(ratio):
+    """The forward pass never forms X⁽ᵏ⁾ on the HR grid before the last stage (DownSampler.after_mixing); it must
+    give what the training path's stages give, X̂ = resNet(X⁽ᴷ⁾), with every learned part away from its start
+    (non-uniform depthwise kernels, a non-zero prox and final ResNet), composite ratios included."""
+    torch.manual_seed(ratio)
+    net = MHFNet(12, 3, ratio, stages=4).double()
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.add_(0.2 * torch.randn_like(parameter))
+    lr, hr = torch.randn(2, 12, 5, 7, dtype=torch.float64), torch.randn(2, 3, 5 * ratio, 7 * ratio,
+                                                                        dtype=torch.float64)
+    with torch.no_grad():
+        expected = net.final(net._stages(lr, hr)[0][-1])
+        result = net(lr, hr)
+    assert result.shape == expected.shape == (2, 12, 5 * ratio, 7 * ratio)
+    assert (result - expected).abs().max() < 1e-9 * expected.abs().max()
+    with torch.inference_mode():
+        assert torch.equal(net(lr, hr), result)

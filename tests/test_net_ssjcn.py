@@ -271,3 +271,19 @@ def test_registry_builds_ssjcn_with_its_defaults():
     assert method.network_class() is SSJCN
     with pytest.raises(ValueError):
         SSJCN(40, 4, 3, iterations=0)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_inference_gates_in_place_give_the_autograd_values(channels_last):
+    """At inference the attention gates become their products in place (ChannelAttention, ReconstructionBlock);
+    the values must be those of the autograd path to the bit, and its gradients still flow."""
+    net = perturbed(SSJCN(9, 3, 3, width=8), std=0.3)
+    lr, hr = inputs(9, 3, 3, 6, 5, seed=3)
+    if channels_last:
+        lr, hr = (x.contiguous(memory_format=torch.channels_last) for x in (lr, hr))
+    tracked = net(lr, hr)
+    with torch.inference_mode():
+        in_place = net(lr, hr)
+    assert torch.equal(in_place, tracked.detach())
+    tracked.abs().sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.stages[0].reconstruction.parameters())

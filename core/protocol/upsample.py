@@ -23,6 +23,17 @@ def _cubic(t: np.ndarray) -> np.ndarray:
                     np.where(t < 2, ((a * t - 5 * a) * t + 8 * a) * t - 4 * a, 0.0))
 
 
+def phase_taps(ratio: int) -> list:
+    """For each phase p of an integer ``ratio`` (the HR pixels i·r + p), the offset from LR pixel i of the first
+    of the four LR pixels it reads, and their four weights: the kernel of :func:`bicubic`, polyphase."""
+    taps = []
+    for phase in range(ratio):
+        position = (phase + 0.5) / ratio - 0.5
+        base = int(np.floor(position))
+        taps.append((base - 1, [float(_cubic(position - base - k)) for k in range(-1, 3)]))
+    return taps
+
+
 def _upsample_axis(values: np.ndarray, axis: int, ratio: int) -> np.ndarray:
     length = values.shape[axis]
     x = np.arange(length * ratio)
