@@ -118,3 +118,19 @@ def test_tiled_inference_equals_whole_image(method_id, strips):
                        Feedback(), alignment=model.alignment(ratio))
     assert blocks >= (2 if strips else 4), "the case must exercise several blocks"
     assert np.abs(tiled - whole).max() < 1e-5
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "contiguous", "rows_last"])
+def test_network_output_is_the_first_image_bands_first(layout):
+    """The block a network hands to the projection and the writer: its first image, C-ordered (bands, rows, cols)
+    float32, the same values whatever the layout (a row count that LAYOUT_ROWS does not divide included)."""
+    from hyperfuse.core.inference.torch_support import network_output
+
+    batch = torch.randn(2, 5, 11, 6, generator=torch.Generator().manual_seed(1))
+    if layout == "channels_last":
+        batch = batch.contiguous(memory_format=torch.channels_last)
+    elif layout == "rows_last":
+        batch = batch.transpose(2, 3).contiguous().transpose(2, 3)
+    result = network_output(batch)
+    assert result.dtype == np.float32 and result.flags["C_CONTIGUOUS"] and result.shape == (5, 11, 6)
+    assert np.array_equal(result, batch[0].contiguous().numpy())
