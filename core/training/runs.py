@@ -25,7 +25,6 @@ from ..protocol.simulation import SimulationSettings, simulate_arrays
 from ..registry import NetworkMethod
 from ..storage.files import ensure_writable
 from ..storage.raster_io import RasterInfo
-from .log import write_training_log
 from .trainer import TrainingConfig, TrainingReport, simulated_pair, train, wald_pair
 
 # Training on the inputs (training_windows): a common area up to 512² LR pixels is read whole; a larger one as
@@ -184,5 +183,7 @@ def run_training(method: NetworkMethod, data: TrainingData, config: TrainingConf
         weights_io.save_weights(output_weights, model, card)
         feedback.info(f"Weights written to {output_weights}.")
     if output_log:
+        # Imported here: the log draws with matplotlib, which took 0.3 s of every fusion's start.
+        from .log import write_training_log
         write_training_log(output_log, card, report)
     return model, card, report
