@@ -10,7 +10,7 @@ from hyperfuse.core import registry  # noqa: E402
 from hyperfuse.core.feedback import Feedback  # noqa: E402
 from hyperfuse.core.inference.tiling import aligned_halo, run_tiled  # noqa: E402
 from hyperfuse.nets.blocks import bicubic_upsample, masked_l1  # noqa: E402
-from hyperfuse.nets.ssjcn import SSJCN  # noqa: E402
+from hyperfuse.nets.ssjcn import SSJCN, ErrorMapFusionBlock  # noqa: E402
 
 torch = pytest.importorskip("torch")
 
@@ -274,16 +274,43 @@ def test_registry_builds_ssjcn_with_its_defaults():
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_inference_gates_in_place_give_the_autograd_values(channels_last):
-    """At inference the attention gates become their products in place (ChannelAttention, ReconstructionBlock);
-    the values must be those of the autograd path to the bit, and its gradients still flow."""
+def test_inference_gives_the_autograd_values(channels_last, monkeypatch):
+    """At inference the attention gates become their products in place and Φ's up-sampling and first stride-2
+    convolution run as one: with the second on its layers the values must be those of the autograd path to the
+    bit, with both within rounding; gradients still flow through the autograd path."""
     net = perturbed(SSJCN(9, 3, 3, width=8), std=0.3)
-    lr, hr = inputs(9, 3, 3, 6, 5, seed=3)
+    lr, hr = inputs(9, 3, 3, 8, 8, seed=3)
     if channels_last:
         lr, hr = (x.contiguous(memory_format=torch.channels_last) for x in (lr, hr))
     tracked = net(lr, hr)
     with torch.inference_mode():
-        in_place = net(lr, hr)
-    assert torch.equal(in_place, tracked.detach())
+        joined = net(lr, hr)
+    for stage in net.stages:
+        fusion = stage.fusion
+        monkeypatch.setattr(fusion, "halved_y", lambda y, f=fusion: f.down_y[0](f.upsample_y(y)))
+    with torch.inference_mode():
+        layered = net(lr, hr)
+    assert torch.equal(layered, tracked.detach())
+    assert (joined - layered).abs().max() < 1e-5 * layered.abs().max()
     tracked.abs().sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.stages[0].reconstruction.parameters())
+
+
+@pytest.mark.parametrize("ratio", [2, 3, 4, 5, 6, 8])
+def test_joined_upsampling_and_halving_equal_the_layers(ratio):
+    """Φ's per-band transposed convolution then its 3 × 3 stride-2 convolution (zero borders), as one convolution
+    of the LR bands (nets/ssjcn.py _halved_upsampling), against the two layers in float64, every weight away from
+    its start, on sizes whose phases do not divide them evenly; the first row and column read the zero border."""
+    torch.manual_seed(ratio)
+    fusion = ErrorMapFusionBlock(7, 3, ratio, 5).double()
+    with torch.no_grad():
+        for parameter in fusion.parameters():
+            parameter.add_(0.3 * torch.randn_like(parameter))
+    for rows, cols in [(4, 4), (8, 12), (12, 6)]:
+        y = torch.randn(2, 7, rows, cols, dtype=torch.float64)
+        with torch.no_grad():
+            expected = fusion.down_y[0](fusion.upsample_y(y))
+        with torch.inference_mode():
+            joined = fusion.halved_y(y)
+        assert joined.shape == expected.shape == (2, 5, rows * ratio // 2, cols * ratio // 2)
+        assert (joined - expected).abs().max() < 1e-12 * expected.abs().max()
