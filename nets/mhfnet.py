@@ -131,7 +131,8 @@ class DownSampler(nn.Module):
         self.factors = factors
         self.convs = nn.ModuleList(nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False)
                                    for _ in factors)
-        blur = torch.tensor([1.0, 2.0, 1.0])
+        # Made on the CPU: under torch.device("meta") (the weights check) its arithmetic costs a second of imports.
+        blur = torch.tensor([1.0, 2.0, 1.0], device="cpu")
         blur = (blur[:, None] * blur[None, :]) / 16.0
         for conv in self.convs:
             conv.weight.data.copy_(blur.expand_as(conv.weight))

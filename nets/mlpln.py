@@ -184,7 +184,8 @@ class MLPLN(nn.Module):
         # Smallest crop first: the sequence propagates from the centre outwards.
         self.crop_sizes = tuple(patch - 2 * kappa * j for j in reversed(range(eta)))
         features = ms_bands + components
-        self.register_buffer("basis", torch.eye(hs_bands)[:components].clone())   # leading rows of Vᵀ
+        # Leading rows of Vᵀ; torch.eye on the meta device (the weights check) costs a second of imports.
+        self.register_buffer("basis", torch.zeros(components, hs_bands).fill_diagonal_(1.0))
         self.register_buffer("component_scale", torch.ones(components))
         if variant == PAPER:
             # One linear map of a crop resampled to the smallest crop's size, shared by all steps.

@@ -10,7 +10,7 @@ from hyperfuse.core import registry  # noqa: E402
 from hyperfuse.core.feedback import Feedback  # noqa: E402
 from hyperfuse.core.inference.tiling import aligned_halo, run_tiled  # noqa: E402
 from hyperfuse.nets.blocks import bicubic_upsample, masked_l1  # noqa: E402
-from hyperfuse.nets.ssjcn import SSJCN, ErrorMapFusionBlock  # noqa: E402
+from hyperfuse.nets.ssjcn import SSJCN, DegradationBlock, ErrorMapFusionBlock  # noqa: E402
 
 torch = pytest.importorskip("torch")
 
@@ -314,3 +314,23 @@ def test_joined_upsampling_and_halving_equal_the_layers(ratio):
             joined = fusion.halved_y(y)
         assert joined.shape == expected.shape == (2, 5, rows * ratio // 2, cols * ratio // 2)
         assert (joined - expected).abs().max() < 1e-12 * expected.abs().max()
+
+
+@pytest.mark.parametrize("ratio", [2, 3, 4, 5, 8])
+def test_blur_without_a_padded_copy_equals_the_layer(ratio):
+    """D_spa's convolution at inference (zeros at the border, then its first and last LR rows and columns from
+    replicated strips) against the layer with its replicated border, in float64, every weight away from its
+    start; sizes of one LR pixel run the layer itself."""
+    torch.manual_seed(ratio)
+    block = DegradationBlock(7, 3, ratio).double()
+    with torch.no_grad():
+        for parameter in block.parameters():
+            parameter.add_(0.3 * torch.randn_like(parameter))
+    for rows, cols in [(2, 2), (3, 5), (6, 4), (1, 3)]:
+        z = torch.randn(2, 7, rows * ratio, cols * ratio, dtype=torch.float64)
+        with torch.no_grad():
+            expected = block.spatial[0](z)
+        with torch.inference_mode():
+            blurred = block.blurred(z)
+        assert blurred.shape == expected.shape == (2, 7, rows, cols)
+        assert (blurred - expected).abs().max() < 1e-12 * expected.abs().max()

@@ -266,3 +266,25 @@ def test_a_card_without_a_newer_setting_builds_the_network_it_was_trained_with()
     prelus = [m for m in new.modules() if isinstance(m, torch.nn.PReLU)]
     assert prelus and all(torch.allclose(m.weight, torch.tensor(0.2)) for m in prelus)   # starts at the old slope
     assert DEEPSEN3.hyperparameters["learnable_slope"] == 1                                # new networks learn it
+
+
+def test_checking_a_card_builds_every_network_on_meta_without_more_of_torch():
+    """The check of a weights file builds the network its card describes on the meta device. A factory such as
+    torch.eye or torch.arange there runs through torch's Python decompositions, whose first use imported some 800
+    modules, a second of every run's start; every network's construction must stay clear of them."""
+    import subprocess
+    import sys
+
+    plugin_parent = os.path.dirname(os.path.dirname(os.path.dirname(registry.__file__)))
+    script = ("import sys, torch\n"
+              "from hyperfuse.core.registry import METHODS\n"
+              "with torch.device('meta'):\n"
+              "    torch.empty(1)\n"
+              "before = set(sys.modules)\n"
+              "for method in METHODS.values():\n"
+              "    with torch.device('meta'):\n"
+              "        method.build(218, 4, 3)\n"
+              "print(sorted(name for name in set(sys.modules) - before if name.startswith('torch')))\n")
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                               env={**os.environ, "PYTHONPATH": plugin_parent})
+    assert completed.stdout.strip() == "[]", completed.stdout[:500]
