@@ -75,15 +75,11 @@ class _SpanFeedback(Feedback):
 
 
 class _CancelOnlyFeedback(Feedback):
+    """Not verbose, so its progress and messages go nowhere; its cancel is its parent's."""
+
     def __init__(self, parent: Feedback):
         super().__init__()
         self.parent = parent
-
-    def _report_progress(self, percent: float) -> None:
-        pass
-
-    def _report_message(self, text: str) -> None:
-        pass
 
     def is_cancelled(self) -> bool:
         return self.parent.is_cancelled()

@@ -274,16 +274,12 @@ class MHFNet(nn.Module):
     def _last_stage(self, lr_hsi, hr_msi):
         """X⁽ᴷ⁾ alone, by the stages of :meth:`_stages` in another order of the same linear steps. Before the last
         stage, X⁽ᵏ⁾ = Y·A + Ŷ⁽ᵏ⁾·B enters only eq. 20, down-sampled, so its S bands are never formed on the HR grid:
-        the down-sampler takes Y and Ŷ⁽ᵏ⁾ (rank channels) with A and B as its mixing (DownSampler.after_mixing).
-        On a 384² block of the bundled EnMAP model this took the forward pass from 2.1 s to 1.2 s, and most of the
+        the down-sampler takes Y with A as its mixing once and Ŷ⁽ᵏ⁾ with B in every stage, and the two add (it is
+        linear; DownSampler.after_mixing). On a 384² block of the bundled EnMAP model this took the forward pass from 2.1 s to 1.2 s, and most of the
         S-band HR images out of the memory a block needs."""
-        y_hat = None
+        y_hat, down_y_a = None, self.down.after_mixing(hr_msi, self.a.weight)   # the same in every stage
         for k in range(self.stages - 1):
-            if y_hat is None:
-                down = self.down.after_mixing(hr_msi, self.a.weight)
-            else:
-                down = self.down.after_mixing(torch.cat([hr_msi, y_hat], dim=1),
-                                              torch.cat([self.a.weight, self.b.weight], dim=1))
+            down = down_y_a if y_hat is None else down_y_a + self.down.after_mixing(y_hat, self.b.weight)
             g = self.step[k] * self.up[k](self._basis_transpose(down - lr_hsi), hr_msi)   # eqs. 20, 21
             y_hat = self.prox[k]((0.0 if y_hat is None else y_hat) - g)                     # eq. 22
         return self.a(hr_msi) if y_hat is None else self.a(hr_msi) + self.b(y_hat)         # eq. 19
