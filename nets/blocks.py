@@ -1,6 +1,8 @@
 """Blocks shared by several networks."""
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -155,12 +157,30 @@ class FusionModel(nn.Module):
                                       torch.as_tensor(valid, dtype=torch.bool, device=self.hs_mean.device))
 
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
-        out = self.net(self._norm(lr_hsi, self.hs_mean, self.hs_std), self._norm(hr_msi, self.ms_mean, self.ms_std))
+        return self._physical(self.net(*self.standardised(lr_hsi, hr_msi)))
+
+    def standardised(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> tuple:
+        """The inputs as the network sees them."""
+        return self._norm(lr_hsi, self.hs_mean, self.hs_std), self._norm(hr_msi, self.ms_mean, self.ms_std)
+
+    def _physical(self, out: torch.Tensor) -> torch.Tensor:
         std, mean = self.hs_std[None, :, None, None], self.hs_mean[None, :, None, None]
         if not torch.is_grad_enabled():
             # Inference: back to physical units in place, without two more images of the HS bands in memory.
             return out.mul_(std).add_(mean)
         return out * std + mean
+
+    def row_stages(self, ratio: int) -> list | None:
+        """The network's steps for row streaming (nets/streaming.py), on :meth:`standardised` inputs and with the
+        last one's output in physical units; None for a network that offers none."""
+        if not hasattr(self.net, "row_stages"):
+            return None
+        *stages, last = self.net.row_stages(ratio)
+
+        def physical(*inputs):
+            fused, *rest = last.run(*inputs)
+            return (self._physical(fused), *rest)
+        return stages + [dataclasses.replace(last, run=physical)]
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
         return self.net.training_loss(self._norm(lr_hsi, self.hs_mean, self.hs_std),

@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from .blocks import BICUBIC_LR_RADIUS, bicubic_upsample, masked_mse
+from .streaming import HR, LR, RowStage
 
 PAPER = ("DeepSen3: Deep multi-scale learning model for spatial-spectral fusion of Sentinel-2 "
          "and Sentinel-3 remote sensing images")
@@ -110,6 +111,24 @@ class DeepSen3(nn.Module):
         # In place: the convolution's output is not needed by its gradient, and a block holds one image of the HS
         # bands fewer.
         return self.reconstruct(self.body(features) + features).add_(upsampled)
+
+    def row_stages(self, ratio: int | None = None) -> list:
+        """:meth:`forward` as steps for row streaming (nets/streaming.py): the bicubic LR-HSI and the low-level
+        features, each inception module, and the reconstruction with both skips."""
+        r = ratio or self.ratio
+        names = ["features"] + [f"module{index + 1}" for index in range(len(self.body))]
+
+        def features(lr_hsi, hr_msi):
+            upsampled = bicubic_upsample(lr_hsi, r)
+            return upsampled, self.head(torch.cat([upsampled, hr_msi], dim=1))
+
+        def reconstruction(body, features, upsampled):
+            return (self.reconstruct(body + features).add_(upsampled),)
+
+        return ([RowStage(("upsampled", "features"), (LR, HR), BICUBIC_LR_RADIUS * r + 1, features)]
+                + [RowStage((after,), (before,), module.radius(), lambda x, module=module: (module(x),))
+                   for before, after, module in zip(names, names[1:], self.body)]
+                + [RowStage(("fused",), (names[-1], "features", "upsampled"), 2, reconstruction)])
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
         """The paper's loss: mean squared error against the reference."""

@@ -86,6 +86,7 @@ from torch.nn import functional as F
 
 from . import reach
 from .blocks import bicubic_upsample, masked_l1, pad_to_multiple
+from .streaming import HR, LR, RowStage
 
 PAPER = "Spatial-Spectral Joint Correction Network for Hyperspectral and Multispectral Image Fusion"
 
@@ -360,16 +361,23 @@ def _phi_inputs(error: tuple, ratio: int) -> tuple:
     return x_res, y_res
 
 
+def _iteration_reads(z: tuple, ratio: int) -> tuple:
+    """(Z, HR-MSI, LR-HSI footprint): the HR pixels of each input that one iteration's outputs ``z`` read, Z_out =
+    Z + RB(Φ(X − D_spe(Z), Y − D_spa(Z)))."""
+    margin = _margin(ratio)
+    error = reach.widened(z, RECONSTRUCTION_POOL_RADIUS + 1)   # RB: local mean, then the 3 × 3 spatial map
+    x_res, y_res = _phi_inputs(error, ratio)
+    z_in = reach.hull(z, x_res, reach.through_conv(y_res, ratio + 2 * margin, ratio, margin))
+    return z_in, x_res, reach.on_hr_grid(y_res, ratio)
+
+
 def _dependence(pixels: tuple, ratio: int, iterations: int) -> tuple:
     """(first, last) HR pixel, along one axis, of every input that the HR output ``pixels`` depend on (an LR pixel
     counts as its footprint); mirrors :meth:`SSJCN.forward` from its output back."""
-    margin = _margin(ratio)
     z, spans = pixels, []
-    for _ in range(iterations):                        # Z_out = Z + RB(Φ(X − D_spe(Z), Y − D_spa(Z)))
-        error = reach.widened(z, RECONSTRUCTION_POOL_RADIUS + 1)   # RB: local mean, then the 3 × 3 spatial map
-        x_res, y_res = _phi_inputs(error, ratio)
-        spans += [x_res, reach.on_hr_grid(y_res, ratio)]           # the HR-MSI and the LR-HSI themselves
-        z = reach.hull(z, x_res, reach.through_conv(y_res, ratio + 2 * margin, ratio, margin))
+    for _ in range(iterations):
+        z, x_res, y_footprint = _iteration_reads(z, ratio)
+        spans += [x_res, y_footprint]                               # the HR-MSI and the LR-HSI themselves
     spans.append(reach.on_hr_grid(reach.through_bicubic(z, ratio), ratio))   # Z⁰, bicubic of the LR-HSI
     return reach.hull(*spans)
 
@@ -403,6 +411,19 @@ class SSJCN(nn.Module):
         for stage in self.stages:
             z = stage(z, lr_hsi, hr_msi)
         return z
+
+    def row_stages(self, ratio: int | None = None) -> list:
+        """:meth:`forward` as steps for row streaming (nets/streaming.py): Z⁰ and each iteration, with the radii
+        traced as for :meth:`receptive_field`."""
+        r = ratio or self.ratio
+        phases = math.lcm(r, PHI_SCALE)
+        bicubic = reach.farthest(lambda pixel: reach.on_hr_grid(reach.through_bicubic(pixel, r), r), phases)
+        iteration = reach.farthest(lambda pixel: reach.hull(*_iteration_reads(pixel, r)), phases)
+        names = [f"z{k}" for k in range(self.iterations + 1)]
+        return ([RowStage((names[0],), (LR,), bicubic, lambda lr_hsi: (bicubic_upsample(lr_hsi, r),))]
+                + [RowStage((after,), (before, LR, HR), iteration,
+                            lambda z, lr_hsi, hr_msi, stage=stage: (stage(z, lr_hsi, hr_msi),))
+                   for before, after, stage in zip(names, names[1:], self.stages)])
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
         """Eq. 11: L1 between the last iteration's output and the reference, over valid pixels."""

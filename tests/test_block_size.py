@@ -86,6 +86,21 @@ def test_square_blocks_where_strips_recompute_more():
     assert automatic_block_shape(_rule(222), 96, 12, 64 * GIB, (600, 600)) == (240, 240)
 
 
+def test_a_streamed_network_takes_strips_sized_for_its_steps_radii():
+    # SSJCN streamed by rows (halo 120 read, at most 60 rows computed above and below in any step): strips the width
+    # of the area, computing 1.54 times the area by the row halo where squares compute 2.52 times.
+    shape = automatic_block_shape(_rule(222), 120, 12, 64 * GIB, (600, 600), row_halo=60)
+    assert shape == (192, 600)
+    assert _rule(222).bytes_for((shape[0] + 2 * 60) * 600, 0) <= BLOCK_MEMORY_BYTES       # a strip fits
+    assert _rule(222).bytes_for((shape[0] + 2 * 120) * 600, 0) > BLOCK_MEMORY_BYTES       # not with the halo
+    squares = automatic_block_size(_rule(222), 120, 12, available=64 * GIB, extent=600, row_halo=60)
+    assert computed_pixels((600, 600), shape, 120, 12, row_halo=60) / 600 ** 2 == pytest.approx(1.54, abs=0.01)
+    assert computed_pixels((600, 600), (squares, squares), 120, 12, row_halo=60) / 600 ** 2 == pytest.approx(
+        2.52, abs=0.01)
+    # Rows cost the row halo, columns the halo.
+    assert computed_pixels((600, 600), (300, 300), 120, 12, row_halo=60) == 2 * 360 * 2 * 420
+
+
 def test_square_blocks_where_the_area_is_too_wide_for_strips():
     side = automatic_block_size(_rule(222), 39, 3, available=64 * GIB, extent=6000)
     assert automatic_block_shape(_rule(222), 39, 3, 64 * GIB, (6000, 6000)) == (side, side)

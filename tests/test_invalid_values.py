@@ -123,8 +123,9 @@ def test_a_network_producing_nan_is_an_error_and_writes_nothing(small_pair, tmp_
     weights_path = str(tmp_path / "w.pt")
     save_random_weights(weights_path, open_raster(small_pair["lr"]).count, open_raster(small_pair["ms"]).count,
                         RATIO)
-    forward = FusionModel.forward
-    monkeypatch.setattr(FusionModel, "forward", lambda self, lr, hr: forward(self, lr, hr) * torch.tensor(np.nan))
+    # The last step of every network's output, whole or streamed by rows.
+    physical = FusionModel._physical
+    monkeypatch.setattr(FusionModel, "_physical", lambda self, out: physical(self, out) * torch.tensor(np.nan))
     out = str(tmp_path / "fused.tif")
     with pytest.raises(UserInputError, match="DeepSen3 produced .* non-finite value.*weights may be damaged"):
         fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], out,

@@ -21,6 +21,7 @@ from ..feedback import Feedback
 from ..i18n import QT_TRANSLATE_NOOP
 from ..protocol import consistency
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread, gaussian_sigma
+from .tiling import predict_window
 
 # Also the PROJECTION options' labels, marked for translation (core/i18n.py).
 PROJECTION_NONE = QT_TRANSLATE_NOOP("HyperFuse", "none")
@@ -134,8 +135,8 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
     models, ridge, halo = {}, spectral_ridge(source), projection_halo(ratio)
 
     def adding_to(tally: ConsistencyTally | None):
-        def projected_predict(lr_block, lr_valid, hr_block, hr_valid, centre=None):
-            fused = predict(lr_block, lr_valid, hr_block, hr_valid)
+        def projected_predict(lr_block, lr_valid, hr_block, hr_valid, centre=None, origin=None):
+            fused = predict_window(predict, (lr_block, lr_valid, hr_block, hr_valid), centre, origin)
             rows, cols = projected_region(fused.shape[1:], centre, halo)
             shape = (rows.stop - rows.start, cols.stop - cols.start)
             whole = shape == fused.shape[1:]

@@ -93,14 +93,16 @@ def block_sink(writer: RasterWriter, lr: RasterInfo):
 
 def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reader, predict, halo: int, *,
                   block_size: int, feedback: Feedback, alignment: int | None = None, scheduler=None,
-                  largest_window: int | None = None, **writer_options) -> tuple:
+                  largest_window: int | None = None, row_halo: int | None = None, **writer_options) -> tuple:
     """Run ``predict`` block by block into ``output``: in this process (run_tiled), or with a ``scheduler`` (a
     DASK_SCHEDULER value or a dask.distributed Client) as Dask tasks (distributed.py); automatic blocks with their
-    halo stay within ``largest_window`` HR pixels. Logs where the IO time went. Returns (blocks, TilingStats)."""
+    halo stay within ``largest_window`` HR pixels. A ``row_halo`` (in-process only) says that ``predict`` streams
+    by rows (streamed.py): the blocks go down each column of blocks and compute that many rows above and below
+    themselves. Logs where the IO time went. Returns (blocks, TilingStats)."""
     stats, started = TilingStats(), time.perf_counter()
-    shape = block_geometry(reader, halo, block_size, alignment, feedback, predict, largest_window)[0]
-    engine = run_tiled if scheduler is None else functools.partial(distributed.run_tiled_on_dask,
-                                                                   scheduler=scheduler)
+    shape = block_geometry(reader, halo, block_size, alignment, feedback, predict, largest_window, row_halo)[0]
+    engine = (functools.partial(run_tiled, by_columns=row_halo is not None) if scheduler is None else
+              functools.partial(distributed.run_tiled_on_dask, scheduler=scheduler))
     with output_writer(output, lr, pair, tags, tile_size=shape, **writer_options) as writer:
         blocks = engine(reader, predict, block_sink(writer, lr), halo, shape, feedback, alignment=alignment,
                         stats=stats)
@@ -274,6 +276,16 @@ def _network_predict(model, device):
     return predict
 
 
+def _streamed_predict(model, device, pair: GridPair, margin: int, settings: NetworkFusionSettings):
+    """A :class:`~.streamed.StreamedPredict` for a model whose network streams by rows, in a run in this process;
+    None otherwise (its blocks are then computed whole, with the network's halo)."""
+    if settings.scheduler is not None or getattr(model, "row_stages", lambda ratio: None)(pair.ratio) is None:
+        return None
+    from .streamed import StreamedPredict
+
+    return StreamedPredict(model, device, pair.ratio, pair.hr_shape[0], margin)
+
+
 def _network_tags(method: NetworkMethod, chosen: ChosenModel, pair: GridPair, unit_factors: tuple) -> dict:
     training = chosen.card.get("training", {})
     tags = {"hyperfuse_method": method.name, "hyperfuse_model": chosen.source, "hyperfuse_model_path": chosen.path,
@@ -331,12 +343,19 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
         feedback = feedback.span(0.5, 1.0)
     projection = adaptation.prepare_projection(settings.projection, settings.mtf_gain, lr, hr, pair, tags, feedback,
                                                source)
+    margin = 0 if projection is None else projection.extra_halo
+    streamed, row_halo = _streamed_predict(model, device, pair, margin, settings), None
+    if streamed is not None:
+        predict, halo, row_halo = streamed, max(halo + margin, streamed.halo), streamed.row_halo
+    elif projection is not None:
+        halo += margin
     if projection is not None:
-        predict, halo = projection.wrap(predict), halo + projection.extra_halo
+        predict = projection.wrap(predict)
     blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), predict, halo,
                                   block_size=settings.block_size, feedback=feedback,
                                   alignment=model.alignment(pair.ratio), scheduler=settings.scheduler,
-                                  non_finite_hint=NETWORK_NON_FINITE_HINT, compression=settings.compression)
+                                  row_halo=row_halo, non_finite_hint=NETWORK_NON_FINITE_HINT,
+                                  compression=settings.compression)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, method.name, chosen.source, pair.ratio, blocks, chosen.seconds_training,

@@ -41,23 +41,26 @@ def _block_budget(available: int | None) -> int:
     return BLOCK_MEMORY_BYTES if available is None else min(BLOCK_MEMORY_BYTES, available // 4)
 
 
-def _largest_square(memory: WorkingMemory, halo: int, budget: float) -> int:
-    """The side s whose block takes ``budget``: (s + 2·halo)² per computed pixel and s² per written pixel."""
+def _largest_square(memory: WorkingMemory, halo: int, budget: float, row_halo: int | None = None) -> int:
+    """The side s whose block takes ``budget``: (s + 2·row_halo)(s + 2·halo) per computed pixel (``row_halo``, by
+    default ``halo``, above and below) and s² per written pixel."""
     w, b = memory.per_window_pixel, memory.per_block_pixel
-    # (w + b) s² + 4 h w s + 4 h² w − budget = 0
-    a, half_b, c = w + b, 2 * halo * w, 4 * halo * halo * w - budget
+    row_halo = halo if row_halo is None else row_halo
+    # (w + b) s² + 2 (h + g) w s + 4 h g w − budget = 0
+    a, half_b, c = w + b, (halo + row_halo) * w, 4 * halo * row_halo * w - budget
     return int((-half_b + math.sqrt(max(half_b * half_b - a * c, 0.0))) / a)
 
 
 def automatic_block_size(memory: WorkingMemory, halo: int, step: int, available: int | None,
-                         extent: int | None = None) -> int:
+                         extent: int | None = None, row_halo: int | None = None) -> int:
     """The largest block (a multiple of ``step`` and of 16) whose working ``memory`` with its halo fits the budget:
     blocks as large as memory allows, because every block recomputes its halo. With ``extent`` (the longer side
     of the area, HR pixels) the blocks then share it evenly: 600 pixels in blocks of 288 leave a last block of
-    24 that recomputes six times its own width of halo; in blocks of 240 the last is 120."""
+    24 that recomputes six times its own width of halo; in blocks of 240 the last is 120. A ``row_halo`` is what
+    the blocks compute above and below themselves where that is less than ``halo`` (row streaming)."""
     # A multiple of 16 too, so that the output's tiles can be the blocks (RasterWriter's tile_size).
     unit = math.lcm(step, 16)
-    side = _largest_square(memory, halo, _block_budget(available))
+    side = _largest_square(memory, halo, _block_budget(available), row_halo)
     side = max(unit, min(max(side, 64), MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit)
     # A block narrower than twice its halo computes over four times the pixels it keeps: MHF-net (halo 111 with the
     # projection) on 48² blocks took 444 s for 600² × 218 bands, on 528² blocks 38 s. Such a block grows to twice
@@ -77,27 +80,29 @@ def _shared_evenly(extent: int, side: int, unit: int) -> int:
 
 
 def automatic_block_shape(memory: WorkingMemory, halo: int, step: int, available: int | None, area: tuple,
-                          largest_window: int | None = None) -> tuple:
+                          largest_window: int | None = None, row_halo: int | None = None) -> tuple:
     """(rows, cols) of the blocks over an ``area`` of (rows, cols) HR pixels that recompute the fewest pixels: the
     square blocks of :func:`automatic_block_size`, or strips the full width of the area where one with its halo
     above and below fits the same budget. A strip has no halo at its sides: MHF-net with the projection (halo 87)
     on 600² × 218 bands computes 2.5 times the area in 240² blocks and 2.06 times in strips of 600 × 144. With
-    ``largest_window`` no block with its halo has more HR pixels than that (a whole-image method's limit)."""
+    ``largest_window`` no block with its halo has more HR pixels than that (a whole-image method's limit). A
+    ``row_halo`` is what the blocks compute above and below themselves, where that is less than ``halo``."""
     rows, cols = area
-    side = automatic_block_size(memory, halo, step, available, max(area))
+    row_halo = halo if row_halo is None else row_halo
+    side = automatic_block_size(memory, halo, step, available, max(area), row_halo)
     unit = math.lcm(step, 16)
     if largest_window:
         side = max(unit, min(side, (math.isqrt(largest_window) - 2 * halo) // unit * unit))
     shapes = [(side, side)]
-    # (r + 2·halo)·cols per computed pixel and r·cols per written pixel within the budget
-    strip_rows = int((_block_budget(available) / cols - 2 * halo * memory.per_window_pixel)
+    # (r + 2·row_halo)·cols per computed pixel and r·cols per written pixel within the budget
+    strip_rows = int((_block_budget(available) / cols - 2 * row_halo * memory.per_window_pixel)
                      / (memory.per_window_pixel + memory.per_block_pixel))
     if largest_window:
         strip_rows = min(strip_rows, largest_window // cols - 2 * halo)
     if strip_rows >= unit and cols <= MAX_BLOCK_SIZE:
         strip_rows = _shared_evenly(rows, min(strip_rows, MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit, unit)
         shapes.append((strip_rows, math.ceil(cols / step) * step))
-    return min(shapes, key=lambda shape: computed_pixels(area, shape, halo, step))
+    return min(shapes, key=lambda shape: computed_pixels(area, shape, halo, step, row_halo))
 
 
 def working_memory(reader: PairReader, predict, halo: int, step: int, available: int | None) -> WorkingMemory:
@@ -114,25 +119,31 @@ def working_memory(reader: PairReader, predict, halo: int, step: int, available:
     block = (0, 0, min(side, area[0]), min(side, area[1]))     # at the corner: its window starts where it does
     top, left, rows, cols = window_of(block, halo, area)
     inputs = reader.read(top, left, rows, cols)
-    fused, peak = peak_bytes_during(lambda: predict_window(getattr(predict, "trial", predict), inputs, block))
+    fused, peak = peak_bytes_during(lambda: predict_window(getattr(predict, "trial", predict), inputs, block,
+                                                           (top, left)))
     if peak is None:
         return estimate
     return WorkingMemory.measured(peak, rows * cols, fused.shape[0])
 
 
-def predict_window(predict, inputs: tuple, centre: tuple) -> np.ndarray:
+def predict_window(predict, inputs: tuple, centre: tuple, origin: tuple | None = None) -> np.ndarray:
     """``predict`` on a window's ``inputs`` (lr, lr_valid, hr, hr_valid). A ``predict`` that spares work outside the
     block it keeps declares ``takes_centre`` and is told where the block lies in the window, as (row0, col0, rows,
-    cols): the projection projects the block and its own halo, not the network's halo around them."""
+    cols), and where the window lies in the area (``origin``, its top and left HR pixel): the projection projects
+    the block and its own halo, not the network's halo around them, and a streamed network (streamed.py) computes
+    only the rows the blocks above it have not."""
     if getattr(predict, "takes_centre", False):
-        return predict(*inputs, centre=centre)
+        return predict(*inputs, centre=centre, origin=origin)
     return predict(*inputs)
 
 
-def computed_pixels(area: tuple, shape: tuple, halo: int, step: int) -> int:
-    """HR pixels that blocks of ``shape`` compute over an ``area``, halos included."""
-    windows = (window_of(block, halo, area) for block in aligned_blocks(*area, shape, step))
-    return sum(window_rows * window_cols for _, _, window_rows, window_cols in windows)
+def computed_pixels(area: tuple, shape: tuple, halo: int, step: int, row_halo: int | None = None) -> int:
+    """HR pixels that blocks of ``shape`` compute over an ``area``, halos included (``row_halo`` above and below
+    where the blocks compute less there than ``halo``)."""
+    blocks = list(aligned_blocks(*area, shape, step))
+    rows = (window_of(block, halo if row_halo is None else row_halo, area)[2] for block in blocks)
+    cols = (window_of(block, halo, area)[3] for block in blocks)
+    return sum(r * c for r, c in zip(rows, cols))
 
 
 def window_of(block: tuple, halo: int, area: tuple) -> tuple:
@@ -143,22 +154,25 @@ def window_of(block: tuple, halo: int, area: tuple) -> tuple:
 
 
 def block_geometry(reader: PairReader, receptive_field: int, block_size, alignment: int | None,
-                   feedback: Feedback, predict=None, largest_window: int | None = None) -> tuple:
+                   feedback: Feedback, predict=None, largest_window: int | None = None,
+                   row_halo: int | None = None) -> tuple:
     """((block rows, block cols), halo, step) of a tiled run: blocks and halo multiples of ``step``. A
     ``block_size`` is a side (square blocks) or a (rows, cols) shape; AUTO_BLOCK_SIZE becomes
-    :func:`automatic_block_shape` for the :func:`working_memory` of ``predict`` and ``largest_window`` (and the log
-    says so)."""
+    :func:`automatic_block_shape` for the :func:`working_memory` of ``predict``, ``largest_window`` and a
+    ``row_halo`` (a streamed network's, streamed.py) (and the log says so)."""
     step = math.lcm(reader.pair.ratio, alignment or reader.pair.ratio)
     halo = aligned_halo(receptive_field, step)
     if block_size == AUTO_BLOCK_SIZE:
         available = available_memory()
         memory = working_memory(reader, predict, halo, step, available)
         rows, cols = automatic_block_shape(memory, halo, step, available, tuple(reader.pair.hr_shape),
-                                           largest_window)
+                                           largest_window, row_halo)
         strips = " (strips the width of the area)" if cols >= reader.pair.hr_shape[1] and rows != cols else ""
+        streamed = ("" if row_halo is None else
+                    f", streamed down each column of blocks (at most {row_halo} rows recomputed above and below)")
         feedback.info(f"Blocks of {min(cols, reader.pair.hr_shape[1])} × {rows} HR pixels{strips} with a halo of "
-                      f"{halo}, chosen from the available memory and the working memory, {memory.describe()} "
-                      "(BLOCK_SIZE 0).")
+                      f"{halo}{streamed}, chosen from the available memory and the working memory, "
+                      f"{memory.describe()} (BLOCK_SIZE 0).")
         return (rows, cols), halo, step
     shape = tuple(block_size) if isinstance(block_size, tuple) else (block_size, block_size)
     if largest_window:
@@ -267,10 +281,13 @@ class BlockPlan:
     halo: int
     step: int
     ratio: int
+    # Down each column of blocks in turn, for a streamed network (streamed.py); else along each row of blocks.
+    by_columns: bool = False
 
     @property
     def blocks(self) -> list:
-        return list(aligned_blocks(*self.area, self.shape, self.step))
+        blocks = list(aligned_blocks(*self.area, self.shape, self.step))
+        return sorted(blocks, key=lambda block: (block[1], block[0])) if self.by_columns else blocks
 
     def window(self, block: tuple) -> tuple:
         return window_of(block, self.halo, self.area)
@@ -278,7 +295,7 @@ class BlockPlan:
     def predict(self, predict, block: tuple, inputs: tuple) -> np.ndarray:
         """``predict`` on ``block``'s window ``inputs`` (:func:`predict_window`)."""
         top, left = self.window(block)[:2]
-        return predict_window(predict, inputs, (block[0] - top, block[1] - left, block[2], block[3]))
+        return predict_window(predict, inputs, (block[0] - top, block[1] - left, block[2], block[3]), (top, left))
 
     def centre(self, block: tuple, fused: np.ndarray, lr_valid: np.ndarray, hr_valid: np.ndarray) -> tuple:
         """(values, valid) of ``block`` in its window's result: its own copy of the values, so that the window's
@@ -292,11 +309,11 @@ class BlockPlan:
 
 
 def plan_blocks(reader: PairReader, receptive_field: int, block_size, alignment: int | None,
-                feedback: Feedback, stats: TilingStats | None = None) -> BlockPlan:
+                feedback: Feedback, stats: TilingStats | None = None, by_columns: bool = False) -> BlockPlan:
     """The :class:`BlockPlan` of a run (an automatic ``block_size`` resolved by :func:`block_geometry`); ``stats``
     records its geometry."""
     shape, halo, step = block_geometry(reader, receptive_field, block_size, alignment, feedback)
-    plan = BlockPlan(tuple(reader.pair.hr_shape), tuple(shape), halo, step, reader.pair.ratio)
+    plan = BlockPlan(tuple(reader.pair.hr_shape), tuple(shape), halo, step, reader.pair.ratio, by_columns)
     if stats is not None:
         stats.block_shape, stats.halo = plan.shape, halo
         stats.largest_window = max(rows * cols for _, _, rows, cols in map(plan.window, plan.blocks))
@@ -305,7 +322,7 @@ def plan_blocks(reader: PairReader, receptive_field: int, block_size, alignment:
 
 def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field: int,
               block_size: int, feedback: Feedback, alignment: int | None = None,
-              stats: TilingStats | None = None) -> int:
+              stats: TilingStats | None = None, *, by_columns: bool = False) -> int:
     """Apply ``predict(lr, lr_valid, hr, hr_valid) -> (S, H, W)`` block by block.
 
     ``sink(values, valid, row0, col0)`` receives each block's centre (its own copy) and its validity
@@ -317,10 +334,11 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     releases the interpreter while it decodes and compresses), so raster IO hides behind the computation. At
     most three blocks are in memory: one read ahead, one computed, one being written. A reader whose ``read``
     keeps state for ``predict`` says so with ``prefetch = False``. ``stats`` collects the IO times;
-    :func:`block_geometry` resolves an automatic ``block_size``.
+    :func:`block_geometry` resolves an automatic ``block_size``. ``by_columns`` takes the blocks down each column of
+    blocks in turn (a streamed network's ``predict``, streamed.py).
     """
     stats = stats or TilingStats()
-    plan = plan_blocks(reader, receptive_field, block_size, alignment, feedback, stats)
+    plan = plan_blocks(reader, receptive_field, block_size, alignment, feedback, stats, by_columns)
     blocks = plan.blocks
     read = stats.timed("reading", lambda index: reader.read(*plan.window(blocks[index])))
     sink, wait = stats.timed("writing", sink), stats.timed("waiting", lambda future: future.result())

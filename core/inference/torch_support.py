@@ -92,23 +92,27 @@ def network_input(values, device):
 LAYOUT_ROWS = 4
 
 
-def network_output(batch) -> "numpy.ndarray":
-    """The first image of a network's output batch as a C-ordered float32 (bands, rows, cols) array.
+def network_output(batch, out=None) -> "numpy.ndarray":
+    """The first image of a network's output batch as a C-ordered float32 (bands, rows, cols) array, or written
+    into ``out``, a float32 array (or view) of that shape.
 
     A channels-last image on the CPU changes layout a few rows at a time: its pixels' bands then stay in the cache
     while they are spread over the band planes. On a 384² × 218-band block that took 0.08 s, against 0.14 s for
     one ``contiguous()`` of the whole image."""
     torch = require_torch()
     image = batch[0].float()
-    if image.device.type != "cpu" or image.is_contiguous():
-        return image.contiguous().cpu().numpy()
+    target = None if out is None else torch.from_numpy(out)
     pixels = image.permute(1, 2, 0)                 # (rows, cols, bands)
-    if not pixels.is_contiguous():
-        return image.contiguous().numpy()
-    out = torch.empty(image.shape, dtype=torch.float32)
+    if image.device.type != "cpu" or image.is_contiguous() or not pixels.is_contiguous():
+        if target is None:
+            return image.contiguous().cpu().numpy()
+        target.copy_(image)
+        return out
+    if target is None:
+        target = torch.empty(image.shape, dtype=torch.float32)
     for start in range(0, image.shape[1], LAYOUT_ROWS):
-        out[:, start:start + LAYOUT_ROWS].copy_(pixels[start:start + LAYOUT_ROWS].permute(2, 0, 1))
-    return out.numpy()
+        target[:, start:start + LAYOUT_ROWS].copy_(pixels[start:start + LAYOUT_ROWS].permute(2, 0, 1))
+    return target.numpy() if out is None else out
 
 
 def numeric_platform(device) -> str:

@@ -1,0 +1,55 @@
+"""A network's blocks computed by row streaming (nets/streaming.py) in a tiled run.
+
+The tiled loop hands the blocks of one column of blocks down the area in turn (tiling.py, ``by_columns``); the
+network's steps keep the rows the next block reads again, so a block computes its own rows and the steps' radii,
+not the network's halo. The result is the whole image's, as with any block plan.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...nets.streaming import HR, LR, RowStream
+from ..training.trainer import fill_invalid
+from .torch_support import network_input, network_output, require_torch
+
+
+class StreamedPredict:
+    """``predict(lr, lr_valid, hr, hr_valid, centre, origin)`` of a tiled run for a model whose network streams by
+    rows. ``margin`` is how far beyond the block the caller reads the result (the projection's halo); the rest of
+    the window's result is left unset. Invalid pixels enter as the band means, as in whole blocks."""
+
+    takes_centre = True
+
+    def __init__(self, model, device, ratio: int, area_rows: int, margin: int):
+        self.model, self.device, self.margin = model, device, margin
+        self.stream = RowStream(model.row_stages(ratio), model.alignment(ratio), ratio, area_rows)
+        self.fills = model.hs_mean.cpu().numpy(), model.ms_mean.cpu().numpy()
+
+    @property
+    def halo(self) -> int:
+        """HR pixels the tiling reads around a block: the margin and what the steps reach beyond it."""
+        return self.stream.reach + self.margin
+
+    @property
+    def row_halo(self) -> int:
+        """HR rows a streamed block computes beyond its own at most, in any one step: its memory and its cost."""
+        return self.margin + max(self.stream.radii)
+
+    def __call__(self, lr, lr_valid, hr, hr_valid, centre=None, origin=None):
+        torch = require_torch()
+        lr_t = network_input(fill_invalid(lr, lr_valid, self.fills[0]), self.device)
+        hr_t = network_input(fill_invalid(hr, hr_valid, self.fills[1]), self.device)
+        with torch.inference_mode():
+            if centre is None or origin is None:            # a window on its own: the whole network on it
+                return network_output(self.model(lr_t, hr_t))
+            top, left = origin
+            rows, cols = hr.shape[1:]
+            block_first, block_stop = top + centre[0], top + centre[0] + centre[2]
+            first = max(0, block_first - self.margin)
+            stop = min(self.stream.area_rows, block_stop + self.margin)
+            lr_s, hr_s = self.model.standardised(lr_t, hr_t)
+            fused = self.stream.rows((left, cols), {LR: lr_s, HR: hr_s}, top, first, stop,
+                                     next_first=block_stop - self.margin)
+            out = np.empty((fused.shape[1], rows, cols), dtype=np.float32)
+            network_output(fused, out=out[:, first - top:stop - top])
+        return out

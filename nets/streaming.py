@@ -1,0 +1,148 @@
+"""Row streaming: a network evaluated strip by strip down the area, without recomputing its whole halo.
+
+A tiled run recomputes around every block a halo as wide as the network's receptive field: SSJCN's 192² blocks
+with their halo of 96 computed 3.4 times the pixels they wrote. Most of that halo is the depth of the network, not
+of any one layer. A network that offers :class:`RowStage` s (``row_stages``) is instead run as a chain of steps,
+each with a small radius, and a :class:`RowStream` keeps every step's output rows that the next strip down the same
+columns reads again. Each strip then computes only its new rows, plus each step's own radius around them.
+
+Every step computes its rows from its inputs' rows exactly (borders of the area included: a step's window that
+starts or ends at the area's edge pads there as the whole image does), so a streamed run gives the whole image's
+values, within float32 rounding (tests/test_streaming.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+# The raw inputs a step may read: the LR-HSI and the HR-MSI, sliced from the window the tiling read.
+LR, HR = "lr", "hr"
+
+
+@dataclass(frozen=True)
+class RowStage:
+    """One step of a streamed network. ``run(*inputs)`` takes its ``inputs`` (names of earlier steps' outputs, or
+    LR and HR) over the same HR rows, from a first row on a multiple of the network's alignment, and returns its
+    ``outputs`` (a tuple, in that order) over those rows. Each output row is exact where the inputs are given
+    ``radius`` HR rows beyond it on both sides, or up to the area's edge."""
+
+    outputs: tuple
+    inputs: tuple
+    radius: int
+    run: Callable
+
+
+def _round_up(value: int, step: int) -> int:
+    return -(-value // step) * step
+
+
+class RowStream:
+    """The rows each :class:`RowStage` has computed so far, down one column of blocks.
+
+    ``stages`` run in order; the last one's first output is the network's. ``step`` is the network's alignment
+    (every window a step computes starts on a multiple of it), ``ratio`` the LR pixel's size in HR pixels and
+    ``area_rows`` the rows of the area. :meth:`rows` computes whatever a request needs that the stream does not
+    hold yet, and lets go of what the next request will not need.
+    """
+
+    def __init__(self, stages: list, step: int, ratio: int, area_rows: int):
+        self.stages = stages
+        self.step, self.ratio, self.area_rows = step, ratio, area_rows
+        self.radii = [_round_up(stage.radius, step) for stage in stages]
+        self.key = None
+        self.buffers = {}                   # output name → (first HR row, tensor (N, C, rows, cols))
+
+    @property
+    def reach(self) -> int:
+        """HR rows of input beyond the last output row that a request can read: the radii of the longest chain of
+        steps, each rounded up to the alignment, and one more step for rounding the rows requested."""
+        longest = {}
+        for stage, radius in zip(self.stages, self.radii):
+            before = max((longest.get(name, 0) for name in stage.inputs), default=0)
+            for name in stage.outputs:
+                longest[name] = before + radius
+        return longest[self.stages[-1].outputs[0]] + self.step
+
+    def _needed(self, first: int, stop: int) -> dict:
+        """name → (first, stop) HR rows of every output and input that rows ``first`` … ``stop`` of the network's
+        output need, each step's rows widened by its radius and rounded outwards to the alignment."""
+        needed = {self.stages[-1].outputs[0]: (first, stop)}
+        for stage, radius in zip(reversed(self.stages), reversed(self.radii)):
+            spans = [needed[name] for name in stage.outputs if name in needed]
+            if not spans:
+                continue
+            low = max(0, min(s for s, _ in spans) // self.step * self.step)
+            high = min(self.area_rows, _round_up(max(t for _, t in spans), self.step))
+            for name in stage.outputs:
+                needed[name] = (low, high)
+            for name in stage.inputs:
+                span = (max(0, low - radius), min(self.area_rows, high + radius))
+                old = needed.get(name, span)
+                needed[name] = (min(old[0], span[0]), max(old[1], span[1]))
+        return needed
+
+    def rows(self, key, window: dict, top: int, first: int, stop: int, next_first: int | None = None) -> torch.Tensor:
+        """The network's output on HR rows ``first`` … ``stop`` of the area, over the columns of ``window``: its LR
+        and HR inputs (tensors whose first row is the area's HR row ``top``, on a multiple of the ratio). ``key``
+        names the columns: a stream holds rows of one column window at a time, and starts afresh for another one
+        or for rows it no longer holds. With ``next_first``, where the next request will start, each step's rows
+        that no later request needs are let go of as soon as the last step that reads them has run."""
+        needed = self._needed(first, stop)
+        if key != self.key or any(name in self.buffers and self.buffers[name][0] > needed[name][0]
+                                  for name in needed):
+            self.key, self.buffers = key, {}
+        later = None if next_first is None else self._needed(next_first, max(next_first, stop))
+        for index, (stage, radius) in enumerate(zip(self.stages, self.radii)):
+            low, high = needed[stage.outputs[0]]
+            held = self.buffers.get(stage.outputs[0])
+            end = None if held is None else held[0] + held[1].shape[2]
+            start = end if end is not None and low <= end else low
+            if start < high:
+                lo, hi = max(0, start - radius), min(self.area_rows, high + radius)
+                results = stage.run(*(self._input(name, window, top, lo, hi) for name in stage.inputs))
+                for name, result in zip(stage.outputs, results):
+                    self._append(name, start, result[:, :, start - lo:high - lo])
+            if later is not None:
+                self._let_go(later, [name for name in stage.inputs if self._last_reader(name) == index])
+        first_row, output = self.buffers[self.stages[-1].outputs[0]]
+        result = output[:, :, first - first_row:stop - first_row]
+        if later is not None:
+            self._let_go(later, [self.stages[-1].outputs[0]])
+        return result
+
+    def _append(self, name: str, start: int, fresh: torch.Tensor) -> None:
+        held = self.buffers.get(name)
+        if held is not None and held[0] + held[1].shape[2] == start:
+            self.buffers[name] = (held[0], torch.cat([held[1], fresh], dim=2))
+        else:
+            self.buffers[name] = (start, fresh)
+
+    def _last_reader(self, name: str) -> int:
+        return max(index for index, stage in enumerate(self.stages) if name in stage.inputs)
+
+    def _let_go(self, needed: dict, names: list) -> None:
+        """Keep of the outputs ``names`` only the rows from where ``needed`` (of a later request) starts: a copy of
+        them, so that the rows let go of are freed."""
+        for name in names:
+            if name not in self.buffers:
+                continue
+            first_row, held = self.buffers[name]
+            drop = min(held.shape[2], max(0, needed.get(name, (first_row + held.shape[2],))[0] - first_row))
+            if drop:
+                self.buffers[name] = (first_row + drop, held[:, :, drop:].clone())
+
+    def _input(self, name: str, window: dict, top: int, lo: int, hi: int) -> torch.Tensor:
+        if name in (LR, HR) and not top <= lo < hi <= top + window[HR].shape[2]:
+            raise RuntimeError(f"row stream: a step needs HR rows {lo}–{hi}, the window holds "
+                               f"{top}–{top + window[HR].shape[2]}")
+        if name == LR:
+            return window[LR][:, :, (lo - top) // self.ratio:-(-(hi - top) // self.ratio)]
+        if name == HR:
+            return window[HR][:, :, lo - top:hi - top]
+        first_row, held = self.buffers[name]
+        if lo < first_row or hi > first_row + held.shape[2]:
+            raise RuntimeError(f"row stream: {name} holds rows {first_row}–{first_row + held.shape[2]}, "
+                               f"a step needs {lo}–{hi}")
+        return held[:, :, lo - first_row:hi - first_row]

@@ -1,0 +1,106 @@
+"""Row streaming (nets/streaming.py, core/inference/streamed.py): the networks computed strip by strip down the area
+give the whole image's values, and compute each row once beyond their steps' radii."""
+import numpy as np
+import pytest
+import torch
+from test_nets import _ArrayReader, build, perturb
+from hyperfuse.core.feedback import Feedback
+from hyperfuse.core.inference.streamed import StreamedPredict
+from hyperfuse.core.inference.tiling import run_tiled
+from hyperfuse.nets.blocks import FusionModel
+from hyperfuse.nets.streaming import HR, LR, RowStream
+
+# (method, ratio, hyperparameters): every network that streams, at ratios with one and with several prime factors.
+STREAMED = [("deepsen3", 3, {"width": 8, "modules": 2}), ("deepsen3", 4, {"width": 8, "modules": 1}),
+            ("ssjcn", 3, {"width": 8}), ("ssjcn", 2, {"width": 8, "iterations": 1}),
+            ("mhfnet", 3, {"stages": 3, "width": 8}), ("mhfnet", 6, {"stages": 2, "width": 8})]
+IDS = [f"{method}-r{ratio}" for method, ratio, _ in STREAMED]
+
+
+def _model(method_id, ratio, hyper, hs=12, ms=3):
+    torch.manual_seed(0)
+    model = FusionModel(perturb(build(method_id, hs, ms, ratio, **hyper)), hs, ms).eval()
+    model.set_statistics(np.full(hs, 0.3), np.full(hs, 0.2), np.full(ms, 0.4), np.full(ms, 0.1))
+    return model
+
+
+def _inputs(hs, ms, ratio, lr_rows, lr_cols, seed=1):
+    rng = np.random.default_rng(seed)
+    return (rng.random((hs, lr_rows, lr_cols)).astype(np.float32),
+            rng.random((ms, lr_rows * ratio, lr_cols * ratio)).astype(np.float32))
+
+
+@pytest.mark.parametrize("method_id, ratio, hyper", STREAMED, ids=IDS)
+def test_rows_streamed_in_uneven_strips_equal_the_whole_image(method_id, ratio, hyper):
+    model = _model(method_id, ratio, hyper)
+    lr, hr = _inputs(12, 3, ratio, 36, 14)
+    rows = hr.shape[1]
+    lr_t, hr_t = (torch.from_numpy(a)[None] for a in (lr, hr))
+    computed = {}
+    stages = model.row_stages(ratio)
+    for stage in stages:            # count the rows each step computes
+        def counting(*inputs, run=stage.run, name=stage.outputs[0]):
+            computed[name] = computed.get(name, 0) + inputs[0].shape[2]
+            return run(*inputs)
+        object.__setattr__(stage, "run", counting)
+    stream = RowStream(stages, model.alignment(ratio), ratio, rows)
+    cuts = [0, 5, 2 * ratio + 7, rows // 2, rows // 2 + 1, rows - 3, rows]
+    with torch.inference_mode():
+        whole = model(lr_t, hr_t)
+        window = dict(zip((LR, HR), model.standardised(lr_t, hr_t)))
+        streamed = torch.cat([stream.rows("columns", window, 0, first, stop, next_first=stop).clone()
+                              for first, stop in zip(cuts, cuts[1:])], dim=2)
+    assert torch.abs(streamed - whole).max() <= 1e-5 * torch.abs(whole).max()
+    # Each step computed every row once, and at most its own radius above and below each of the requests.
+    for stage, radius in zip(stream.stages, stream.radii):
+        assert computed[stage.outputs[0]] <= rows + 2 * (radius + stream.step) * (len(cuts) - 1)
+    # What the stream holds between requests does not grow with the area: the next request's rows and the reach.
+    held = max(tensor.shape[2] for _, tensor in stream.buffers.values())
+    assert held <= stream.reach + stream.step
+
+
+@pytest.mark.parametrize("method_id, ratio, hyper", STREAMED, ids=IDS)
+@pytest.mark.parametrize("margin_lr", [0, 2], ids=["network alone", "with a projection's halo"])
+def test_a_streamed_tiled_run_equals_the_whole_image(method_id, ratio, hyper, margin_lr):
+    """Blocks of several columns of blocks, taken down each column; the rows of a ``margin`` around each block (the
+    projection's halo, which reads them) are the whole image's too."""
+    model = _model(method_id, ratio, hyper)
+    lr, hr = _inputs(12, 3, ratio, 30, 20)
+    with torch.inference_mode():
+        whole = model(torch.from_numpy(lr)[None], torch.from_numpy(hr)[None])[0].numpy()
+    margin = margin_lr * ratio
+    predict = StreamedPredict(model, torch.device("cpu"), ratio, hr.shape[1], margin)
+    tiled, around = np.full_like(whole, np.nan), []
+    step = model.alignment(ratio)
+
+    def checked(lr_b, lr_v, hr_b, hr_v, centre=None, origin=None):
+        fused = predict(lr_b, lr_v, hr_b, hr_v, centre=centre, origin=origin)
+        top, left = origin
+        rows = slice(max(0, centre[0] - margin), min(fused.shape[1], centre[0] + centre[2] + margin))
+        around.append(np.abs(fused[:, rows] - whole[:, top + rows.start:top + rows.stop, left:left + fused.shape[2]])
+                      [:, :, max(0, centre[1] - margin):centre[1] + centre[3] + margin].max())
+        return fused
+    checked.takes_centre = True
+
+    def sink(values, valid, row0, col0):
+        tiled[:, row0:row0 + values.shape[1], col0:col0 + values.shape[2]] = values
+
+    block = (2 * step, 8 * step)
+    blocks = run_tiled(_ArrayReader(lr, hr, ratio), checked, sink, predict.halo, block, Feedback(),
+                       alignment=step, by_columns=True)
+    assert blocks >= 4
+    assert np.abs(tiled - whole).max() <= 1e-5 * np.abs(whole).max()
+    assert max(around) <= 1e-5 * np.abs(whole).max()
+
+
+def test_a_stream_starts_afresh_for_other_columns_or_rows_it_let_go_of():
+    model = _model("deepsen3", 3, {"width": 8, "modules": 1})
+    lr, hr = _inputs(12, 3, 3, 20, 10)
+    lr_t, hr_t = (torch.from_numpy(a)[None] for a in (lr, hr))
+    stream = RowStream(model.row_stages(3), model.alignment(3), 3, hr.shape[1])
+    with torch.inference_mode():
+        whole = model(lr_t, hr_t)
+        window = dict(zip((LR, HR), model.standardised(lr_t, hr_t)))
+        for key, first, stop in (("a", 0, 30), ("a", 30, 45), ("b", 30, 60), ("b", 3, 9), ("b", 9, 60)):
+            rows = stream.rows(key, window, 0, first, stop, next_first=stop)
+            assert torch.abs(rows - whole[:, :, first:stop]).max() <= 1e-5 * torch.abs(whole).max()
