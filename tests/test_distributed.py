@@ -39,15 +39,10 @@ def _pixels(path):
         return src.read(), src.transform, src.crs, src.tags(), [src.tags(b) for b in range(1, src.count + 1)]
 
 
-def _same_rasters(a, b, streamed=False):
-    """Equal rasters: to the bit, or within float32 rounding where one of them is ``streamed`` (a network streamed
-    by rows in-process, core/inference/streamed.py, against its blocks computed whole on the workers)."""
+def _same_rasters(a, b):
     values_a, transform_a, crs_a, tags_a, band_tags_a = _pixels(a)
     values_b, transform_b, crs_b, tags_b, band_tags_b = _pixels(b)
-    assert np.abs(values_a - values_b).max() <= (1e-6 * np.abs(values_a).max() if streamed else 0)
-    if streamed:        # the band statistics QGIS stores differ as the values do
-        band_tags_a, band_tags_b = ([{k: v for k, v in tags.items() if not k.startswith("STATISTICS_")}
-                                     for tags in band_tags] for band_tags in (band_tags_a, band_tags_b))
+    assert np.abs(values_a - values_b).max() == 0
     assert (transform_a, crs_a, tags_a, band_tags_a) == (transform_b, crs_b, tags_b, band_tags_b)
 
 
@@ -63,7 +58,7 @@ def test_a_network_with_a_weights_file_on_two_workers_equals_in_process(small_pa
                                            scheduler=scheduler))
         results[name].log = feedback.messages
     assert results["dask"].blocks == results["here"].blocks == 9
-    _same_rasters(outputs["here"], outputs["dask"], streamed=True)
+    _same_rasters(outputs["here"], outputs["dask"])
     # Both workers computed blocks, and the projection's consistency report sums the workers' blocks.
     assert any("9 block(s) on 2 Dask worker(s)" in line for line in results["dask"].log)
     report = [next(line for line in results[name].log if line.startswith("Consistency")) for name in results]
@@ -226,7 +221,7 @@ def test_the_batch_entry_point_fuses_three_pairs_on_a_local_cluster_as_single_ru
         else:
             fusion.fuse_with_network(DEEPSEN3, lr, ms, single, settings=NetworkFusionSettings(
                 model=MODEL_WEIGHTS, weights_path=str(tmp_path / "w.pt"), block_size=24))
-        _same_rasters(single, str(tmp_path / f"out{n}.tif"), streamed=method_id == "deepsen3")
+        _same_rasters(single, str(tmp_path / f"out{n}.tif"))
 
 
 def test_the_batch_entry_point_reports_a_failed_pair_and_goes_on(plugin_parent, small_pair, tmp_path):
@@ -261,7 +256,7 @@ def test_dask_scheduler_local_2_through_qgis_process_equals_in_process(qgis_proc
                                   f"OUTPUT={outputs[name]}").stdout
     # The worker processes ran outside QGIS's own executable, and computed every block.
     assert "9 block(s) on 2 Dask worker(s)" in logs["dask"]
-    _same_rasters(outputs["here"], outputs["dask"], streamed=True)
+    _same_rasters(outputs["here"], outputs["dask"])
 
 
 def test_the_program_blas_is_found_only_where_the_program_loaded_one():

@@ -1,7 +1,8 @@
 """The blocks of a tiled fusion as Dask tasks, on a LocalCluster or a Dask cluster (docs/scale-out.md).
 
 The run is the same as in-process (:func:`~.tiling.run_tiled`): the same blocks, halos and ``predict``, so the
-result is the same to the last bit. What changes is where each block is computed:
+result is the same to the last bit (within float32 rounding for a network that streams its rows in-process,
+streamed.py, whose windows a worker computes whole). What changes is where each block is computed:
 
 - the client (QGIS, ``qgis_process`` or ``python -m hyperfuse.batch``) prepares everything a run needs once (the
   model, R, the projection, the block size) and sends ``predict``, the reader and the block plan to every worker
