@@ -9,6 +9,7 @@ from torch.nn import functional as F
 
 from ..core.protocol.upsample import BICUBIC_LR_RADIUS, phase_taps
 from .contract import DataInitialised, FusionNetwork
+from .streaming import HR, LR, RowStage
 
 
 def bicubic_upsample(lr_hsi: torch.Tensor, ratio: int) -> torch.Tensor:
@@ -170,12 +171,15 @@ class FusionModel(nn.Module):
             return out.mul_(std).add_(mean)
         return out * std + mean
 
-    def row_stages(self, ratio: int) -> list | None:
+    def row_stages(self, ratio: int) -> list:
         """The network's steps for row streaming (nets/streaming.py), on :meth:`standardised` inputs and with the
-        last one's output in physical units; None for a network that offers none."""
-        if not hasattr(self.net, "row_stages"):
-            return None
-        *stages, last = self.net.row_stages(ratio)
+        last one's output in physical units. A network that offers none is one step, as wide as its halo: a strip
+        then computes the network's halo but not the rows around the block that the projection reads again."""
+        if hasattr(self.net, "row_stages"):
+            *stages, last = self.net.row_stages(ratio)
+        else:
+            stages, last = [], RowStage(("fused",), (LR, HR), self.net.receptive_field(ratio),
+                                        lambda lr_hsi, hr_msi: (self.net(lr_hsi, hr_msi),))
 
         def physical(*inputs):
             fused, *rest = last.run(*inputs)

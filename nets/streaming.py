@@ -67,7 +67,9 @@ class RowStream:
 
     def _needed(self, first: int, stop: int) -> dict:
         """name → (first, stop) HR rows of every output and input that rows ``first`` … ``stop`` of the network's
-        output need, each step's rows widened by its radius and rounded outwards to the alignment."""
+        output need, given the rows the stream holds: a step computes only the rows beyond those it holds
+        (:meth:`_start`), and reads its inputs over them widened by its radius; rows rounded outwards to the
+        alignment."""
         needed = {self.stages[-1].outputs[0]: (first, stop)}
         for stage, radius in zip(reversed(self.stages), reversed(self.radii)):
             spans = [needed[name] for name in stage.outputs if name in needed]
@@ -77,40 +79,59 @@ class RowStream:
             high = min(self.area_rows, _round_up(max(t for _, t in spans), self.step))
             for name in stage.outputs:
                 needed[name] = (low, high)
+            start = self._start(stage, low)
+            if start >= high:
+                continue
             for name in stage.inputs:
-                span = (max(0, low - radius), min(self.area_rows, high + radius))
+                span = (max(0, start - radius), min(self.area_rows, high + radius))
                 old = needed.get(name, span)
                 needed[name] = (min(old[0], span[0]), max(old[1], span[1]))
         return needed
+
+    def _start(self, stage: RowStage, low: int) -> int:
+        """The first row ``stage`` computes when its outputs are needed from ``low``: after the rows it holds, where
+        they reach that far."""
+        held = self.buffers.get(stage.outputs[0])
+        if held is None:
+            return low
+        end = held[0] + held[1].shape[2]
+        return end if held[0] <= low <= end else low
 
     def rows(self, key, window: dict, top: int, first: int, stop: int, next_first: int | None = None) -> torch.Tensor:
         """The network's output on HR rows ``first`` … ``stop`` of the area, over the columns of ``window``: its LR
         and HR inputs (tensors whose first row is the area's HR row ``top``, on a multiple of the ratio). ``key``
         names the columns: a stream holds rows of one column window at a time, and starts afresh for another one
-        or for rows it no longer holds. With ``next_first``, where the next request will start, each step's rows
-        that no later request needs are let go of as soon as the last step that reads them has run."""
+        or for rows it no longer holds. ``next_first`` is where the next request will start: each step's rows that
+        it will not need are let go of as soon as the last step that reads them has run (without it, the output's
+        rows are all kept for the next request, and the other steps' rows that computing beyond them needs)."""
         needed = self._needed(first, stop)
         if key != self.key or any(name in self.buffers and self.buffers[name][0] > needed[name][0]
                                   for name in needed):
             self.key, self.buffers = key, {}
-        later = None if next_first is None else self._needed(next_first, max(next_first, stop))
+            needed = self._needed(first, stop)
+        self._let_go(self._continuing(first, stop), list(self.buffers))
+        following = first if next_first is None else next_first
         for index, (stage, radius) in enumerate(zip(self.stages, self.radii)):
-            low, high = needed[stage.outputs[0]]
-            held = self.buffers.get(stage.outputs[0])
-            end = None if held is None else held[0] + held[1].shape[2]
-            start = end if end is not None and low <= end else low
+            low, high = needed.get(stage.outputs[0], (0, 0))
+            start = self._start(stage, low)
             if start < high:
                 lo, hi = max(0, start - radius), min(self.area_rows, high + radius)
                 results = stage.run(*(self._input(name, window, top, lo, hi) for name in stage.inputs))
                 for name, result in zip(stage.outputs, results):
                     self._append(name, start, result[:, :, start - lo:high - lo])
-            if later is not None:
-                self._let_go(later, [name for name in stage.inputs if self._last_reader(name) == index])
+            self._let_go(self._continuing(following, stop), [name for name in stage.inputs
+                                                             if self._last_reader(name) == index])
         first_row, output = self.buffers[self.stages[-1].outputs[0]]
         result = output[:, :, first - first_row:stop - first_row]
-        if later is not None:
-            self._let_go(later, [self.stages[-1].outputs[0]])
+        self._let_go(self._continuing(following, stop), [self.stages[-1].outputs[0]])
         return result
+
+    def _continuing(self, first: int, stop: int) -> dict:
+        """:meth:`_needed` for rows from ``first`` to beyond ``stop`` and beyond the rows the output holds: what the
+        stream keeps for a request that goes on down the area."""
+        held = self.buffers.get(self.stages[-1].outputs[0])
+        end = stop if held is None else max(stop, held[0] + held[1].shape[2])
+        return self._needed(first, end + self.step)
 
     def _append(self, name: str, start: int, fresh: torch.Tensor) -> None:
         held = self.buffers.get(name)

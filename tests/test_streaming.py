@@ -13,7 +13,9 @@ from hyperfuse.nets.streaming import HR, LR, RowStream
 # (method, ratio, hyperparameters): every network that streams, at ratios with one and with several prime factors.
 STREAMED = [("deepsen3", 3, {"width": 8, "modules": 2}), ("deepsen3", 4, {"width": 8, "modules": 1}),
             ("ssjcn", 3, {"width": 8}), ("ssjcn", 2, {"width": 8, "iterations": 1}),
-            ("mhfnet", 3, {"stages": 3, "width": 8}), ("mhfnet", 6, {"stages": 2, "width": 8})]
+            ("mhfnet", 3, {"stages": 3, "width": 8}), ("mhfnet", 6, {"stages": 2, "width": 8}),
+            # One step each, as wide as the network's halo.
+            ("msssfnet", 4, {"width": 8}), ("mlpln", 3, {})]
 IDS = [f"{method}-r{ratio}" for method, ratio, _ in STREAMED]
 
 
@@ -104,3 +106,65 @@ def test_a_stream_starts_afresh_for_other_columns_or_rows_it_let_go_of():
         for key, first, stop in (("a", 0, 30), ("a", 30, 45), ("b", 30, 60), ("b", 3, 9), ("b", 9, 60)):
             rows = stream.rows(key, window, 0, first, stop, next_first=stop)
             assert torch.abs(rows - whole[:, :, first:stop]).max() <= 1e-5 * torch.abs(whole).max()
+
+
+def test_the_first_request_keeps_its_rows_for_the_first_block():
+    """The trial that sizes the blocks computes a first strip (tiling.working_memory); the first block takes its rows
+    up instead of computing them again."""
+    model = _model("deepsen3", 3, {"width": 8, "modules": 1})
+    lr, hr = _inputs(12, 3, 3, 30, 10)
+    valid_lr, valid_hr = np.ones(lr.shape[1:], bool), np.ones(hr.shape[1:], bool)
+    with torch.inference_mode():
+        whole = model(torch.from_numpy(lr)[None], torch.from_numpy(hr)[None])[0].numpy()
+
+    def counting_predict():
+        computed, stages = [], model.row_stages(3)
+        for stage in stages:
+            object.__setattr__(stage, "run", lambda *inputs, run=stage.run: computed.append(inputs[0].shape[2]) or
+                               run(*inputs))
+        predict = StreamedPredict(model, torch.device("cpu"), 3, hr.shape[1], 6)
+        predict.stream = RowStream(stages, 3, 3, hr.shape[1])
+        return predict, computed
+
+    predict, computed = counting_predict()
+    trial = predict(lr[:, :20], valid_lr[:20], hr[:, :60], valid_hr[:60], centre=(0, 0, 12, 30), origin=(0, 0))
+    del computed[:]
+    block = predict(lr, valid_lr, hr, valid_hr, centre=(0, 0, 48, 30), origin=(0, 0))
+    assert np.abs(trial[:, :18] - whole[:, :18]).max() <= 1e-5 * np.abs(whole).max()
+    assert np.abs(block[:, :54] - whole[:, :54]).max() <= 1e-5 * np.abs(whole).max()
+    fresh, fresh_computed = counting_predict()
+    fresh(lr, valid_lr, hr, valid_hr, centre=(0, 0, 48, 30), origin=(0, 0))
+    # Each step computed only the rows beyond the trial's: LR rows 18 … 24, not 0 … 24, for the bicubic step.
+    assert computed[0] < fresh_computed[0] and sum(computed) < sum(fresh_computed)
+
+
+def test_a_network_fusion_streams_only_strips_the_width_of_the_area(small_pair, tmp_path, monkeypatch):
+    from helpers import save_random_weights
+    from hyperfuse.core import registry
+    from hyperfuse.core.inference import fusion, tiling
+    from hyperfuse.core.inference.fusion import MODEL_WEIGHTS, NetworkFusionSettings
+    from hyperfuse.core.storage.raster_io import open_raster, read_raster
+
+    weights = str(tmp_path / "w.pt")
+    model = save_random_weights(weights, open_raster(small_pair["lr"]).count, open_raster(small_pair["ms"]).count, 3)
+    lr, _ = read_raster(open_raster(small_pair["lr"]))
+    ms, _ = read_raster(open_raster(small_pair["ms"]))
+    with torch.inference_mode():
+        whole = model(torch.from_numpy(lr)[None], torch.from_numpy(ms)[None])[0].numpy()
+    # A budget small enough for several strips of the 72 × 72 pair, with the working memory measured by a trial.
+    monkeypatch.setattr(tiling, "BLOCK_MEMORY_BYTES", 12 * 2 ** 20)
+    monkeypatch.setattr(tiling.WorkingMemory, "bytes_for", lambda self, window, block: 2 ** 40)
+    logs = {}
+    for block_size in (0, 24):
+        feedback = Feedback()
+        out = str(tmp_path / f"fused{block_size}.tif")
+        result = fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], out,
+                                          feedback=feedback, settings=NetworkFusionSettings(
+                                              model=MODEL_WEIGHTS, weights_path=weights, block_size=block_size,
+                                              projection="none"))
+        logs[block_size] = feedback.messages
+        assert result.blocks > 1
+        fused, _ = read_raster(open_raster(out))
+        assert np.abs(fused - whole).max() <= 1e-5 * np.abs(whole).max()
+    assert any("streamed down each column of blocks" in line for line in logs[0])
+    assert any("computed whole, with the network's halo" in line for line in logs[24])

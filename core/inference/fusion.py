@@ -356,7 +356,7 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
             # Streamed down columns of square blocks, the steps' rows held besides each block outgrew the budget
             # (SSJCN at 1500² × 218 bands peaked at 2.04 GiB against 1.71): such blocks are computed whole.
             feedback.info("Blocks narrower than the area are computed whole, with the network's halo.")
-            streamed = None
+            streamed = wrapped = None           # and the rows its trial computed with them
     if streamed is None:
         halo += margin
     if projection is not None:

@@ -34,6 +34,9 @@ MAX_AUTOMATIC_BLOCK_SIZE = 2048
 # The automatic size measures the working memory on a trial window of about this side (HR pixels, halo included):
 # large enough that buffers of fixed size weigh little in it, small enough to cost a fraction of a block.
 TRIAL_SIDE = 256
+# A streamed network's trial may be a strip of up to this many HR pixels (working_memory): a trial strip of 1500 ×
+# 168 HR pixels (SSJCN, halo 120) took SSJCN's run at 1500² × 218 bands to a peak of 1.92 GiB.
+TRIAL_STRIP_PIXELS = 3 * TRIAL_SIDE ** 2 // 2
 
 
 def _block_budget(available: int | None) -> int:
@@ -109,11 +112,14 @@ def automatic_block_shape(memory: WorkingMemory, halo: int, step: int, available
     return min(shapes, key=lambda shape: computed_pixels(area, shape, halo, step, row_halo))
 
 
-def working_memory(reader: PairReader, predict, halo: int, step: int, available: int | None) -> WorkingMemory:
+def working_memory(reader: PairReader, predict, halo: int, step: int, available: int | None,
+                   streamed: bool = False) -> WorkingMemory:
     """The working memory of ``predict``'s blocks: measured on a trial window of about TRIAL_SIDE² HR pixels at the
     area's corner (:func:`~.memory.peak_bytes_during`), unless the rule of thumb finds the whole area fits the
     budget twice over, and then the trial would cost as much as the run. A ``predict`` that keeps statistics of
-    the blocks it computes (the projection's consistency) offers a ``trial`` version that keeps none."""
+    the blocks it computes (the projection's consistency) offers a ``trial`` version that keeps none. A
+    ``streamed`` network's trial is a strip the width of the area where that is at most TRIAL_STRIP_PIXELS: the
+    first strip then takes up the rows the trial computed (streamed.py), which costs the run nothing."""
     estimate = WorkingMemory.estimated(reader.bands)
     area = tuple(reader.pair.hr_shape)
     if predict is None or 2 * estimate.bytes_for(area[0] * area[1], 0) <= _block_budget(available):
@@ -121,6 +127,9 @@ def working_memory(reader: PairReader, predict, halo: int, step: int, available:
     unit = math.lcm(step, 16)
     side = max(unit, (TRIAL_SIDE - halo) // unit * unit)
     block = (0, 0, min(side, area[0]), min(side, area[1]))     # at the corner: its window starts where it does
+    strip_rows = max(unit, (TRIAL_SIDE ** 2 // area[1] - halo) // unit * unit)
+    if streamed and (strip_rows + halo) * area[1] <= TRIAL_STRIP_PIXELS:
+        block = (0, 0, min(strip_rows, area[0]), area[1])
     top, left, rows, cols = window_of(block, halo, area)
     inputs = reader.read(top, left, rows, cols)
     fused, peak = peak_bytes_during(lambda: predict_window(getattr(predict, "trial", predict), inputs, block,
@@ -168,7 +177,7 @@ def block_geometry(reader: PairReader, receptive_field: int, block_size, alignme
     halo = aligned_halo(receptive_field, step)
     if block_size == AUTO_BLOCK_SIZE:
         available = available_memory()
-        memory = working_memory(reader, predict, halo, step, available)
+        memory = working_memory(reader, predict, halo, step, available, streamed=row_halo is not None)
         rows, cols = automatic_block_shape(memory, halo, step, available, tuple(reader.pair.hr_shape),
                                            largest_window, row_halo)
         strips = " (strips the width of the area)" if cols >= reader.pair.hr_shape[1] and rows != cols else ""
