@@ -2,7 +2,9 @@
 
 The tiled loop hands the blocks of one column of blocks down the area in turn (tiling.py, ``by_columns``); the
 network's steps keep the rows the next block reads again, so a block computes its own rows and the steps' radii,
-not the network's halo. The result is the whole image's, as with any block plan.
+not the network's halo. The result is the whole image's, as with any block plan. A fusion streams where its
+automatic blocks are strips the width of the area (fusion.run_network); the trial that sizes them is then a first
+strip, which the first block takes up.
 """
 from __future__ import annotations
 
