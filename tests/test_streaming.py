@@ -168,3 +168,19 @@ def test_a_network_fusion_streams_only_strips_the_width_of_the_area(small_pair, 
         assert np.abs(fused - whole).max() <= 1e-5 * np.abs(whole).max()
     assert any("streamed down each column of blocks" in line for line in logs[0])
     assert any("computed whole, with the network's halo" in line for line in logs[24])
+
+
+@pytest.mark.parametrize("lr_rows", [35, 5], ids=["rows not a multiple of the alignment", "fewer rows than a radius"])
+def test_areas_of_any_height_stream_exactly(lr_rows):
+    model = _model("ssjcn", 3, {"width": 8})            # aligned on 12 HR rows, 36 rows per iteration
+    lr, hr = _inputs(12, 3, 3, lr_rows, 9)
+    rows = hr.shape[1]
+    lr_t, hr_t = (torch.from_numpy(a)[None] for a in (lr, hr))
+    stream = RowStream(model.row_stages(3), model.alignment(3), 3, rows)
+    cuts = sorted({0, min(rows, 13), min(rows, 40), rows})
+    with torch.inference_mode():
+        whole = model(lr_t, hr_t)
+        window = dict(zip((LR, HR), model.standardised(lr_t, hr_t)))
+        streamed = torch.cat([stream.rows("columns", window, 0, first, stop, next_first=stop).clone()
+                              for first, stop in zip(cuts, cuts[1:])], dim=2)
+    assert torch.abs(streamed - whole).max() <= 1e-5 * torch.abs(whole).max()
