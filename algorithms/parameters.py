@@ -61,8 +61,10 @@ BLOCK_SIZE_HELP = QT_TRANSLATE_NOOP(
                  "the alignment a network's strided layers need). 0, the default, sizes the blocks from the available "
                  "memory and from the working memory measured on a small trial block (at most 768 MiB per block): the "
                  "largest square blocks that fit, or strips as wide as "
-                 "the area where those recompute less halo; the log says which. Smaller blocks need less memory, "
-                 "larger ones recompute less halo; the result does not depend on it.")
+                 "the area where those recompute less halo; the log says which. A network runs down such strips in "
+                 "steps that keep the rows the next strip needs, so a strip recomputes only its steps' margins. "
+                 "Smaller blocks need less memory, larger ones recompute less halo; the result does not depend on "
+                 "it.")
 FUSION_INPUTS = QT_TRANSLATE_NOOP(
     "HyperFuse", "An LR-HSI and an HR-MSI of the same scene, in any band counts, as rasters GDAL can read: the LR "
                  "pixel is an integer multiple r ≥ 2 of the HR pixel, on a grid that starts on the HR grid; only "

@@ -284,17 +284,17 @@
         <translation>HR-HSI fusionnée</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="74"/>
+        <location filename="../algorithms/parameters.py" line="76"/>
         <source>Projection onto the inputs</source>
         <translation>Projection sur les entrées</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="75"/>
+        <location filename="../algorithms/parameters.py" line="77"/>
         <source>MTF gain of the PSF (for the projection)</source>
         <translation>Gain MTF de la PSF (pour la projection)</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="76"/>
+        <location filename="../algorithms/parameters.py" line="78"/>
         <source>Fine-tuning steps on the inputs at full resolution (0 = none)</source>
         <translation>Itérations d'affinage sur les entrées à pleine résolution (0 = aucune)</translation>
     </message>
@@ -509,12 +509,12 @@
         <translation>MODE vaut « auto-supervisé » mais LR_HSI ou HR_MSI manque. Fournissez les deux, ou utilisez MODE 1 avec une REFERENCE.</translation>
     </message>
     <message>
-        <location filename="../core/inference/adaptation.py" line="26"/>
+        <location filename="../core/inference/adaptation.py" line="27"/>
         <source>none</source>
         <translation>aucune</translation>
     </message>
     <message>
-        <location filename="../core/inference/adaptation.py" line="27"/>
+        <location filename="../core/inference/adaptation.py" line="28"/>
         <source>both observations</source>
         <translation>les deux observations</translation>
     </message>
@@ -1049,32 +1049,32 @@
         <translation>Raster multispectral haute résolution (s &lt; S bandes) de la même scène.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="66"/>
+        <location filename="../algorithms/parameters.py" line="68"/>
         <source>An LR-HSI and an HR-MSI of the same scene, in any band counts, as rasters GDAL can read: the LR pixel is an integer multiple r ≥ 2 of the HR pixel, on a grid that starts on the HR grid; only their common area is fused. Values are read in physical units (scale and offset applied); nodata, NaN and Inf are masked.</source>
         <translation>Une LR-HSI et une HR-MSI de la même scène, avec des nombres de bandes quelconques, sous forme de rasters lisibles par GDAL : le pixel LR est un multiple entier r ≥ 2 du pixel HR, sur une grille qui commence sur la grille HR ; seule leur zone commune est fusionnée. Les valeurs sont lues en unités physiques (facteur d'échelle et décalage appliqués) ; nodata, NaN et Inf sont masqués.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="71"/>
+        <location filename="../algorithms/parameters.py" line="73"/>
         <source>Fused high-resolution hyperspectral GeoTIFF (float32) on the HR-MSI grid, with the LR-HSI&apos;s band names and wavelengths. Pixels invalid in either input are nodata (-9999).</source>
         <translation>GeoTIFF hyperspectral haute résolution fusionné (float32) sur la grille de la HR-MSI, avec les noms de bandes et les longueurs d'onde de la LR-HSI. Les pixels invalides dans l'une ou l'autre entrée sont nodata (-9999).</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="77"/>
+        <location filename="../algorithms/parameters.py" line="79"/>
         <source>both observations: every block of the result is replaced by the nearest image that, blurred by the PSF and decimated, gives back the LR-HSI and, through the spectral responses, gives back the HR-MSI. The responses are estimated from the pair; the PSF is the Gaussian of PROJECTION_MTF_GAIN. It corrects what a method gets wrong about these inputs (docs/benchmark.md) and adds a few seconds. none: the method&apos;s result as it is. The log reports how far the result is from reproducing the inputs, before and after.</source>
         <translation>les deux observations : chaque bloc du résultat est remplacé par l'image la plus proche qui, floutée par la PSF et décimée, redonne la LR-HSI et, à travers les réponses spectrales, redonne la HR-MSI. Les réponses sont estimées à partir de la paire ; la PSF est la gaussienne de PROJECTION_MTF_GAIN. La projection corrige ce qu'une méthode rend mal sur ces entrées (docs/benchmark.md) et ajoute quelques secondes. aucune : le résultat de la méthode tel quel. Le journal indique, avant et après, dans quelle mesure le résultat s'écarte de la reproduction des entrées.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="84"/>
+        <location filename="../algorithms/parameters.py" line="86"/>
         <source>Before fusing, fine-tune the model on the pair itself for this many steps: the fused result, blurred by the PSF and decimated, should give back the LR-HSI, and through the spectral responses the HR-MSI (the same responses and PSF as the projection). 0, the default, skips it: followed by the projection it changed the bundled models&apos; PSNR by -0.31 to +0.04 dB on the development scenes, at up to 5 minutes for 100 steps on 218 bands (docs/methods.md). Each step costs about as much as a training step.</source>
         <translation>Avant la fusion, affine le modèle sur la paire elle-même pendant ce nombre d'itérations : le résultat fusionné, flouté par la PSF et décimé, doit redonner la LR-HSI, et à travers les réponses spectrales la HR-MSI (mêmes réponses et même PSF que la projection). 0, la valeur par défaut, l'omet : suivi de la projection, il a modifié le PSNR des modèles intégrés de -0.31 à +0.04 dB sur les scènes de développement, pour un coût allant jusqu'à 5 minutes pour 100 itérations sur 218 bandes (docs/methods.md). Chaque itération coûte à peu près autant qu'une itération d'entraînement.</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="91"/>
+        <location filename="../algorithms/parameters.py" line="93"/>
         <source>Response of the Gaussian PSF at the LR Nyquist frequency that the projection assumes: 0.25, the protocol&apos;s, unless the sensor&apos;s is known (hyperfuse:estimate_responses estimates it from the pair).</source>
         <translation>Réponse de la PSF gaussienne à la fréquence de Nyquist LR que suppose la projection : 0.25, celle du protocole, sauf si celle du capteur est connue (hyperfuse:estimate_responses l'estime à partir de la paire).</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="106"/>
+        <location filename="../algorithms/parameters.py" line="108"/>
         <source>auto: the GPU when PyTorch sees a CUDA GPU, else the CPU; cpu: the CPU; cuda: the GPU (refused when PyTorch sees none).</source>
         <translation>auto : le GPU quand PyTorch voit un GPU CUDA, sinon le CPU ; cpu : le CPU ; cuda : le GPU (refusé quand PyTorch n'en voit aucun).</translation>
     </message>
@@ -1485,8 +1485,8 @@
     </message>
     <message>
         <location filename="../algorithms/parameters.py" line="59"/>
-        <source>Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to the alignment a network&apos;s strided layers need). 0, the default, sizes the blocks from the available memory and from the working memory measured on a small trial block (at most 768 MiB per block): the largest square blocks that fit, or strips as wide as the area where those recompute less halo; the log says which. Smaller blocks need less memory, larger ones recompute less halo; the result does not depend on it.</source>
-        <translation>Côté des blocs carrés traités à la fois, en pixels HR (arrondi à un nombre entier de pixels LR, ou à l'alignement qu'exigent les couches à pas (stride) d'un réseau). 0, la valeur par défaut, dimensionne les blocs d'après la mémoire disponible et la mémoire de travail mesurée sur un petit bloc d'essai (au plus 768 Mio par bloc) : les plus grands blocs carrés qui y tiennent, ou des bandes aussi larges que la zone là où elles recalculent moins de bordure ; le journal indique lequel. Des blocs plus petits demandent moins de mémoire, des blocs plus grands recalculent moins de bordure ; le résultat n'en dépend pas.</translation>
+        <source>Side of the square blocks processed at a time, in HR pixels (rounded to whole LR pixels, or to the alignment a network&apos;s strided layers need). 0, the default, sizes the blocks from the available memory and from the working memory measured on a small trial block (at most 768 MiB per block): the largest square blocks that fit, or strips as wide as the area where those recompute less halo; the log says which. A network runs down such strips in steps that keep the rows the next strip needs, so a strip recomputes only its steps&apos; margins. Smaller blocks need less memory, larger ones recompute less halo; the result does not depend on it.</source>
+        <translation>Côté des blocs carrés traités à la fois, en pixels HR (arrondi à un nombre entier de pixels LR, ou à l'alignement qu'exigent les couches à pas (stride) d'un réseau). 0, la valeur par défaut, dimensionne les blocs d'après la mémoire disponible et la mémoire de travail mesurée sur un petit bloc d'essai (au plus 768 Mio par bloc) : les plus grands blocs carrés qui y tiennent, ou des bandes aussi larges que la zone là où elles recalculent moins de bordure ; le journal indique lequel. Un réseau parcourt ces bandes par étapes qui gardent les lignes dont la bande suivante a besoin, si bien qu'une bande ne recalcule que les marges de ses étapes. Des blocs plus petits demandent moins de mémoire, des blocs plus grands recalculent moins de bordure ; le résultat n'en dépend pas.</translation>
     </message>
     <message>
         <location filename="../algorithms/parameters.py" line="50"/>
@@ -1494,7 +1494,7 @@
         <translation>Ordonnanceur Dask (vide = ce processus)</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="95"/>
+        <location filename="../algorithms/parameters.py" line="97"/>
         <source>Where the blocks are computed. Empty, the default: in this process. local:N: N worker processes started on this machine for the run. An address such as tcp://10.0.0.5:8786: the workers of a running Dask cluster, which must read the inputs at the same paths and have HyperFuse, PyTorch and dask[distributed] installed. The model, the responses and the block size are prepared here and sent once to every worker; this process writes the result, which equals the in-process one. Needs dask[distributed] (the message says how to install it). docs/scale-out.md.</source>
         <translation>Où les blocs sont calculés. Vide, la valeur par défaut : dans ce processus. local:N : N processus de calcul (workers) lancés sur cette machine pour l'exécution. Une adresse comme tcp://10.0.0.5:8786 : les workers d'une grappe Dask en service, qui doivent lire les entrées aux mêmes chemins et disposer de HyperFuse, de PyTorch et de dask[distributed]. Le modèle, les réponses et la taille des blocs sont préparés ici et envoyés une seule fois à chaque worker ; ce processus écrit le résultat, identique à celui obtenu dans le processus. Nécessite dask[distributed] (le message indique comment l'installer). docs/scale-out.md.</translation>
     </message>
@@ -1504,7 +1504,7 @@
         <translation>Compression de la sortie</translation>
     </message>
     <message>
-        <location filename="../algorithms/parameters.py" line="102"/>
+        <location filename="../algorithms/parameters.py" line="104"/>
         <source>How the result&apos;s GeoTIFF is compressed, losslessly. zstd, the default, encodes about twice as fast as deflate for files of the same size, and any GDAL-based software reads it (QGIS 3.4 and later); deflate is read by almost every GeoTIFF reader; none writes fastest and largest.</source>
         <translation>Comment le GeoTIFF du résultat est compressé, sans perte. zstd, la valeur par défaut, encode environ deux fois plus vite que deflate pour des fichiers de même taille, et tout logiciel fondé sur GDAL le lit (QGIS 3.4 et suivants) ; deflate est lu par presque tous les lecteurs GeoTIFF ; none écrit le plus vite et le plus gros.</translation>
     </message>
