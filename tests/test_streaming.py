@@ -32,12 +32,22 @@ def _inputs(hs, ms, ratio, lr_rows, lr_cols, seed=1):
             rng.random((ms, lr_rows * ratio, lr_cols * ratio)).astype(np.float32))
 
 
+def _streamed_in_strips(model, stream, lr, hr, cuts):
+    """(whole image, the rows ``stream`` gives for the requests between ``cuts``) of ``model`` on (lr, hr)."""
+    lr_t, hr_t = (torch.from_numpy(a)[None] for a in (lr, hr))
+    with torch.inference_mode():
+        whole = model(lr_t, hr_t)
+        window = dict(zip((LR, HR), model.standardised(lr_t, hr_t)))
+        streamed = torch.cat([stream.rows("columns", window, 0, first, stop, next_first=stop).clone()
+                              for first, stop in zip(cuts, cuts[1:])], dim=2)
+    return whole, streamed
+
+
 @pytest.mark.parametrize("method_id, ratio, hyper", STREAMED, ids=IDS)
 def test_rows_streamed_in_uneven_strips_equal_the_whole_image(method_id, ratio, hyper):
     model = _model(method_id, ratio, hyper)
     lr, hr = _inputs(12, 3, ratio, 36, 14)
     rows = hr.shape[1]
-    lr_t, hr_t = (torch.from_numpy(a)[None] for a in (lr, hr))
     computed = {}
     stages = model.row_stages(ratio)
     for stage in stages:            # count the rows each step computes
@@ -47,11 +57,7 @@ def test_rows_streamed_in_uneven_strips_equal_the_whole_image(method_id, ratio, 
         object.__setattr__(stage, "run", counting)
     stream = RowStream(stages, model.alignment(ratio), ratio, rows)
     cuts = [0, 5, 2 * ratio + 7, rows // 2, rows // 2 + 1, rows - 3, rows]
-    with torch.inference_mode():
-        whole = model(lr_t, hr_t)
-        window = dict(zip((LR, HR), model.standardised(lr_t, hr_t)))
-        streamed = torch.cat([stream.rows("columns", window, 0, first, stop, next_first=stop).clone()
-                              for first, stop in zip(cuts, cuts[1:])], dim=2)
+    whole, streamed = _streamed_in_strips(model, stream, lr, hr, cuts)
     assert torch.abs(streamed - whole).max() <= 1e-5 * torch.abs(whole).max()
     # Each step computed every row once, and at most its own radius above and below each of the requests.
     for stage, radius in zip(stream.stages, stream.radii):
@@ -175,12 +181,6 @@ def test_areas_of_any_height_stream_exactly(lr_rows):
     model = _model("ssjcn", 3, {"width": 8})            # aligned on 12 HR rows, 36 rows per iteration
     lr, hr = _inputs(12, 3, 3, lr_rows, 9)
     rows = hr.shape[1]
-    lr_t, hr_t = (torch.from_numpy(a)[None] for a in (lr, hr))
     stream = RowStream(model.row_stages(3), model.alignment(3), 3, rows)
-    cuts = sorted({0, min(rows, 13), min(rows, 40), rows})
-    with torch.inference_mode():
-        whole = model(lr_t, hr_t)
-        window = dict(zip((LR, HR), model.standardised(lr_t, hr_t)))
-        streamed = torch.cat([stream.rows("columns", window, 0, first, stop, next_first=stop).clone()
-                              for first, stop in zip(cuts, cuts[1:])], dim=2)
+    whole, streamed = _streamed_in_strips(model, stream, lr, hr, sorted({0, min(rows, 13), min(rows, 40), rows}))
     assert torch.abs(streamed - whole).max() <= 1e-5 * torch.abs(whole).max()

@@ -277,9 +277,9 @@ def _network_predict(model, device):
 
 
 def _streamed_predict(model, device, pair: GridPair, margin: int, settings: NetworkFusionSettings):
-    """A :class:`~.streamed.StreamedPredict` for a model whose network streams by rows, in a run in this process;
-    None otherwise (its blocks are then computed whole, with the network's halo)."""
-    if settings.scheduler is not None or getattr(model, "row_stages", lambda ratio: None)(pair.ratio) is None:
+    """A :class:`~.streamed.StreamedPredict` for a model that streams by rows (a FusionModel, not a generic model),
+    in a run in this process; None otherwise (its blocks are then computed whole, with the network's halo)."""
+    if settings.scheduler is not None or not hasattr(model, "row_stages"):
         return None
     from .streamed import StreamedPredict
 

@@ -42,12 +42,12 @@ class StreamedPredict:
         return self.margin + max(self.stream.radii)
 
     def __call__(self, lr, lr_valid, hr, hr_valid, centre=None, origin=None):
+        if centre is None or origin is None:
+            raise ValueError("a streamed block needs its centre and its window's origin (tiling.predict_window)")
         torch = require_torch()
         lr_t = network_input(fill_invalid(lr, lr_valid, self.fills[0]), self.device)
         hr_t = network_input(fill_invalid(hr, hr_valid, self.fills[1]), self.device)
         with torch.inference_mode():
-            if centre is None or origin is None:            # a window on its own: the whole network on it
-                return network_output(self.model(lr_t, hr_t))
             top, left = origin
             rows, cols = hr.shape[1:]
             block_first, block_stop = top + centre[0], top + centre[0] + centre[2]

@@ -153,10 +153,9 @@ def predict_window(predict, inputs: tuple, centre: tuple, origin: tuple | None =
 def computed_pixels(area: tuple, shape: tuple, halo: int, step: int, row_halo: int | None = None) -> int:
     """HR pixels that blocks of ``shape`` compute over an ``area``, halos included (``row_halo`` above and below
     where the blocks compute less there than ``halo``)."""
-    blocks = list(aligned_blocks(*area, shape, step))
-    rows = (window_of(block, halo if row_halo is None else row_halo, area)[2] for block in blocks)
-    cols = (window_of(block, halo, area)[3] for block in blocks)
-    return sum(r * c for r, c in zip(rows, cols))
+    row_halo = halo if row_halo is None else row_halo
+    return sum(window_of(block, row_halo, area)[2] * window_of(block, halo, area)[3]
+               for block in aligned_blocks(*area, shape, step))
 
 
 def window_of(block: tuple, halo: int, area: tuple) -> tuple:
