@@ -150,3 +150,39 @@ def test_rasters_kept_open_reuses_one_dataset_per_file_and_closes_them(tmp_path,
     assert opened[0].closed
     np.testing.assert_array_equal(first[0], plain[0])
     np.testing.assert_array_equal(second[0], plain[0][:, 1:4, 2:6])
+
+
+def test_each_block_is_compressed_and_stored_when_written(tmp_path):
+    # Stored at once (FlushCache), a block's tiles no longer wait in GDAL's cache for the file to close.
+    path = str(tmp_path / "out.tif")
+    values = np.random.default_rng(3).random((3, 32, 64)).astype(np.float32)
+    with RasterWriter(path, 64, 64, 3, TRANSFORM, UTM, tile_size=(32, 64)) as writer:
+        sizes = [os.path.getsize(writer.temp_path)]
+        for row0 in (0, 32):
+            writer.write(values + row0, row0, 0)
+            sizes.append(os.path.getsize(writer.temp_path))
+    # Random float32 values hardly compress: each block adds most of its 24 KiB.
+    assert sizes[1] - sizes[0] > 16_000 and sizes[2] - sizes[1] > 16_000
+    with rasterio.open(path) as src:
+        np.testing.assert_array_equal(src.read(window=((32, 64), (0, 64))), values + 32)
+        assert src.nodata == -9999.0 and tuple(src.transform)[:6] == TRANSFORM
+
+
+class _FailingDataset:
+    """A dataset whose writes fail the way a full disk makes GDAL's fail."""
+
+    def WriteRaster(self, *args, **kwargs):
+        from osgeo import gdal
+        gdal.Error(gdal.CE_Failure, gdal.CPLE_FileIO, "No space left on device")
+        return gdal.CE_Failure
+
+
+def test_a_failed_write_names_the_output_and_leaves_nothing(tmp_path):
+    path = str(tmp_path / "out.tif")
+    with pytest.raises(UserInputError, match=r"Cannot write the output '.*out\.tif': No space left on device\. "
+                                             r"Choose a folder you can write to, on a disk with room"):
+        with RasterWriter(path, 8, 8, 2, TRANSFORM, UTM) as writer:
+            opened, writer._dst = writer._dst, _FailingDataset()
+            writer.write(np.zeros((2, 8, 8), np.float32), 0, 0)
+    del opened
+    assert os.listdir(tmp_path) == []

@@ -416,6 +416,16 @@ def compression_profile(compression: str) -> dict:
     return dict(_COMPRESSION_PROFILES[compression])
 
 
+def _gdal():
+    """GDAL's own Python bindings (the writer flushes each block, which rasterio cannot ask for)."""
+    from osgeo import gdal
+    return gdal
+
+
+def _creation_options(profile: dict) -> list:
+    return [f"{key.upper()}={'YES' if value is True else value}" for key, value in profile.items()]
+
+
 class RasterWriter:
     """A float32 GeoTIFF written block by block into a temporary file, renamed on success.
 
@@ -426,6 +436,11 @@ class RasterWriter:
     removes the temporary file, so the destination is either complete or untouched.
     ``tile_size`` (a side, or (rows, cols); multiples of 16) makes the GeoTIFF's tiles the blocks the caller
     writes (:func:`output_tiles`); ``compression`` is one of COMPRESSION_CHOICES.
+
+    Each block is compressed and stored when it is written (GDAL's ``FlushCache``), in the caller's thread (tiling.py
+    writes from a thread of its own). Left in GDAL's block cache, a run's tiles were compressed whenever the cache
+    overflowed, by whichever thread read or wrote next, pushed the input tiles out of the cache, and the rest waited
+    for the file to close: 0.7 s of a 600² × 218-band fusion in which nothing else ran.
     """
 
     def __init__(self, path: str, width: int, height: int, count: int, transform, crs_wkt, *,
@@ -437,60 +452,90 @@ class RasterWriter:
         self.producer, self.non_finite_hint = producer, non_finite_hint
         self.temp_path = temporary_path(path)
         self.nodata = nodata
+        self.shape = (count, height, width)
         tile_rows, tile_cols = output_tiles(width, height, tile_size)
         # Level 1 (compression_profile): deflate at level 6 took 7.0 s instead of 3.9 s for a 600² × 218-band
         # result, for a file 3 % smaller. GDAL's compression threads (NUM_THREADS) would hold about 500 MB of tile
         # buffers with 218 bands; compression already runs in tiling.py's writer thread.
-        profile = dict(driver="GTiff", width=width, height=height, count=count, dtype="float32",
-                       transform=rasterio.Affine(*transform), nodata=nodata, bigtiff="IF_SAFER",
-                       **compression_profile(compression))
+        options = dict(bigtiff="IF_SAFER", **compression_profile(compression))
         if tile_rows >= 16:
-            profile.update(tiled=True, blockxsize=tile_cols, blockysize=tile_rows)
-        if crs_wkt:
-            profile["crs"] = rasterio.crs.CRS.from_wkt(crs_wkt)
+            options.update(tiled=True, blockxsize=tile_cols, blockysize=tile_rows)
+        self._options = _creation_options(options)
+        a, b, c, d, e, f = tuple(transform)[:6]
+        self._geotransform = (c, a, b, f, d, e)
+        self._crs_wkt = crs_wkt
         self._band_names = band_names
         self._band_tags = band_tags
         self._dataset_tags = dataset_tags or {}
-        self._profile = profile
         self._dst = None
 
+    def _failed(self, doing: str, error: str) -> UserInputError:
+        return UserInputError(f"Cannot {doing} the output '{self.path}': {error or 'GDAL gave no reason'}. Choose a "
+                              "folder you can write to, on a disk with room for the output, and rerun. Nothing was "
+                              "written.")
+
     def __enter__(self) -> "RasterWriter":
+        gdal = _gdal()
+        count, height, width = self.shape
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                self._dst = rasterio.open(self.temp_path, "w", **self._profile)
-        except RasterioIOError as exc:
-            raise UserInputError(f"Cannot create the output '{self.path}': {exc}. Choose a folder you can write to.") from exc
-        for band in range(self._profile["count"]):
+            self._dst = gdal.GetDriverByName("GTiff").Create(self.temp_path, width, height, count,
+                                                              gdal.GDT_Float32, self._options)
+        except RuntimeError as exc:             # GDAL with exceptions on (gdal.UseExceptions())
+            raise self._failed("create", str(exc)) from exc
+        if self._dst is None:
+            raise self._failed("create", gdal.GetLastErrorMsg())
+        self._dst.SetGeoTransform(self._geotransform)
+        if self._crs_wkt:
+            self._dst.SetProjection(self._crs_wkt)
+        for band in range(count):
+            target = self._dst.GetRasterBand(band + 1)
+            target.SetNoDataValue(self.nodata)
             if self._band_names:
-                self._dst.set_band_description(band + 1, self._band_names[band])
+                target.SetDescription(self._band_names[band])
             if self._band_tags and self._band_tags[band]:
-                self._dst.update_tags(band + 1, **self._band_tags[band])
+                target.SetMetadata({str(k): str(v) for k, v in self._band_tags[band].items()})
         if self._dataset_tags:
-            self._dst.update_tags(**{k: str(v) for k, v in self._dataset_tags.items()})
+            self._dst.SetMetadata({str(k): str(v) for k, v in self._dataset_tags.items()})
         return self
 
     def write(self, values: np.ndarray, row0: int, col0: int) -> None:
         """Write ``values`` (count, rows, cols) at the given pixel offset; refuse any non-finite value."""
         count, rows, cols = values.shape
-        values = values.astype(np.float32, copy=False)
+        values = np.ascontiguousarray(values, dtype=np.float32)
         finite = np.isfinite(values)
         if not finite.all():
             raise NonFiniteResult(
                 f"{self.producer} produced {int((~finite).sum())} non-finite value(s) (NaN or Inf, or beyond the "
                 f"float32 range) in the block at rows {row0}–{row0 + rows - 1}, columns {col0}–{col0 + cols - 1}; "
                 f"the run stopped and '{self.path}' was not written. {self.non_finite_hint}")
-        self._dst.write(values, window=Window(col0, row0, cols, rows))
+        gdal = _gdal()
+        gdal.ErrorReset()
+        try:
+            code = self._dst.WriteRaster(col0, row0, cols, rows, memoryview(values).cast("B"),
+                                         buf_type=gdal.GDT_Float32)
+            if code == gdal.CE_None:
+                self._dst.FlushCache()
+        except RuntimeError as exc:
+            raise self._failed("write", str(exc)) from exc
+        if code != gdal.CE_None or gdal.GetLastErrorType() >= gdal.CE_Failure:
+            raise self._failed("write", gdal.GetLastErrorMsg())
+
+    def _close(self) -> str | None:
+        """Close the file; GDAL's message when storing its last parts (the tile index) failed."""
+        gdal = _gdal()
+        gdal.ErrorReset()
+        dataset, self._dst = self._dst, None
+        del dataset
+        return gdal.GetLastErrorMsg() if gdal.GetLastErrorType() >= gdal.CE_Failure else None
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        try:
-            if self._dst is not None:
-                self._dst.close()
-        finally:
-            if exc_type is None:
-                commit_temporary(self.temp_path, self.path)
-            else:
-                discard_temporary(self.temp_path)
+        error = self._close() if self._dst is not None else None
+        if exc_type is None and error is None:
+            commit_temporary(self.temp_path, self.path)
+            return False
+        discard_temporary(self.temp_path)
+        if exc_type is None:
+            raise self._failed("finish", error)
         return False
 
 
