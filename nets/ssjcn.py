@@ -95,6 +95,9 @@ PHI_SCALE = 4
 # Radii of the local squeeze of the channel attentions, in pixels of the grid they run on.
 FUSION_POOL_RADIUS = 2          # on HR/2
 RECONSTRUCTION_POOL_RADIUS = 4  # on HR
+# At inference, the reconstruction block makes Ê and its gate this many HR pixels at a time (ReconstructionBlock
+# .corrected): two images of the HS bands of 64 Ki pixels, 57 MB each with 218 bands.
+CORRECTION_CHUNK_PIXELS = 65536
 
 
 def _margin(ratio: int) -> int:
@@ -236,6 +239,10 @@ class ErrorMapFusionBlock(nn.Module):
         return _halved_upsampling(self.upsample_y, self.down_y[0], y_res, self.ratio)
 
     def forward(self, x_res: torch.Tensor, y_res: torch.Tensor) -> torch.Tensor:
+        return self.output[-1](self.features(x_res, y_res))
+
+    def features(self, x_res: torch.Tensor, y_res: torch.Tensor) -> torch.Tensor:
+        """Ê before its last layer, the 1 × 1 convolution to the HS bands (``output[-1]``)."""
         # Pad bottom/right so both stride-2 levels divide evenly; the top-left phase, which
         # tiling aligns to lcm(r, 4), is untouched.
         step = math.lcm(self.ratio, PHI_SCALE)
@@ -246,8 +253,8 @@ class ErrorMapFusionBlock(nn.Module):
         fused = self.fuse_second(self.attention(self.fuse_first(encoded)))
         decoded = self.up_first(self.down(fused))
         decoded = self.up_second(torch.cat([decoded, encoded], dim=1))
-        error = self.output(torch.cat([decoded, features_x], dim=1))
-        return error[..., :rows, :cols]
+        features = self.output[:-1](torch.cat([decoded, features_x], dim=1))
+        return features[..., :rows, :cols]
 
 
 def _axis_taps(ratio: int) -> tuple:
@@ -323,6 +330,27 @@ class ReconstructionBlock(nn.Module):
         half = self.spectral.half_product(error)
         return half.mul_(self.spatial(self.summary(half).mul_(2)).mul_(4))
 
+    def corrected(self, z: torch.Tensor, features: torch.Tensor, to_bands: nn.Conv2d) -> torch.Tensor:
+        """Inference: Z + RB(Ê) for Ê = ``to_bands(features)`` (Φ's last layer), with Ê and the spectral gate made a
+        few rows at a time, so that besides Z only one image of the HS bands is whole: the result.
+
+        The gate's squeeze reduces Ê by a 1 × 1 convolution; with Φ's, also 1 × 1, it is one convolution of Φ's
+        features. As in :meth:`forward`, the spectral attention's output is 2·half and the result half·(4·map) + Z,
+        to float rounding. Whole, Ê and the gate made SSJCN's largest images with Z: streamed strips 600 HR pixels
+        wide of the bundled EnMAP model needed 3.6 KiB per pixel of their window."""
+        attention = self.spectral
+        reduce = attention.reduce.weight.flatten(1)
+        weight = (reduce @ to_bands.weight.flatten(1))[:, :, None, None]
+        bias = reduce @ to_bands.bias + attention.reduce.bias
+        squeeze = attention.expand[0](attention.local_mean(F.conv2d(features, weight, bias)))
+        half = torch.empty_like(z)
+        rows = max(1, CORRECTION_CHUNK_PIXELS // z.shape[-1])
+        for top in range(0, z.shape[-2], rows):
+            part = slice(top, top + rows)
+            gate = attention.expand[1](squeeze[..., part, :]).sigmoid_()
+            half[..., part, :] = gate.mul_(to_bands(features[..., part, :]))
+        return half.mul_(self.spatial(self.summary(half).mul_(2)).mul_(4)).add_(z)
+
     @staticmethod
     def summary(error: torch.Tensor) -> torch.Tensor:
         """The spatial attention's input: every pixel's band mean and band maximum."""
@@ -340,10 +368,12 @@ class CorrectionIteration(nn.Module):
 
     def forward(self, z: torch.Tensor, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         ms_estimate, hs_estimate = self.degradation(z)
-        error = self.fusion(hr_msi - ms_estimate, lr_hsi - hs_estimate)
+        x_res, y_res = hr_msi - ms_estimate, lr_hsi - hs_estimate
+        if not torch.is_grad_enabled():
+            return self.reconstruction.corrected(z, self.fusion.features(x_res, y_res), self.fusion.output[-1])
         # In place: the correction's product is not needed by its gradient, and a block holds one image of the HS
         # bands fewer.
-        return self.reconstruction(error).add_(z)
+        return self.reconstruction(self.fusion(x_res, y_res)).add_(z)
 
 
 def _phi_inputs(error: tuple, ratio: int) -> tuple:

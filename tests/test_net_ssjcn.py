@@ -275,9 +275,10 @@ def test_registry_builds_ssjcn_with_its_defaults():
 
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_inference_gives_the_autograd_values(channels_last, monkeypatch):
-    """At inference the attention gates become their products in place and Φ's up-sampling and first stride-2
-    convolution run as one: with the second on its layers the values must be those of the autograd path to the
-    bit, with both within rounding; gradients still flow through the autograd path."""
+    """At inference the attention gates become their products in place, Φ's up-sampling and first stride-2
+    convolution run as one, and the reconstruction block makes Ê a few rows at a time: with the last two on their
+    layers the values must be those of the autograd path to the bit, with all three within rounding; gradients
+    still flow through the autograd path."""
     net = perturbed(SSJCN(9, 3, 3, width=8), std=0.3)
     lr, hr = inputs(9, 3, 3, 8, 8, seed=3)
     if channels_last:
@@ -288,12 +289,32 @@ def test_inference_gives_the_autograd_values(channels_last, monkeypatch):
     for stage in net.stages:
         fusion = stage.fusion
         monkeypatch.setattr(fusion, "halved_y", lambda y, f=fusion: f.down_y[0](f.upsample_y(y)))
+        monkeypatch.setattr(stage.reconstruction, "corrected", lambda z, features, to_bands, block=stage.reconstruction:
+                            block(to_bands(features)).add_(z))
     with torch.inference_mode():
         layered = net(lr, hr)
     assert torch.equal(layered, tracked.detach())
     assert (joined - layered).abs().max() < 1e-5 * layered.abs().max()
     tracked.abs().sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in net.stages[0].reconstruction.parameters())
+
+
+@pytest.mark.parametrize("chunk", [1, 7 * 24, 10 ** 6])
+def test_the_correction_made_by_rows_equals_the_whole_error_map(chunk, monkeypatch):
+    """ReconstructionBlock.corrected, Ê and its gate made ``chunk`` pixels at a time (one row, rows that do not divide
+    the block, all of it), equals Z + RB(Ê) on the whole Ê to float rounding."""
+    import hyperfuse.nets.ssjcn as ssjcn
+
+    monkeypatch.setattr(ssjcn, "CORRECTION_CHUNK_PIXELS", chunk)
+    torch.manual_seed(5)
+    block, to_bands = ssjcn.ReconstructionBlock(12), torch.nn.Conv2d(8, 12, 1)
+    perturbed(block, std=0.3)
+    z, features = torch.randn(2, 12, 30, 24), torch.randn(2, 8, 30, 24)
+    with torch.inference_mode():
+        expected = block(to_bands(features)) + z
+        made = block.corrected(z, features, to_bands)
+    assert expected.abs().max() > 1
+    assert (made - expected).abs().max() < 1e-5 * expected.abs().max()
 
 
 @pytest.mark.parametrize("ratio", [2, 3, 4, 5, 6, 8])

@@ -36,8 +36,10 @@ MAX_AUTOMATIC_BLOCK_SIZE = 2048
 # large enough that buffers of fixed size weigh little in it, small enough to cost a fraction of a block.
 TRIAL_SIDE = 256
 # A streamed network's trial may be a strip of up to this many HR pixels (working_memory): a trial strip of 1500 ×
-# 168 HR pixels (SSJCN, halo 120) took SSJCN's run at 1500² × 218 bands to a peak of 1.92 GiB.
-TRIAL_STRIP_PIXELS = 3 * TRIAL_SIDE ** 2 // 2
+# 168 HR pixels (SSJCN, halo 120) took SSJCN's run at 1500² × 218 bands to a peak of 1.92 GiB. At 1.5 × 256², SSJCN's
+# trial at 600 wide was a 216² square (its strip, 600 × 168, is 100 800 pixels), which measured 4.1 to 5.2 KiB per
+# pixel from run to run and gave strips of 96 to 192 rows; its strip measures steadily.
+TRIAL_STRIP_PIXELS = 2 * TRIAL_SIDE ** 2
 
 
 def _block_budget(available: int | None) -> int:
