@@ -1,4 +1,4 @@
-"""Raster input and output through rasterio (GDAL).
+"""Raster input through rasterio, output through GDAL's own bindings (both the same GDAL).
 
 Reading applies each band's GDAL scale/offset, so the core always sees physical units as
 float32, and turns nodata, NaN and Inf into a validity mask (PROTOCOL.md "Notation").
