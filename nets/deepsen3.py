@@ -40,6 +40,7 @@ Choices where the paper is silent (Fig. 4 is not in the text)
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .blocks import BICUBIC_LR_RADIUS, bicubic_upsample, masked_mse
@@ -105,30 +106,53 @@ class DeepSen3(nn.Module):
         """Block origins on multiples of r (whole LR pixels): every layer works at HR resolution."""
         return ratio or self.ratio
 
+    def low_level_features(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor, ratio: int) -> torch.Tensor:
+        """The head on the stack [bicubic LR-HSI; HR-MSI] (§2.1), without forming the stack.
+
+        The head's 3 × 3 convolution is the sum of one over the HS bands and one over the MS bands. At inference the
+        HS part runs on the LR grid: bicubic up-sampling works band by band, so it commutes with mixing the bands,
+        and the convolution of the up-sampled bands is, for each of its nine taps, the tap's 218 → 48 mixing on the
+        LR pixels, up-sampled and shifted by the tap (zeros beyond the image, as the convolution pads). No image of
+        the HS bands is formed on the HR grid: the head took 1.5 s per HR megapixel in its HS part, and its input
+        with oneDNN's reordered copy of it were DeepSen3's largest images."""
+        conv, bands = self.head[0], lr_hsi.shape[1]
+        features = F.conv2d(hr_msi, conv.weight[:, bands:], conv.bias, padding=conv.padding)
+        if torch.is_grad_enabled():
+            return self.head[1](features.add_(F.conv2d(bicubic_upsample(lr_hsi, ratio), conv.weight[:, :bands],
+                                                       padding=conv.padding)))
+        width, rows, cols = features.shape[1], features.shape[2], features.shape[3]
+        size = conv.weight.shape[-1]
+        per_tap = conv.weight[:, :bands].permute(2, 3, 0, 1).reshape(size * size * width, bands, 1, 1)
+        mixed = F.conv2d(lr_hsi, per_tap)
+        for tap in range(size * size):
+            dy, dx = tap // size - size // 2, tap % size - size // 2
+            part = mixed[:, tap * width:(tap + 1) * width].contiguous(memory_format=torch.channels_last)
+            shifted = bicubic_upsample(part, ratio)
+            # features[i, j] += shifted[i + dy, j + dx] where that lies inside the image
+            features[:, :, max(0, -dy):rows - max(0, dy), max(0, -dx):cols - max(0, dx)] += (
+                shifted[:, :, max(0, dy):rows - max(0, -dy), max(0, dx):cols - max(0, -dx)])
+        return self.head[1](features)
+
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
-        upsampled = bicubic_upsample(lr_hsi, self.ratio)
-        features = self.head(torch.cat([upsampled, hr_msi], dim=1))
-        # In place: the convolution's output is not needed by its gradient, and a block holds one image of the HS
-        # bands fewer.
-        return self.reconstruct(self.body(features) + features).add_(upsampled)
+        features = self.low_level_features(lr_hsi, hr_msi, self.ratio)
+        # In place: the convolution's output is not needed by its gradient. The bicubic LR-HSI is made last, so that
+        # it is not held through the modules.
+        return self.reconstruct(self.body(features) + features).add_(bicubic_upsample(lr_hsi, self.ratio))
 
     def row_stages(self, ratio: int | None = None) -> list:
-        """:meth:`forward` as steps for row streaming (nets/streaming.py): the bicubic LR-HSI and the low-level
-        features, each inception module, and the reconstruction with both skips."""
+        """:meth:`forward` as steps for row streaming (nets/streaming.py): the low-level features, each inception
+        module, and the reconstruction with both skips (the bicubic LR-HSI made there again, for its own rows)."""
         r = ratio or self.ratio
         names = ["features"] + [f"module{index + 1}" for index in range(len(self.body))]
 
-        def features(lr_hsi, hr_msi):
-            upsampled = bicubic_upsample(lr_hsi, r)
-            return upsampled, self.head(torch.cat([upsampled, hr_msi], dim=1))
+        def reconstruction(body, features, lr_hsi):
+            return (self.reconstruct(body + features).add_(bicubic_upsample(lr_hsi, r)),)
 
-        def reconstruction(body, features, upsampled):
-            return (self.reconstruct(body + features).add_(upsampled),)
-
-        return ([RowStage(("upsampled", "features"), (LR, HR), BICUBIC_LR_RADIUS * r + 1, features)]
+        return ([RowStage(("features",), (LR, HR), BICUBIC_LR_RADIUS * r + 1,
+                          lambda lr_hsi, hr_msi: (self.low_level_features(lr_hsi, hr_msi, r),))]
                 + [RowStage((after,), (before,), module.radius(), lambda x, module=module: (module(x),))
                    for before, after, module in zip(names, names[1:], self.body)]
-                + [RowStage(("fused",), (names[-1], "features", "upsampled"), 2, reconstruction)])
+                + [RowStage(("fused",), (names[-1], "features", LR), max(2, BICUBIC_LR_RADIUS * r), reconstruction)])
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
         """The paper's loss: mean squared error against the reference."""

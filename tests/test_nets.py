@@ -134,3 +134,20 @@ def test_network_output_is_the_first_image_bands_first(layout):
     result = network_output(batch)
     assert result.dtype == np.float32 and result.flags["C_CONTIGUOUS"] and result.shape == (5, 11, 6)
     assert np.array_equal(result, batch[0].contiguous().numpy())
+
+
+@pytest.mark.parametrize("hs,ms,ratio", CONFIGS)
+def test_deepsen3_head_on_the_lr_grid_gives_the_layers_values(hs, ms, ratio):
+    """At inference DeepSen3's head mixes the HS bands on the LR grid, tap by tap, before up-sampling them; with
+    autograd it convolves the bicubic image as the paper's layers do. Both give the same features and output, to
+    float rounding, on images whose every edge pads."""
+    net = perturb(build("deepsen3", hs, ms, ratio)).eval()
+    lr, hr = inputs(hs, ms, ratio, h=7, w=5, seed=2)
+    tracked = net.low_level_features(lr, hr, ratio)
+    layered = net.head(torch.cat([bicubic_upsample(lr, ratio), hr], dim=1))
+    assert (tracked - layered).abs().max() < 1e-5 * layered.abs().max()
+    expected = net(lr, hr).detach()
+    with torch.inference_mode():
+        features, fused = net.low_level_features(lr, hr, ratio), net(lr, hr)
+    assert (features - layered.detach()).abs().max() < 1e-5 * layered.abs().max()
+    assert (fused - expected).abs().max() < 1e-5 * expected.abs().max()
