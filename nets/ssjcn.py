@@ -336,8 +336,7 @@ class ReconstructionBlock(nn.Module):
 
         The gate's squeeze reduces Ê by a 1 × 1 convolution; with Φ's, also 1 × 1, it is one convolution of Φ's
         features. As in :meth:`forward`, the spectral attention's output is 2·half and the result half·(4·map) + Z,
-        to float rounding. Whole, Ê and the gate made SSJCN's largest images with Z: streamed strips 600 HR pixels
-        wide of the bundled EnMAP model needed 3.6 KiB per pixel of their window."""
+        to float rounding. Whole, Ê and the gate were, with Z, an iteration's largest images."""
         attention = self.spectral
         reduce = attention.reduce.weight.flatten(1)
         weight = (reduce @ to_bands.weight.flatten(1))[:, :, None, None]
