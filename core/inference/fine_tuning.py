@@ -26,6 +26,7 @@ from ..classical.common import filled
 from ..feedback import Feedback
 from ..protocol.consistency import ObservationModel
 from ..protocol.responses import psf_reach
+from ..storage.raster_io import rasters_kept_open
 from ..training.trainer import TrainingConfig
 from .adaptation import SPECTRAL_ERROR_SCALE, ObservationSource
 from .tiling import PairReader, lr_mask_on_hr
@@ -132,8 +133,9 @@ def fine_tune(model, lr, hr, pair, source: ObservationSource, *, steps: int, lea
     margin_lr = math.ceil(model.receptive_field(ratio) / ratio) + psf_reach(source.psf, ratio)
     step = math.lcm(ratio, model.alignment(ratio))
     reader = PairReader(lr, hr, pair)
-    pool = [p for p in (_patch(reader, window, source, ratio, margin_lr, device)
-                        for window in _patch_windows(pair, margin_lr, step, rng)) if p is not None]
+    with rasters_kept_open():          # patches share the inputs' tiles: each is decoded once
+        pool = [p for p in (_patch(reader, window, source, ratio, margin_lr, device)
+                            for window in _patch_windows(pair, margin_lr, step, rng)) if p is not None]
     if not pool:
         feedback.info("No patch of the inputs has valid pixels to fine-tune on; the model is used as it is.")
         return FineTuningReport(0, 0.0, 0.0, 0.0, 0.0, 0.0)
