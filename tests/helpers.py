@@ -13,6 +13,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.abspath(os.path.join(ROOT, "..", "shared", "data"))
 
 
+def recorded_openings(monkeypatch) -> list:
+    """From now on, every raster the core opens through rasterio is recorded as (path, dataset)."""
+    from hyperfuse.core.storage import raster_io
+
+    opened, real_open = [], raster_io.rasterio.open
+
+    def recording_open(path, *args, **kwargs):
+        dataset = real_open(path, *args, **kwargs)
+        opened.append((path, dataset))
+        return dataset
+
+    monkeypatch.setattr(raster_io.rasterio, "open", recording_open)
+    return opened
+
+
 def shared_scene(name: str) -> str:
     """Path of a development scene, or a skip with the reason when ../shared/data is absent."""
     path = os.path.join(SHARED_DATA, name)

@@ -234,21 +234,14 @@ def test_a_small_area_is_not_measured():
 def test_a_tiled_run_opens_each_input_once_for_all_its_blocks(small_pair, monkeypatch):
     # GDAL forgets the tiles it decoded when a dataset closes: opened anew for every block, an input's tiles were
     # decoded again for every block that touched them.
-    import rasterio
+    from helpers import recorded_openings
     from hyperfuse.core.feedback import Feedback
+    from hyperfuse.core.inference.tiling import PairReader, run_tiled
     from hyperfuse.core.protocol.grids import open_pair
     from hyperfuse.core.storage import raster_io
-    from hyperfuse.core.inference.tiling import PairReader, run_tiled
 
     lr, hr, pair = open_pair(small_pair["lr"], small_pair["ms"])
-    opened, real_open = [], rasterio.open
-
-    def counting_open(path, *args, **kwargs):
-        dataset = real_open(path, *args, **kwargs)
-        opened.append((path, dataset))
-        return dataset
-
-    monkeypatch.setattr(raster_io.rasterio, "open", counting_open)
+    opened = recorded_openings(monkeypatch)
     written = {}
     blocks = run_tiled(PairReader(lr, hr, pair), lambda lr_block, lr_valid, hr_block, hr_valid: hr_block[:1],
                        lambda values, valid, row0, col0: written.update({(row0, col0): values}), 0, 24, Feedback())

@@ -55,10 +55,9 @@ def test_fine_tuning_lowers_both_misfits_and_is_logged_and_tagged(small_pair, tm
 def test_the_patches_are_read_through_one_opening_of_each_input(tmp_path, monkeypatch):
     # GDAL decodes a tile again in every new opening of a file: 16 patches of a pixel-interleaved LR-HSI opened
     # once each decoded its tiles up to 16 times.
-    from helpers import save_random_weights
+    from helpers import recorded_openings, save_random_weights
     from hyperfuse.core import synthetic
     from hyperfuse.core.protocol import simulation, srf
-    from hyperfuse.core.storage import raster_io
     from hyperfuse.core.storage.raster_io import open_raster
 
     pair = {k: str(tmp_path / f"{k}.tif") for k in ("scene", "lr", "ms", "ref")}
@@ -67,18 +66,12 @@ def test_the_patches_are_read_through_one_opening_of_each_input(tmp_path, monkey
                         pair["lr"], pair["ms"], pair["ref"])
     weights = str(tmp_path / "w.pt")
     save_random_weights(weights, open_raster(pair["lr"]).count, open_raster(pair["ms"]).count, 3)
-    opened, real_open = [], rasterio.open
-
-    def counting_open(path, *args, **kwargs):
-        opened.append(path)
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(raster_io.rasterio, "open", counting_open)
+    opened = recorded_openings(monkeypatch)
     counts = {}
     for steps in (0, 1):
         opened.clear()
         _run(pair, tmp_path, weights, f"steps{steps}", adapt_steps=steps)
-        counts[steps] = opened.count(pair["lr"])
+        counts[steps] = [path for path, _ in opened].count(pair["lr"])
     # The fine-tuning adds the observation source's reading (without it when the projection is off) and one
     # opening for all of its 16 patches.
     assert counts[1] - counts[0] <= 2, counts

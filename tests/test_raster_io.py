@@ -125,20 +125,13 @@ def test_missing_and_corrupt_rasters_get_clear_errors(tmp_path):
 
 def test_rasters_kept_open_reuses_one_dataset_per_file_and_closes_them(tmp_path, monkeypatch):
     import hyperfuse.core.storage.raster_io as raster_io
+    from helpers import recorded_openings
 
     path = str(tmp_path / "image.tif")
     _write_raw(path, np.arange(2 * 5 * 6, dtype=np.float32).reshape(2, 5, 6) + 1, "float32")
-    opened = []
-    real_open = rasterio.open
-
-    def counting_open(*args, **kwargs):
-        dataset = real_open(*args, **kwargs)
-        opened.append(dataset)
-        return dataset
-
-    monkeypatch.setattr(raster_io.rasterio, "open", counting_open)
+    opened = recorded_openings(monkeypatch)
     plain = read_raster(open_raster(path))
-    assert len(opened) == 2 and all(dataset.closed for dataset in opened)
+    assert len(opened) == 2 and all(dataset.closed for _, dataset in opened)
     opened.clear()
     with raster_io.rasters_kept_open():
         info = open_raster(path)
@@ -146,8 +139,8 @@ def test_rasters_kept_open_reuses_one_dataset_per_file_and_closes_them(tmp_path,
         with raster_io.rasters_kept_open():             # nested: the outer block keeps them
             first = read_raster(info)
         second = raster_io.read_block(info, 1, 2, 3, 4)
-        assert len(opened) == 1 and not opened[0].closed
-    assert opened[0].closed
+        assert len(opened) == 1 and not opened[0][1].closed
+    assert opened[0][1].closed
     np.testing.assert_array_equal(first[0], plain[0])
     np.testing.assert_array_equal(second[0], plain[0][:, 1:4, 2:6])
 

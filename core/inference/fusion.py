@@ -351,7 +351,7 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
         shape = block_geometry(reader, max(halo + margin, streamed.halo), block_size, model.alignment(pair.ratio),
                                feedback, wrapped, row_halo=streamed.row_halo)[0]
         if shape[1] >= pair.hr_shape[1]:
-            predict, halo, row_halo, block_size = streamed, max(halo + margin, streamed.halo), streamed.row_halo, shape
+            predict, halo, row_halo, block_size = wrapped, max(halo + margin, streamed.halo), streamed.row_halo, shape
         else:
             # Streamed down columns of square blocks, the steps' rows held besides each block outgrew the budget
             # (SSJCN at 1500² × 218 bands peaked at 2.04 GiB against 1.71): such blocks are computed whole.
@@ -359,8 +359,8 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
             streamed = wrapped = None           # and the rows its trial computed with them
     if streamed is None:
         halo += margin
-    if projection is not None:
-        predict = projection.wrap(predict)
+        if projection is not None:
+            predict = projection.wrap(predict)
     blocks, stats = tiled_to_file(output, lr, pair, tags, reader, predict, halo, block_size=block_size,
                                   feedback=feedback, alignment=model.alignment(pair.ratio),
                                   scheduler=settings.scheduler, row_halo=row_halo,
