@@ -30,6 +30,29 @@ def bicubic_upsample(lr_hsi: torch.Tensor, ratio: int) -> torch.Tensor:
     return upsampled if lr_hsi.is_contiguous(memory_format=torch.channels_last) else upsampled.contiguous()
 
 
+def add_shifted_upsamplings(out: torch.Tensor, mixed: torch.Tensor, size: int, ratio: int) -> torch.Tensor:
+    """``out`` (N, C, rows, cols; channels last) plus, for each tap (dy, dx) of a ``size`` × ``size`` kernel, the LR
+    channels ``mixed[:, t·C:(t + 1)·C]`` of its index t = (dy + size // 2)·size + dx + size // 2, up-sampled as by
+    :func:`bicubic_upsample` and shifted by the tap (out[i, j] += up[i + dy, j + dx], zeros beyond the image); in
+    place, in inference mode. Up-sampling is linear and separable: the columns' pass runs once over every tap on the
+    LR rows, the taps of a kernel row add up there, and the rows' pass runs once per kernel row instead of once per
+    tap."""
+    channels, rows, cols = out.shape[1], out.shape[2], out.shape[3]
+    radius, taps, half = BICUBIC_LR_RADIUS, phase_taps(ratio), size // 2
+    padded = F.pad(mixed, (radius, radius, radius, radius), mode="replicate").permute(0, 2, 3, 1).contiguous()
+    across = _upsample_axis(padded, 2, taps)            # (N, LR rows + 2·radius, cols, size² · C)
+    pixels = out.permute(0, 2, 3, 1)                    # a view of channels-last ``out``
+    for row_tap in range(size):
+        row_sum = across.new_zeros(across.shape[:3] + (channels,))
+        for col_tap in range(size):
+            dx, tap = col_tap - half, row_tap * size + col_tap
+            row_sum[:, :, max(0, -dx):cols - max(0, dx)] += (
+                across[:, :, max(0, dx):cols - max(0, -dx), tap * channels:(tap + 1) * channels])
+        dy, upsampled = row_tap - half, _upsample_axis(row_sum, 1, taps)
+        pixels[:, max(0, -dy):rows - max(0, dy)] += upsampled[:, max(0, dy):rows - max(0, -dy)]
+    return out
+
+
 def _upsample_axis(pixels: torch.Tensor, axis: int, taps: list) -> torch.Tensor:
     """``pixels`` (N, rows, cols, bands), padded by BICUBIC_LR_RADIUS at both ends of ``axis`` (1 or 2), up-sampled
     along it by the ``taps`` of :func:`phase_taps`. In inference mode every phase is written into its place of the

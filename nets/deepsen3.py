@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BICUBIC_LR_RADIUS, bicubic_upsample, masked_mse
+from .blocks import BICUBIC_LR_RADIUS, add_shifted_upsamplings, bicubic_upsample, masked_mse
 from .streaming import HR, LR, RowStage
 
 PAPER = ("DeepSen3: Deep multi-scale learning model for spatial-spectral fusion of Sentinel-2 "
@@ -120,18 +120,9 @@ class DeepSen3(nn.Module):
         if torch.is_grad_enabled():
             return self.head[1](features.add_(F.conv2d(bicubic_upsample(lr_hsi, ratio), conv.weight[:, :bands],
                                                        padding=conv.padding)))
-        width, rows, cols = features.shape[1], features.shape[2], features.shape[3]
-        size = conv.weight.shape[-1]
+        width, size = features.shape[1], conv.weight.shape[-1]
         per_tap = conv.weight[:, :bands].permute(2, 3, 0, 1).reshape(size * size * width, bands, 1, 1)
-        mixed = F.conv2d(lr_hsi, per_tap)
-        for tap in range(size * size):
-            dy, dx = tap // size - size // 2, tap % size - size // 2
-            part = mixed[:, tap * width:(tap + 1) * width].contiguous(memory_format=torch.channels_last)
-            shifted = bicubic_upsample(part, ratio)
-            # features[i, j] += shifted[i + dy, j + dx] where that lies inside the image
-            features[:, :, max(0, -dy):rows - max(0, dy), max(0, -dx):cols - max(0, dx)] += (
-                shifted[:, :, max(0, dy):rows - max(0, -dy), max(0, dx):cols - max(0, -dx)])
-        return self.head[1](features)
+        return self.head[1](add_shifted_upsamplings(features, F.conv2d(lr_hsi, per_tap), size, ratio))
 
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         features = self.low_level_features(lr_hsi, hr_msi, self.ratio)

@@ -442,17 +442,20 @@ class SSJCN(nn.Module):
         return z
 
     def row_stages(self, ratio: int | None = None) -> list:
-        """:meth:`forward` as steps for row streaming (nets/streaming.py): Z⁰ and each iteration, with the radii
-        traced as for :meth:`receptive_field`."""
+        """:meth:`forward` as steps for row streaming (nets/streaming.py): each iteration, with the radii traced as
+        for :meth:`receptive_field`. The first makes Z⁰, the bicubic LR-HSI, for its own rows: held between blocks
+        as a step of its own, Z⁰'s rows took a third of what a stream held."""
         r = ratio or self.ratio
         phases = math.lcm(r, PHI_SCALE)
         bicubic = reach.farthest(lambda pixel: reach.on_hr_grid(reach.through_bicubic(pixel, r), r), phases)
         iteration = reach.farthest(lambda pixel: reach.hull(*_iteration_reads(pixel, r)), phases)
-        names = [f"z{k}" for k in range(self.iterations + 1)]
-        return ([RowStage((names[0],), (LR,), bicubic, lambda lr_hsi: (bicubic_upsample(lr_hsi, r),))]
+        names = [f"z{k}" for k in range(1, self.iterations + 1)]
+        first = self.stages[0]
+        return ([RowStage((names[0],), (LR, HR), bicubic + iteration,
+                          lambda lr_hsi, hr_msi: (first(bicubic_upsample(lr_hsi, r), lr_hsi, hr_msi),))]
                 + [RowStage((after,), (before, LR, HR), iteration,
                             lambda z, lr_hsi, hr_msi, stage=stage: (stage(z, lr_hsi, hr_msi),))
-                   for before, after, stage in zip(names, names[1:], self.stages)])
+                   for before, after, stage in zip(names, names[1:], self.stages[1:])])
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
         """Eq. 11: L1 between the last iteration's output and the reference, over valid pixels."""

@@ -133,6 +133,16 @@ class RowStream:
         end = stop if held is None else max(stop, held[0] + held[1].shape[2])
         return self._needed(first, end + self.step)
 
+    def held_bytes(self, next_first: int, stop: int) -> int:
+        """Bytes of the rows the stream would keep, after a request that ended at ``stop``, for one that goes on
+        from ``next_first`` down the area: what a column of blocks holds besides the block it computes."""
+        needed, total = self._continuing(next_first, stop), 0
+        for name, (first_row, held) in self.buffers.items():
+            rows = held.shape[2]
+            kept = rows - min(rows, max(0, needed.get(name, (first_row + rows,))[0] - first_row))
+            total += held.element_size() * held[:, :, :1].numel() * kept
+        return total
+
     def _append(self, name: str, start: int, fresh: torch.Tensor) -> None:
         held = self.buffers.get(name)
         if held is not None and held[0] + held[1].shape[2] == start:

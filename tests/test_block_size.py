@@ -250,3 +250,28 @@ def test_a_tiled_run_opens_each_input_once_for_all_its_blocks(small_pair, monkey
     assert all(dataset.closed for _, dataset in opened)
     ms, _ = raster_io.read_raster(hr)
     np.testing.assert_array_equal(written[(24, 48)], ms[:1, 24:48, 48:72])
+
+
+def test_a_streamed_network_takes_wide_blocks_where_they_recompute_less():
+    # DeepSen3 at 1500² × 218 bands as its trial measures it: a halo of 60 at the sides, 24 rows above and below.
+    memory = WorkingMemory(4.4 * 1024, 1.3 * 1024)
+    rows, cols = automatic_block_shape(memory, 60, 3, 64 * GIB, (1500, 1500), row_halo=24)
+    assert rows < cols < 1500
+    assert memory.bytes_for((rows + 48) * (cols + 120), rows * cols) <= BLOCK_MEMORY_BYTES
+    wide = computed_pixels((1500, 1500), (rows, cols), 60, 3, row_halo=24)
+    square = automatic_block_size(memory, 60, 3, available=64 * GIB, extent=1500, row_halo=24)
+    assert wide < computed_pixels((1500, 1500), (square, square), 60, 3, row_halo=24)
+    # Strips the width of the area would be 48 rows high and compute twice the area.
+    assert wide < computed_pixels((1500, 1500), (48, 1500), 60, 3, row_halo=24) / 1.3
+
+
+def test_the_rows_a_stream_holds_between_blocks_make_them_smaller():
+    # SSJCN at 600 wide holds about 100 KiB per column between two strips, a sixth of a strip's own 600 KiB.
+    light, heavy = WorkingMemory(4096.0, 1331.0), WorkingMemory(4096.0, 1331.0, 1, 400 * 1024.0)
+    light_rows = automatic_block_shape(light, 120, 12, 64 * GIB, (600, 600), row_halo=36)[0]
+    heavy_rows = automatic_block_shape(heavy, 120, 12, 64 * GIB, (600, 600), row_halo=36)[0]
+    assert heavy_rows < light_rows
+    assert heavy.bytes_for((heavy_rows + 72) * 600, heavy_rows * 600, 600) <= BLOCK_MEMORY_BYTES
+    side = automatic_block_size(heavy, 120, 12, available=64 * GIB, row_halo=36)
+    assert side < automatic_block_size(light, 120, 12, available=64 * GIB, row_halo=36)
+    assert heavy.bytes_for((side + 72) * (side + 240), side ** 2, side + 240) <= BLOCK_MEMORY_BYTES

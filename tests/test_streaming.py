@@ -144,7 +144,8 @@ def test_the_first_request_keeps_its_rows_for_the_first_block():
     assert computed[0] < fresh_computed[0] and sum(computed) < sum(fresh_computed)
 
 
-def test_a_network_fusion_streams_only_strips_the_width_of_the_area(small_pair, tmp_path, monkeypatch):
+def test_a_network_fusion_streams_its_automatic_blocks_and_computes_a_narrower_block_size_whole(small_pair, tmp_path,
+                                                                                                 monkeypatch):
     from helpers import save_random_weights
     from hyperfuse.core import registry
     from hyperfuse.core.inference import fusion, tiling
@@ -161,19 +162,47 @@ def test_a_network_fusion_streams_only_strips_the_width_of_the_area(small_pair, 
     monkeypatch.setattr(tiling, "BLOCK_MEMORY_BYTES", 12 * 2 ** 20)
     monkeypatch.setattr(tiling.WorkingMemory, "bytes_for", lambda self, window, block: 2 ** 40)
     logs = {}
-    for block_size in (0, 24):
+    narrow = tiling.automatic_block_shape
+    for case, block_size in (("strips", 0), ("columns", 0), ("set", 24)):
+        if case == "columns":
+            # Automatic blocks narrower than the area: streamed down each column of blocks.
+            monkeypatch.setattr(tiling, "automatic_block_shape", lambda *args, **kwargs: (24, 36))
         feedback = Feedback()
-        out = str(tmp_path / f"fused{block_size}.tif")
+        out = str(tmp_path / f"fused_{case}.tif")
         result = fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], out,
                                           feedback=feedback, settings=NetworkFusionSettings(
                                               model=MODEL_WEIGHTS, weights_path=weights, block_size=block_size,
                                               projection="none"))
-        logs[block_size] = feedback.messages
+        monkeypatch.setattr(tiling, "automatic_block_shape", narrow)
+        logs[case] = feedback.messages
         assert result.blocks > 1
         fused, _ = read_raster(open_raster(out))
         assert np.abs(fused - whole).max() <= 1e-5 * np.abs(whole).max()
-    assert any("streamed down each column of blocks" in line for line in logs[0])
-    assert any("computed whole, with the network's halo" in line for line in logs[24])
+    assert any("(strips the width of the area)" in line and "streamed" in line for line in logs["strips"])
+    assert any("Blocks of 36 × 24 HR pixels" in line and "streamed down each column of blocks" in line
+               for line in logs["columns"])
+    assert not any("computed whole" in line for line in logs["strips"] + logs["columns"])
+    assert any("computed whole, with the network's halo" in line for line in logs["set"])
+
+
+@pytest.mark.parametrize("method_id, ratio, hyper", STREAMED[:3] + STREAMED[4:5], ids=IDS[:3] + IDS[4:5])
+def test_the_rows_held_between_blocks_are_known_before_they_are_let_go_of(method_id, ratio, hyper):
+    """What the trial reports as held between blocks (RowStream.held_bytes, on a stream that kept every row) is what a
+    stream keeps once it lets go of the rows the next block will not read."""
+    model = _model(method_id, ratio, hyper)
+    lr, hr = _inputs(12, 3, ratio, 40, 10)
+    step = model.alignment(ratio)
+    stop = hr.shape[1] // 2 // step * step
+    lr_t, hr_t = (torch.from_numpy(a)[None] for a in (lr, hr))
+    with torch.inference_mode():
+        window = dict(zip((LR, HR), model.standardised(lr_t, hr_t)))
+        kept = RowStream(model.row_stages(ratio), step, ratio, hr.shape[1])
+        kept.rows("columns", window, 0, 0, stop)
+        let_go = RowStream(model.row_stages(ratio), step, ratio, hr.shape[1])
+        let_go.rows("columns", window, 0, 0, stop, next_first=stop - 6)
+    held = sum(tensor.element_size() * tensor.numel() for _, tensor in let_go.buffers.values())
+    assert 0 < kept.held_bytes(stop - 6, stop) == held
+    assert held < sum(tensor.element_size() * tensor.numel() for _, tensor in kept.buffers.values())
 
 
 @pytest.mark.parametrize("lr_rows", [35, 5], ids=["rows not a multiple of the alignment", "fewer rows than a radius"])

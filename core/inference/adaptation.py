@@ -162,6 +162,9 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
             fused[:, rows, cols] = projected.image
             return fused
         projected_predict.takes_centre = True
+        if hasattr(predict, "held_per_column"):
+            # A streamed network's rows held between blocks, for the trial that sizes them (tiling.working_memory).
+            projected_predict.held_per_column = predict.held_per_column
         return projected_predict
 
     projected = adding_to(tally)

@@ -26,7 +26,7 @@ from ..protocol.grids import GridPair, open_pair
 from ..registry import NetworkMethod
 from ..storage.files import ensure_writable
 from ..storage.raster_io import (DEFAULT_COMPRESSION, OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata,
-                                 compression_profile)
+                                 compression_profile, rasters_kept_open)
 from ..training import runs as training_runs
 from ..training.trainer import TrainingConfig, fill_invalid
 from . import adaptation, distributed, input_units
@@ -34,7 +34,7 @@ from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
 from .bundled import find_bundled_model, find_generic_model
 from .fine_tuning import fine_tune_on_pair
-from .tiling import DEFAULT_BLOCK_SIZE, PairReader, TilingStats, block_geometry, run_tiled
+from .tiling import AUTO_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, PairReader, TilingStats, block_geometry, run_tiled
 from .torch_support import network_input, network_output, require_torch, select_device
 
 DEFAULT_TRAIN_STEPS = 300
@@ -350,13 +350,13 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
         wrapped = streamed if projection is None else projection.wrap(streamed)
         shape = block_geometry(reader, max(halo + margin, streamed.halo), block_size, model.alignment(pair.ratio),
                                feedback, wrapped, row_halo=streamed.row_halo)[0]
-        if shape[1] >= pair.hr_shape[1]:
+        if block_size == AUTO_BLOCK_SIZE or shape[1] >= pair.hr_shape[1]:
+            # Automatic blocks are sized with the rows the stream holds between them (tiling.working_memory).
             predict, halo, row_halo, block_size = wrapped, max(halo + margin, streamed.halo), streamed.row_halo, shape
         else:
-            # Streamed down columns of square blocks, the steps' rows held besides each block outgrew the budget
-            # (SSJCN at 1500² × 218 bands peaked at 2.04 GiB against 1.71): such blocks are computed whole.
+            # A BLOCK_SIZE narrower than the area keeps the memory it was chosen for: no rows held besides it.
             feedback.info("Blocks narrower than the area are computed whole, with the network's halo.")
-            streamed = wrapped = None           # and the rows its trial computed with them
+            streamed = wrapped = None
     if streamed is None:
         halo += margin
         if projection is not None:
@@ -388,9 +388,12 @@ def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output:
     if lr.bad_bands:
         feedback.info(f"{len(lr.bad_bands)} LR-HSI band(s) are nodata everywhere (bad bands "
                       f"{', '.join(str(b + 1) for b in lr.bad_bands)}); they stay in place in the output as nodata.")
-    chosen = choose_model(method, lr, hr, pair, settings, device, feedback)
-    if settings.output_weights:
-        weights_io.save_weights(settings.output_weights, chosen.model, chosen.card)
-        feedback.info(f"Weights written to {settings.output_weights}.")
-    return run_network(method, chosen, lr, hr, pair, output, settings=settings, device=device,
-                       feedback=feedback.span(0.8, 1.0) if chosen.trained_on_inputs else feedback)
+    # One opening of each input for the whole run: the unit check, R's estimation, training and the trial that sizes
+    # the blocks read overlapping windows, and GDAL keeps the tiles it decoded per open dataset.
+    with rasters_kept_open():
+        chosen = choose_model(method, lr, hr, pair, settings, device, feedback)
+        if settings.output_weights:
+            weights_io.save_weights(settings.output_weights, chosen.model, chosen.card)
+            feedback.info(f"Weights written to {settings.output_weights}.")
+        return run_network(method, chosen, lr, hr, pair, output, settings=settings, device=device,
+                           feedback=feedback.span(0.8, 1.0) if chosen.trained_on_inputs else feedback)

@@ -100,12 +100,14 @@ def peak_bytes_during(function) -> tuple:
 
 @dataclass(frozen=True)
 class WorkingMemory:
-    """Bytes a block takes: ``per_window_pixel`` for every HR pixel the block computes (itself and its halo), and
-    ``per_block_pixel`` for every pixel it writes (the output it hands to the writer)."""
+    """Bytes a block takes: ``per_window_pixel`` for every HR pixel the block computes (itself and its halo),
+    ``per_block_pixel`` for every pixel it writes (the output it hands to the writer), and ``per_held_column`` for
+    every HR column of its window that a streamed network holds between two blocks down a column (streamed.py)."""
 
     per_window_pixel: float
     per_block_pixel: float = 0.0
     measured_on: int = 0            # HR pixels of the trial window, 0 for the rule of thumb
+    per_held_column: float = 0.0
 
     @staticmethod
     def estimated(bands: int) -> "WorkingMemory":
@@ -113,17 +115,22 @@ class WorkingMemory:
         return WorkingMemory(WORKING_IMAGES * max(bands, 1) * 4)
 
     @staticmethod
-    def measured(trial_peak: int, trial_pixels: int, output_bands: int) -> "WorkingMemory":
-        """From a trial: the peak of one block computation over ``trial_pixels`` HR pixels, and the output's
-        bands. A small trial tends to overstate the share per pixel (buffers of fixed size count in it)."""
+    def measured(trial_peak: int, trial_pixels: int, output_bands: int,
+                 held_per_column: float = 0.0) -> "WorkingMemory":
+        """From a trial: the peak of one block computation over ``trial_pixels`` HR pixels, the output's bands and
+        what a streamed network holds per column. A small trial tends to overstate the share per pixel (buffers of
+        fixed size count in it)."""
         return WorkingMemory(trial_peak / max(trial_pixels, 1), OUTPUT_IMAGES * max(output_bands, 1) * 4,
-                             trial_pixels)
+                             trial_pixels, held_per_column)
 
-    def bytes_for(self, window_pixels: int, block_pixels: int) -> float:
-        return window_pixels * self.per_window_pixel + block_pixels * self.per_block_pixel
+    def bytes_for(self, window_pixels: int, block_pixels: int, window_columns: int = 0) -> float:
+        return (window_pixels * self.per_window_pixel + block_pixels * self.per_block_pixel
+                + window_columns * self.per_held_column)
 
     def describe(self) -> str:
         if not self.measured_on:
             return f"estimated at {self.per_window_pixel / 1024:.1f} KiB per HR pixel"
+        held = (f", and {self.per_held_column / 1024:.0f} KiB per column held between blocks"
+                if self.per_held_column else "")
         return (f"measured at {self.per_window_pixel / 1024:.1f} KiB per HR pixel on a trial of "
-                f"{self.measured_on} HR pixels, and {self.per_block_pixel / 1024:.1f} KiB per pixel of output")
+                f"{self.measured_on} HR pixels, {self.per_block_pixel / 1024:.1f} KiB per pixel of output{held}")

@@ -27,6 +27,7 @@ class StreamedPredict:
         self.stream = RowStream(model.row_stages(ratio), model.alignment(ratio), ratio, area_rows)
         self.fills = model.hs_mean.cpu().numpy(), model.ms_mean.cpu().numpy()
         self.requests = 0
+        self._held_per_column = 0.0
 
     @property
     def halo(self) -> int:
@@ -35,11 +36,15 @@ class StreamedPredict:
 
     @property
     def row_halo(self) -> int:
-        """HR rows a streamed block is charged above and below itself, for its memory and its cost: the projection's
-        halo and the widest step's radius. Its steps and the projection compute fewer beyond the block, but the rows
-        the stream holds besides grow with the width: at 1500² × 218 bands, SSJCN charged only the widest of the
-        two took strips of 1500 × 48 and peaked at 2.19 GiB."""
-        return self.margin + max(self.stream.radii)
+        """HR rows a streamed block computes above and below itself, for its memory and its cost: the projection's
+        halo or the widest step's radius, whichever is wider. The rows the stream holds between blocks are charged
+        apart (:meth:`held_per_column`); before they were, this was the sum of the two, which stood in for them."""
+        return max(self.margin, max(self.stream.radii))
+
+    def held_per_column(self) -> float:
+        """Bytes per HR column of a window that the stream holds between two blocks down a column (the rows the next
+        block reads again), as its first request (the trial that sizes the blocks) left them; 0 before it."""
+        return self._held_per_column
 
     def __call__(self, lr, lr_valid, hr, hr_valid, centre=None, origin=None):
         if centre is None or origin is None:
@@ -58,6 +63,8 @@ class StreamedPredict:
             # working_memory) computes a first strip of the area, which the first block then takes up.
             fused = self.stream.rows((left, cols), {LR: lr_s, HR: hr_s}, top, first, stop,
                                      next_first=block_stop - self.margin if self.requests else None)
+            if not self.requests:
+                self._held_per_column = self.stream.held_bytes(block_stop - self.margin, stop) / cols
             self.requests += 1
             out = np.empty((fused.shape[1], rows, cols), dtype=np.float32)
             network_output(fused, out=out[:, first - top:stop - top])

@@ -49,12 +49,21 @@ def _block_budget(available: int | None) -> int:
 
 def _largest_square(memory: WorkingMemory, halo: int, budget: float, row_halo: int | None = None) -> int:
     """The side s whose block takes ``budget``: (s + 2·row_halo)(s + 2·halo) per computed pixel (``row_halo``, by
-    default ``halo``, above and below) and s² per written pixel."""
-    w, b = memory.per_window_pixel, memory.per_block_pixel
+    default ``halo``, above and below), s² per written pixel and s + 2·halo columns held (a streamed network's)."""
+    w, b, held = memory.per_window_pixel, memory.per_block_pixel, memory.per_held_column
     row_halo = halo if row_halo is None else row_halo
-    # (w + b) s² + 2 (h + g) w s + 4 h g w − budget = 0
-    a, half_b, c = w + b, (halo + row_halo) * w, 4 * halo * row_halo * w - budget
+    # (w + b) s² + (2 (h + g) w + H) s + 4 h g w + 2 h H − budget = 0
+    a, half_b = w + b, (halo + row_halo) * w + held / 2
+    c = 4 * halo * row_halo * w + 2 * halo * held - budget
     return int((-half_b + math.sqrt(max(half_b * half_b - a * c, 0.0))) / a)
+
+
+def _rows_fitting(memory: WorkingMemory, block_cols: int, window_cols: int, row_halo: int, budget: float) -> int:
+    """The most rows of a block ``block_cols`` wide whose window, ``window_cols`` wide and ``row_halo`` rows higher
+    above and below, fits ``budget``."""
+    per_row = window_cols * memory.per_window_pixel + block_cols * memory.per_block_pixel
+    fixed = window_cols * (2 * row_halo * memory.per_window_pixel + memory.per_held_column)
+    return int((budget - fixed) / per_row)
 
 
 def automatic_block_size(memory: WorkingMemory, halo: int, step: int, available: int | None,
@@ -72,7 +81,7 @@ def automatic_block_size(memory: WorkingMemory, halo: int, step: int, available:
     # projection) on 48² blocks took 444 s for 600² × 218 bands, on 528² blocks 38 s. Such a block grows to twice
     # the halo where a quarter of the available memory holds it.
     wide = math.ceil(2 * halo / unit) * unit
-    if side < wide and (available is None or memory.bytes_for((wide + 2 * halo) ** 2, wide ** 2) <= available // 4):
+    if side < wide and (row_halo is None or row_halo >= halo) and (available is None or memory.bytes_for((wide + 2 * halo) ** 2, wide ** 2) <= available // 4):
         side = wide
     if extent:
         side = _shared_evenly(extent, side, unit)
@@ -100,19 +109,33 @@ def automatic_block_shape(memory: WorkingMemory, halo: int, step: int, available
     if largest_window:
         side = max(unit, min(side, (math.isqrt(largest_window) - 2 * halo) // unit * unit))
     shapes = [(side, side)]
-    # (r + 2·row_halo)·cols per computed pixel and r·cols per written pixel within the budget
-    strip_rows = int((_block_budget(available) / cols - 2 * row_halo * memory.per_window_pixel)
-                     / (memory.per_window_pixel + memory.per_block_pixel))
+    strip_rows = _rows_fitting(memory, cols, cols, row_halo, _block_budget(available))
     if largest_window:
         strip_rows = min(strip_rows, largest_window // cols - 2 * halo)
     if strip_rows >= unit and cols <= MAX_BLOCK_SIZE:
         strip_rows = _shared_evenly(rows, min(strip_rows, MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit, unit)
         shapes.append((strip_rows, math.ceil(cols / step) * step))
-        if row_halo < halo:
-            # Streamed, a strip recomputes each step's radius only, less than the row halo counts: the strips are
-            # taken wherever they fit (SSJCN at 600² × 218 bands: 22.6 s in 192² blocks, 14.3–15.3 s in strips).
-            return shapes[-1]
+    if row_halo < halo:
+        shapes += _streamed_columns(memory, halo, unit, available, area, row_halo)
     return min(shapes, key=lambda shape: computed_pixels(area, shape, halo, step, row_halo))
+
+
+def _streamed_columns(memory: WorkingMemory, halo: int, unit: int, available: int | None, area: tuple,
+                      row_halo: int) -> list:
+    """Blocks wider than high, two to four to the width of the ``area``, for a network streamed down each column of
+    blocks: below and above a block it computes ``row_halo`` rows, at its sides the whole ``halo``, so a wide
+    block recomputes less than a square in the same memory (DeepSen3 at 1500² × 218 bands, a halo of 60 and 24 rows
+    above and below: squares of 288² compute 1.62 times the area, blocks of 240 × 384 1.48 times)."""
+    rows, cols = area
+    shapes = []
+    for count in range(2, 5):
+        block_cols = math.ceil(cols / count / unit) * unit
+        block_rows = _rows_fitting(memory, block_cols, min(cols, block_cols + 2 * halo), row_halo,
+                                   _block_budget(available))
+        if unit <= block_rows and block_cols < cols:
+            shapes.append((_shared_evenly(rows, min(block_rows, MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit, unit),
+                           block_cols))
+    return shapes
 
 
 def working_memory(reader: PairReader, predict, halo: int, step: int, available: int | None,
@@ -139,7 +162,8 @@ def working_memory(reader: PairReader, predict, halo: int, step: int, available:
                                                            (top, left)))
     if peak is None:
         return estimate
-    return WorkingMemory.measured(peak, rows * cols, fused.shape[0])
+    held = getattr(predict, "held_per_column", None)
+    return WorkingMemory.measured(peak, rows * cols, fused.shape[0], held() if held else 0.0)
 
 
 def predict_window(predict, inputs: tuple, centre: tuple, origin: tuple | None = None) -> np.ndarray:
