@@ -213,3 +213,22 @@ def test_areas_of_any_height_stream_exactly(lr_rows):
     stream = RowStream(model.row_stages(3), model.alignment(3), 3, rows)
     whole, streamed = _streamed_in_strips(model, stream, lr, hr, sorted({0, min(rows, 13), min(rows, 40), rows}))
     assert torch.abs(streamed - whole).max() <= 1e-5 * torch.abs(whole).max()
+
+
+def test_the_trial_that_sizes_the_blocks_measures_the_rows_a_stream_holds_between_them():
+    from hyperfuse.core.inference.tiling import working_memory
+
+    model = _model("deepsen3", 3, {"width": 8, "modules": 2})
+    lr, hr = _inputs(12, 3, 3, 100, 100)            # 300² HR: the trial is a strip of 144 rows at the top
+    predict = StreamedPredict(model, torch.device("cpu"), 3, hr.shape[1], 6)
+    assert predict.held_per_column() == 0
+    # A budget of 1 MB, so that the rule of thumb does not find the whole area small enough to skip the trial.
+    reader = _ArrayReader(lr, hr, 3)
+    reader.bands = lr.shape[0] + hr.shape[0]
+    memory = working_memory(reader, predict, predict.halo, 3, 4 * 2 ** 20, streamed=True)
+    assert memory.measured_on == (144 + predict.halo) * 300
+    assert memory.per_held_column == predict.held_per_column() > 0
+    # What the next block down the column reads again: the output's rows of the projection's halo above it, and
+    # the rows the other steps read there, 8 channels each.
+    assert 2 * 6 * 12 * 4 < memory.per_held_column < 60 * (12 + 8) * 4
+    assert "per column held between blocks" in memory.describe()

@@ -26,7 +26,7 @@ from ..protocol.grids import GridPair, open_pair
 from ..registry import NetworkMethod
 from ..storage.files import ensure_writable
 from ..storage.raster_io import (DEFAULT_COMPRESSION, OUTPUT_NODATA, RasterInfo, RasterWriter, band_metadata,
-                                 compression_profile, rasters_kept_open)
+                                 compression_profile)
 from ..training import runs as training_runs
 from ..training.trainer import TrainingConfig, fill_invalid
 from . import adaptation, distributed, input_units
@@ -388,12 +388,9 @@ def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output:
     if lr.bad_bands:
         feedback.info(f"{len(lr.bad_bands)} LR-HSI band(s) are nodata everywhere (bad bands "
                       f"{', '.join(str(b + 1) for b in lr.bad_bands)}); they stay in place in the output as nodata.")
-    # One opening of each input for the whole run: the unit check, R's estimation, training and the trial that sizes
-    # the blocks read overlapping windows, and GDAL keeps the tiles it decoded per open dataset.
-    with rasters_kept_open():
-        chosen = choose_model(method, lr, hr, pair, settings, device, feedback)
-        if settings.output_weights:
-            weights_io.save_weights(settings.output_weights, chosen.model, chosen.card)
-            feedback.info(f"Weights written to {settings.output_weights}.")
-        return run_network(method, chosen, lr, hr, pair, output, settings=settings, device=device,
-                           feedback=feedback.span(0.8, 1.0) if chosen.trained_on_inputs else feedback)
+    chosen = choose_model(method, lr, hr, pair, settings, device, feedback)
+    if settings.output_weights:
+        weights_io.save_weights(settings.output_weights, chosen.model, chosen.card)
+        feedback.info(f"Weights written to {settings.output_weights}.")
+    return run_network(method, chosen, lr, hr, pair, output, settings=settings, device=device,
+                       feedback=feedback.span(0.8, 1.0) if chosen.trained_on_inputs else feedback)

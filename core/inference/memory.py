@@ -130,7 +130,8 @@ class WorkingMemory:
     def describe(self) -> str:
         if not self.measured_on:
             return f"estimated at {self.per_window_pixel / 1024:.1f} KiB per HR pixel"
-        held = (f", and {self.per_held_column / 1024:.0f} KiB per column held between blocks"
-                if self.per_held_column else "")
+        output = f"{self.per_block_pixel / 1024:.1f} KiB per pixel of output"
+        held = (f", {output} and {self.per_held_column / 1024:.0f} KiB per column held between blocks"
+                if self.per_held_column else f" and {output}")
         return (f"measured at {self.per_window_pixel / 1024:.1f} KiB per HR pixel on a trial of "
-                f"{self.measured_on} HR pixels, {self.per_block_pixel / 1024:.1f} KiB per pixel of output{held}")
+                f"{self.measured_on} HR pixels{held}")

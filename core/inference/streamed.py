@@ -2,9 +2,9 @@
 
 The tiled loop hands the blocks of one column of blocks down the area in turn (tiling.py, ``by_columns``); the
 network's steps keep the rows the next block reads again, so a block computes its own rows and the steps' radii,
-not the network's halo. The result is the whole image's, as with any block plan. A fusion streams where its
-automatic blocks are strips the width of the area (fusion.run_network); the trial that sizes them is then a first
-strip, which the first block takes up.
+not the network's halo. The result is the whole image's, as with any block plan. A fusion streams its automatic
+blocks (fusion.run_network), and a BLOCK_SIZE as wide as the area; the trial that sizes the blocks is then a first
+block, which the first block of the run takes up, and it measures the rows the stream holds between blocks.
 """
 from __future__ import annotations
 
