@@ -136,12 +136,9 @@ class RowStream:
     def held_bytes(self, next_first: int, stop: int) -> int:
         """Bytes of the rows the stream would keep, after a request that ended at ``stop``, for one that goes on
         from ``next_first`` down the area: what a column of blocks holds besides the block it computes."""
-        needed, total = self._continuing(next_first, stop), 0
-        for name, (first_row, held) in self.buffers.items():
-            rows = held.shape[2]
-            kept = rows - min(rows, max(0, needed.get(name, (first_row + rows,))[0] - first_row))
-            total += held.element_size() * held[:, :, :1].numel() * kept
-        return total
+        needed = self._continuing(next_first, stop)
+        return sum(held.element_size() * held[:, :, :1].numel() * (held.shape[2] - self._unneeded(name, needed))
+                   for name, (_, held) in self.buffers.items())
 
     def _append(self, name: str, start: int, fresh: torch.Tensor) -> None:
         held = self.buffers.get(name)
@@ -160,9 +157,15 @@ class RowStream:
             if name not in self.buffers:
                 continue
             first_row, held = self.buffers[name]
-            drop = min(held.shape[2], max(0, needed.get(name, (first_row + held.shape[2],))[0] - first_row))
+            drop = self._unneeded(name, needed)
             if drop:
                 self.buffers[name] = (first_row + drop, held[:, :, drop:].clone())
+
+    def _unneeded(self, name: str, needed: dict) -> int:
+        """How many of the first rows ``name`` holds lie before where ``needed`` (of a later request) starts."""
+        first_row, held = self.buffers[name]
+        rows = held.shape[2]
+        return min(rows, max(0, needed.get(name, (first_row + rows,))[0] - first_row))
 
     def _input(self, name: str, window: dict, top: int, lo: int, hi: int) -> torch.Tensor:
         if name in (LR, HR) and not top <= lo < hi <= top + window[HR].shape[2]:
