@@ -52,6 +52,20 @@ def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _GEMM[a.dtype](1.0, b.T, a.T).T
 
 
+def matmul_add(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out += a @ b`` in place, for matrices of one float type and a C-contiguous ``out``: one BLAS product that
+    adds into ``out`` (its beta), without an array for ``a @ b`` or another pass over ``out``."""
+    dtype = out.dtype
+    if out.ndim != 2 or not out.flags.c_contiguous or dtype not in _GEMM:
+        raise ValueError("matmul_add needs a C-contiguous float32 or float64 matrix to add into")
+    a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)
+    # Column-major, as in _gemm: outᵀ += bᵀ aᵀ, and outᵀ is ``out`` seen column-major.
+    result = _GEMM[dtype](1.0, b.T, a.T, beta=1.0, c=out.T, overwrite_c=True)
+    if not np.shares_memory(result, out):
+        out[...] = result.T
+    return out
+
+
 def across_bands(matrix, x) -> np.ndarray:
     """``matrix`` (out bands × bands) applied to the spectrum of every pixel of ``x`` (bands, rows, cols): the
     ``np.tensordot(matrix, x, axes=1)`` of an image, as one product."""

@@ -5,6 +5,7 @@ import numpy as np
 import rasterio
 import pytest
 
+from hyperfuse.core.inference.tiling import WindowPart
 from hyperfuse.core.protocol.consistency import ObservationModel, consistency, project_onto_observations
 from hyperfuse.core.protocol.degradation import PointSpread, spatial_degrade, spectral_degrade
 
@@ -165,16 +166,18 @@ def test_a_block_and_the_projections_halo_are_projected_and_the_network_halo_is_
     centre = (36, 32, 16, 24)                   # a block with 36 and 32 HR pixels of window above and left of it
     region = predict(lr, lr_valid, hr, hr_valid, centre=centre)
     rows, cols = slice(36 - halo, 36 + 16 + halo), slice(32 - halo, 32 + 24 + halo)
-    outside = np.ones(start.shape[1:], bool)
-    outside[rows, cols] = False
-    np.testing.assert_array_equal(region[:, outside], start[:, outside])     # the network's halo, untouched
+    # The result is the region alone: the network's halo around it is left out, not projected.
+    assert isinstance(region, WindowPart)
+    assert (region.row0, region.col0, region.values.shape) == (rows.start, cols.start, (start.shape[0], 16 + 2 * halo,
+                                                                                        24 + 2 * halo))
     whole = predict(lr, lr_valid, hr, hr_valid)                              # the whole window projected
-    assert np.abs(region[:, rows, cols] - start[:, rows, cols]).max() > 1e-2
+    assert np.abs(region.values - start[:, rows, cols]).max() > 1e-2
     # The projection's own halo is enough: on the block, projecting the region or the whole window agrees to the
     # tolerance of tiled against whole-image fusion (test_projected_network_fusion_…).
-    block = (slice(None), slice(36, 52), slice(32, 56))
-    assert np.abs(region[block] - whole[block]).max() < 1e-4 * np.abs(whole[block]).max()
+    block = (slice(36, 52), slice(32, 56))
+    reference = whole[:, 36:52, 32:56]
+    assert np.abs(region.cut(*block) - reference).max() < 1e-4 * np.abs(reference).max()
     # At the window's edge the region stops there.
     edge = predict(lr, lr_valid, hr, hr_valid, centre=(0, 0, 16, 24))
-    np.testing.assert_array_equal(edge[:, 16 + halo:, :], start[:, 16 + halo:, :])
-    assert np.abs(edge[:, :16, :24] - start[:, :16, :24]).max() > 1e-2
+    assert (edge.row0, edge.col0, edge.values.shape[1:]) == (0, 0, (16 + halo, 24 + halo))
+    assert np.abs(edge.cut(slice(0, 16), slice(0, 24)) - start[:, :16, :24]).max() > 1e-2

@@ -36,3 +36,19 @@ def test_across_bands_is_tensordot_over_the_band_axis():
     matrix, image = rng.random((4, 6)), rng.random((6, 7, 9)).astype(np.float32)
     np.testing.assert_allclose(across_bands(matrix, image), np.tensordot(matrix, image, axes=1), rtol=1e-6)
     assert across_bands(np.ones((1, 0)), np.ones((0, 3, 2))).tolist() == np.zeros((1, 3, 2)).tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_add_adds_the_product_into_its_target_in_place(dtype):
+    from hyperfuse.core.linalg import matmul_add
+
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((6, 9)).astype(dtype), rng.standard_normal((9, 4))[:, ::1].astype(dtype)
+    target = rng.standard_normal((2, 6, 4)).astype(dtype)
+    before = target.copy()
+    result = matmul_add(a[:, :], b.T.copy().T, target[1])           # a view of the target, b in Fortran order
+    assert np.shares_memory(result, target)
+    np.testing.assert_allclose(target[1], before[1] + a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    np.testing.assert_array_equal(target[0], before[0])
+    with pytest.raises(ValueError, match="C-contiguous"):
+        matmul_add(a, b, target[:, 0, :].T.copy().T)

@@ -6,7 +6,7 @@ import torch
 from test_nets import _ArrayReader, build, perturb
 from hyperfuse.core.feedback import Feedback
 from hyperfuse.core.inference.streamed import StreamedPredict
-from hyperfuse.core.inference.tiling import run_tiled
+from hyperfuse.core.inference.tiling import WindowPart, run_tiled
 from hyperfuse.nets.blocks import FusionModel
 from hyperfuse.nets.streaming import HR, LR, RowStream
 
@@ -82,12 +82,18 @@ def test_a_streamed_tiled_run_equals_the_whole_image(method_id, ratio, hyper, ma
     step = model.alignment(ratio)
 
     def checked(lr_b, lr_v, hr_b, hr_v, centre=None, origin=None):
-        fused = predict(lr_b, lr_v, hr_b, hr_v, centre=centre, origin=origin)
+        part = predict(lr_b, lr_v, hr_b, hr_v, centre=centre, origin=origin)
         top, left = origin
-        rows = slice(max(0, centre[0] - margin), min(fused.shape[1], centre[0] + centre[2] + margin))
-        around.append(np.abs(fused[:, rows] - whole[:, top + rows.start:top + rows.stop, left:left + fused.shape[2]])
-                      [:, :, max(0, centre[1] - margin):centre[1] + centre[3] + margin].max())
-        return fused
+        # The result is the block and the margin around it, inside the window.
+        rows = slice(max(0, centre[0] - margin), min(hr_b.shape[1], centre[0] + centre[2] + margin))
+        cols = slice(max(0, centre[1] - margin), min(hr_b.shape[2], centre[1] + centre[3] + margin))
+        assert isinstance(part, WindowPart)
+        assert (part.row0, part.col0, part.values.shape[1:]) == (rows.start, cols.start,
+                                                                  (rows.stop - rows.start, cols.stop - cols.start))
+        assert part.values.flags.c_contiguous
+        around.append(np.abs(part.values - whole[:, top + rows.start:top + rows.stop,
+                                                 left + cols.start:left + cols.stop]).max())
+        return part
     checked.takes_centre = True
 
     def sink(values, valid, row0, col0):
@@ -136,8 +142,10 @@ def test_the_first_request_keeps_its_rows_for_the_first_block():
     trial = predict(lr[:, :20], valid_lr[:20], hr[:, :60], valid_hr[:60], centre=(0, 0, 12, 30), origin=(0, 0))
     del computed[:]
     block = predict(lr, valid_lr, hr, valid_hr, centre=(0, 0, 48, 30), origin=(0, 0))
-    assert np.abs(trial[:, :18] - whole[:, :18]).max() <= 1e-5 * np.abs(whole).max()
-    assert np.abs(block[:, :54] - whole[:, :54]).max() <= 1e-5 * np.abs(whole).max()
+    assert (trial.row0, trial.col0, trial.values.shape[1]) == (0, 0, 18)
+    assert (block.row0, block.col0, block.values.shape[1]) == (0, 0, 54)
+    assert np.abs(trial.values - whole[:, :18]).max() <= 1e-5 * np.abs(whole).max()
+    assert np.abs(block.values - whole[:, :54]).max() <= 1e-5 * np.abs(whole).max()
     fresh, fresh_computed = counting_predict()
     fresh(lr, valid_lr, hr, valid_hr, centre=(0, 0, 48, 30), origin=(0, 0))
     # Each step computed only the rows beyond the trial's: LR rows 18 … 24, not 0 … 24, for the bicubic step.

@@ -21,7 +21,7 @@ from ..feedback import Feedback
 from ..i18n import QT_TRANSLATE_NOOP
 from ..protocol import consistency
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread, gaussian_sigma
-from .tiling import predict_window
+from .tiling import WindowPart, predict_window
 
 # Also the PROJECTION options' labels, marked for translation (core/i18n.py).
 PROJECTION_NONE = QT_TRANSLATE_NOOP("HyperFuse", "none")
@@ -129,6 +129,20 @@ def projected_region(shape: tuple, centre: tuple | None, halo: int) -> tuple:
             slice(max(0, col0 - halo), min(shape[1], col0 + cols + halo)))
 
 
+def _region_of(fused, rows: slice, cols: slice) -> np.ndarray:
+    """The window's ``rows`` and ``cols`` of a ``predict``'s result, as a C-contiguous array: the result itself
+    where it is just that part (a streamed network's), else a copy."""
+    if isinstance(fused, WindowPart):
+        part = fused.values
+        if (fused.row0, fused.col0) == (rows.start, cols.start) and part.shape[1:] == (rows.stop - rows.start,
+                                                                                        cols.stop - cols.start):
+            return part
+        return np.ascontiguousarray(fused.cut(rows, cols))
+    if (rows.start, cols.start) == (0, 0) and fused.shape[1:] == (rows.stop, cols.stop):
+        return fused
+    return np.ascontiguousarray(fused[:, rows, cols])
+
+
 def projecting(predict, source: ObservationSource, ratio: int, tally: ConsistencyTally | None):
     """``predict`` followed by the projection of its block and the projection's own halo onto their observations,
     its misfits added to ``tally``."""
@@ -137,9 +151,9 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
     def adding_to(tally: ConsistencyTally | None):
         def projected_predict(lr_block, lr_valid, hr_block, hr_valid, centre=None, origin=None):
             fused = predict_window(predict, (lr_block, lr_valid, hr_block, hr_valid), centre, origin)
-            rows, cols = projected_region(fused.shape[1:], centre, halo)
+            rows, cols = projected_region(hr_block.shape[1:], centre, halo)
             shape = (rows.stop - rows.start, cols.stop - cols.start)
-            whole = shape == fused.shape[1:]
+            whole = shape == hr_block.shape[1:]
             if shape not in models:
                 models[shape] = consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf,
                                                                    source.response)
@@ -151,16 +165,13 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
             lr_block, lr_valid = lr_block[:, lr_rows, lr_cols], lr_valid[lr_rows, lr_cols]
             hr_block, hr_valid = hr_block[:, rows, cols], hr_valid[rows, cols]
             constrained = model.lr_pixels_made_from_valid(lr_valid, hr_valid)
-            region = fused if whole else np.ascontiguousarray(fused[:, rows, cols])
             # The network's output and the region's copy are this block's own: the projection overwrites them.
-            projected = consistency.project_and_measure(region, lr_block, constrained, hr_block, hr_valid, model,
-                                                        spectral_ridge=ridge, overwrite=True)
+            projected = consistency.project_and_measure(_region_of(fused, rows, cols), lr_block, constrained,
+                                                        hr_block, hr_valid, model, spectral_ridge=ridge,
+                                                        overwrite=True)
             if tally is not None:
                 tally.add(projected, lr_block, constrained, hr_block, hr_valid)
-            if whole:
-                return projected.image
-            fused[:, rows, cols] = projected.image
-            return fused
+            return projected.image if whole else WindowPart(projected.image, rows.start, cols.start)
         projected_predict.takes_centre = True
         if hasattr(predict, "held_per_column"):
             # A streamed network's rows held between blocks, for the trial that sizes them (tiling.working_memory).

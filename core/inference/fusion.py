@@ -326,15 +326,21 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
     model.to(device).eval()
     generic = weights_io.is_generic(chosen.card)
     # A generic model takes the pair's own form (bound below); the others were trained in some unit.
+    window = None
+    if not (chosen.trained_on_inputs or generic) and settings.projection != adaptation.PROJECTION_NONE:
+        # One read of the estimation window gives the units' levels and the projection's R.
+        from ..protocol.responses import read_window
+        window = read_window(lr, hr, pair, feedback)
     unit_factors = ((1.0, 1.0) if chosen.trained_on_inputs or generic else
-                    input_units.match_model_to_inputs(model, lr, hr, feedback))
+                    input_units.match_model_to_inputs(model, lr, hr, feedback, window))
     started = time.perf_counter()
     tags = _network_tags(method, chosen, pair, unit_factors)
     source = None
     if generic:
         source = _bind_generic(model, lr, hr, pair, settings.mtf_gain, device, feedback)
-    elif settings.adapt_steps > 0:
-        source = adaptation.observation_source(lr, hr, pair, mtf_gain=settings.mtf_gain, feedback=feedback)
+    elif settings.adapt_steps > 0 or window is not None:
+        source = adaptation.observation_source(lr, hr, pair, mtf_gain=settings.mtf_gain, feedback=feedback,
+                                               window=window)
     predict, halo = _network_predict(model, device), model.receptive_field(pair.ratio)
     if settings.adapt_steps > 0:
         report = fine_tune_on_pair(method, model, lr, hr, pair, source, steps=settings.adapt_steps, seed=settings.seed,

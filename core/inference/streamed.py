@@ -8,17 +8,17 @@ block, which the first block of the run takes up, and it measures the rows the s
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ...nets.streaming import HR, LR, RowStream
 from ..training.trainer import fill_invalid
+from .tiling import WindowPart
 from .torch_support import network_input, network_output, require_torch
 
 
 class StreamedPredict:
     """``predict(lr, lr_valid, hr, hr_valid, centre, origin)`` of a tiled run for a model whose network streams by
-    rows. ``margin`` is how far beyond the block the caller reads the result (the projection's halo); the rest of
-    the window's result is left unset. Invalid pixels enter as the band means, as in whole blocks."""
+    rows. ``margin`` is how far beyond the block the caller reads the result (the projection's halo): the result is
+    the :class:`~.tiling.WindowPart` of the block and that margin. Invalid pixels enter as the band means, as in
+    whole blocks."""
 
     takes_centre = True
 
@@ -61,11 +61,12 @@ class StreamedPredict:
             lr_s, hr_s = self.model.standardised(lr_t, hr_t)
             # The first request keeps its output rows for the next: the trial that sizes the blocks (tiling.py
             # working_memory) computes a first strip of the area, which the first block then takes up.
+            left_col, right_col = max(0, centre[1] - self.margin), min(cols, centre[1] + centre[3] + self.margin)
             fused = self.stream.rows((left, cols), {LR: lr_s, HR: hr_s}, top, first, stop,
-                                     next_first=block_stop - self.margin if self.requests else None)
+                                     next_first=block_stop - self.margin if self.requests else None,
+                                     columns=(left_col, right_col))
             if not self.requests:
                 self._held_per_column = self.stream.held_bytes(block_stop - self.margin, stop) / cols
             self.requests += 1
-            out = np.empty((fused.shape[1], rows, cols), dtype=np.float32)
-            network_output(fused, out=out[:, first - top:stop - top])
-        return out
+            part = network_output(fused)
+        return WindowPart(part, first - top, left_col)

@@ -166,15 +166,45 @@ def working_memory(reader: PairReader, predict, halo: int, step: int, available:
     if peak is None:
         return estimate
     held = getattr(predict, "held_per_column", None)
-    return WorkingMemory.measured(peak, rows * cols, fused.shape[0], held() if held else 0.0)
+    return WorkingMemory.measured(peak, rows * cols, result_bands(fused), held() if held else 0.0)
 
 
-def predict_window(predict, inputs: tuple, centre: tuple, origin: tuple | None = None) -> np.ndarray:
-    """``predict`` on a window's ``inputs`` (lr, lr_valid, hr, hr_valid). A ``predict`` that spares work outside the
-    block it keeps declares ``takes_centre`` and is told where the block lies in the window, as (row0, col0, rows,
-    cols), and where the window lies in the area (``origin``, its top and left HR pixel): the projection projects
-    the block and its own halo, not the network's halo around them, and a streamed network (streamed.py) computes
-    only the rows the blocks above it have not."""
+@dataclass(frozen=True)
+class WindowPart:
+    """A ``predict``'s result over part of its window: ``values`` (bands, rows, cols) from the window's row ``row0``
+    and column ``col0``. The projection returns the block and its own halo this way, and a streamed network the
+    same part: the rest of the window was never computed, and copying the part into a window-sized array cost a
+    1500² × 218-band DeepSen3 run about 3 s."""
+
+    values: np.ndarray
+    row0: int
+    col0: int
+
+    def covers(self, rows: slice, cols: slice) -> bool:
+        """Whether the part holds the window's ``rows`` and ``cols`` (slices with a start and a stop)."""
+        return (self.row0 <= rows.start and rows.stop <= self.row0 + self.values.shape[1]
+                and self.col0 <= cols.start and cols.stop <= self.col0 + self.values.shape[2])
+
+    def cut(self, rows: slice, cols: slice) -> np.ndarray:
+        """The window's ``rows`` and ``cols`` of the part (a view)."""
+        if not self.covers(rows, cols):
+            raise ValueError(f"window rows {rows.start}–{rows.stop}, columns {cols.start}–{cols.stop} lie outside "
+                             f"the part computed from row {self.row0}, column {self.col0}, of {self.values.shape[1:]}")
+        return self.values[:, rows.start - self.row0:rows.stop - self.row0, cols.start - self.col0:cols.stop - self.col0]
+
+
+def result_bands(result) -> int:
+    """The bands of a ``predict``'s result: a window-sized array or a :class:`WindowPart`."""
+    return (result.values if isinstance(result, WindowPart) else result).shape[0]
+
+
+def predict_window(predict, inputs: tuple, centre: tuple, origin: tuple | None = None):
+    """``predict`` on a window's ``inputs`` (lr, lr_valid, hr, hr_valid): a (bands, rows, cols) array of the window,
+    or a :class:`WindowPart` of it. A ``predict`` that spares work outside the block it keeps declares
+    ``takes_centre`` and is told where the block lies in the window, as (row0, col0, rows, cols), and where the
+    window lies in the area (``origin``, its top and left HR pixel): the projection projects the block and its own
+    halo, not the network's halo around them, and a streamed network (streamed.py) computes only the rows the blocks
+    above it have not."""
     if getattr(predict, "takes_centre", False):
         return predict(*inputs, centre=centre, origin=origin)
     return predict(*inputs)
@@ -339,15 +369,17 @@ class BlockPlan:
         top, left = self.window(block)[:2]
         return predict_window(predict, inputs, (block[0] - top, block[1] - left, block[2], block[3]), (top, left))
 
-    def centre(self, block: tuple, fused: np.ndarray, lr_valid: np.ndarray, hr_valid: np.ndarray) -> tuple:
-        """(values, valid) of ``block`` in its window's result: its own copy of the values, so that the window's
-        result can be freed before the next block is computed (and the sink may mark nodata in place); a pixel is
-        valid when it is valid in the HR-MSI and in the LR pixel that covers it."""
+    def centre(self, block: tuple, fused, lr_valid: np.ndarray, hr_valid: np.ndarray) -> tuple:
+        """(values, valid) of ``block`` in its window's result (an array of the window or a :class:`WindowPart`):
+        its own copy of the values, so that the window's result can be freed before the next block is computed (and
+        the sink may mark nodata in place); a pixel is valid when it is valid in the HR-MSI and in the LR pixel that
+        covers it."""
         row0, col0, nrows, ncols = block
         top, left = self.window(block)[:2]
         centre = (slice(row0 - top, row0 - top + nrows), slice(col0 - left, col0 - left + ncols))
         valid = (hr_valid & lr_mask_on_hr(lr_valid, self.ratio))[centre]
-        return fused[(slice(None),) + centre].copy(), valid
+        values = fused.cut(*centre) if isinstance(fused, WindowPart) else fused[(slice(None),) + centre]
+        return values.copy(), valid
 
 
 def plan_blocks(reader: PairReader, receptive_field: int, block_size, alignment: int | None,

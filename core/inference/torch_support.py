@@ -102,8 +102,8 @@ def network_output(batch, out=None) -> "numpy.ndarray":
     torch = require_torch()
     image = batch[0].float()
     target = None if out is None else torch.from_numpy(out)
-    pixels = image.permute(1, 2, 0)                 # (rows, cols, bands)
-    if image.device.type != "cpu" or image.is_contiguous() or not pixels.is_contiguous():
+    pixels = image.permute(1, 2, 0)                 # (rows, cols, bands), maybe some columns of a wider image
+    if image.device.type != "cpu" or image.is_contiguous() or image.stride(0) != 1:
         if target is None:
             return image.contiguous().cpu().numpy()
         target.copy_(image)
