@@ -81,20 +81,27 @@ class RowStream:
         output need, given the rows the stream holds: a step computes only the rows beyond those it holds
         (:meth:`_start`), and reads its inputs over them widened by its radius; rows rounded outwards to the
         alignment."""
+        return self._reached(first, stop, self.area_rows, self._start)
+
+    def _reached(self, first: int, stop: int, extent: int, start_of) -> dict:
+        """name → (first, stop) of every output and input, along an axis of ``extent`` pixels, that ``first`` …
+        ``stop`` of the network's output need: back from the last step, each step's outputs as far as its readers
+        need them (rounded outwards to the alignment), computed from ``start_of(stage, low)``, and its inputs its
+        radius further at each side; nothing beyond 0 and ``extent``."""
         needed = {self.stages[-1].outputs[0]: (first, stop)}
         for stage, radius in zip(reversed(self.stages), reversed(self.radii)):
             spans = [needed[name] for name in stage.outputs if name in needed]
             if not spans:
                 continue
             low = max(0, min(s for s, _ in spans) // self.step * self.step)
-            high = min(self.area_rows, _round_up(max(t for _, t in spans), self.step))
+            high = min(extent, _round_up(max(t for _, t in spans), self.step))
             for name in stage.outputs:
                 needed[name] = (low, high)
-            start = self._start(stage, low)
+            start = start_of(stage, low)
             if start >= high:
                 continue
             for name in stage.inputs:
-                span = (max(0, start - radius), min(self.area_rows, high + radius))
+                span = (max(0, start - radius), min(extent, high + radius))
                 old = needed.get(name, span)
                 needed[name] = (min(old[0], span[0]), max(old[1], span[1]))
         return needed
@@ -111,20 +118,8 @@ class RowStream:
     def _column_spans(self, first: int, stop: int, width: int) -> dict:
         """name → (first, stop) columns of a window ``width`` HR pixels wide that each step computes, for the
         network's output on columns ``first`` … ``stop``: each step's outputs as wide as its readers need them, its
-        own radius less at each side than its inputs (rounded outwards to the alignment; not past the window)."""
-        spans = {self.stages[-1].outputs[0]: (first, stop)}
-        for stage, radius in zip(reversed(self.stages), reversed(self.radii)):
-            outputs = [spans[name] for name in stage.outputs if name in spans]
-            if not outputs:
-                continue
-            low = max(0, min(s for s, _ in outputs) // self.step * self.step)
-            high = min(width, _round_up(max(t for _, t in outputs), self.step))
-            for name in stage.outputs:
-                spans[name] = (low, high)
-            for name in stage.inputs:
-                old = spans.get(name, (low, high))
-                spans[name] = (min(old[0], max(0, low - radius)), max(old[1], min(width, high + radius)))
-        return spans
+        own radius less at each side than its inputs (no step holds columns from an earlier request)."""
+        return self._reached(first, stop, width, lambda stage, low: low)
 
     def rows(self, key, window: dict, top: int, first: int, stop: int, next_first: int | None = None,
              columns: tuple | None = None) -> torch.Tensor:
