@@ -9,7 +9,7 @@ import os
 # - large tensors in transparent huge pages: a block's tensors are allocated afresh block after block, and
 #   faulting them in 4 KiB pages took a 1500² × 218-band DeepSen3 run 6.3 million page faults;
 # - idle OpenMP threads sleep instead of spinning, which took CPU from the threads that read and write the
-#   rasters. Together: 52.9 → 46.3–46.8 s for that run (docs/performance.md).
+#   rasters. Together: 52.9 → 46.1–47.9 s for that run (docs/performance.md).
 os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

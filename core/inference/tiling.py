@@ -190,7 +190,8 @@ class WindowPart:
         if not self.covers(rows, cols):
             raise ValueError(f"window rows {rows.start}–{rows.stop}, columns {cols.start}–{cols.stop} lie outside "
                              f"the part computed from row {self.row0}, column {self.col0}, of {self.values.shape[1:]}")
-        return self.values[:, rows.start - self.row0:rows.stop - self.row0, cols.start - self.col0:cols.stop - self.col0]
+        return self.values[:, rows.start - self.row0:rows.stop - self.row0,
+                           cols.start - self.col0:cols.stop - self.col0]
 
 
 def result_bands(result) -> int:
