@@ -54,7 +54,7 @@ class StreamedPredict:
         hr_t = network_input(fill_invalid(hr, hr_valid, self.fills[1]), self.device)
         with torch.inference_mode():
             top, left = origin
-            rows, cols = hr.shape[1:]
+            cols = hr.shape[2]
             block_first, block_stop = top + centre[0], top + centre[0] + centre[2]
             first = max(0, block_first - self.margin)
             stop = min(self.stream.area_rows, block_stop + self.margin)
