@@ -121,8 +121,9 @@ def test_retraining_the_smallest_bundled_model_with_its_seed_gives_identical_wei
         model, _, _ = weights_recipe.train_preset(method, recipe, None, hyperparameters=hyperparameters)
         assert all(torch.equal(model.state_dict()[k], v) for k, v in bundled_state.items())
     else:
-        # Floating-point kernels differ between CPU instruction sets, so bit-identical
-        # weights are promised on the platform that trained them; here, check that the
+        # Floating-point kernels differ between CPU instruction sets and processors, so bit-identical
+        # weights are promised on the platform that trained them (the bundled cards name the
+        # instruction set but not the processor, so they match none); here, check that the
         # recipe repeats exactly on this one (over its first 300 steps, to keep the test short).
         first, _, _ = weights_recipe.train_preset(method, recipe, None, steps=300, hyperparameters=hyperparameters)
         again, _, _ = weights_recipe.train_preset(method, recipe, None, steps=300, hyperparameters=hyperparameters)

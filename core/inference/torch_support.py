@@ -7,6 +7,7 @@ it for the Python that QGIS runs.
 from __future__ import annotations
 
 import os
+import platform
 import sys
 
 from ..environment import environment_folder
@@ -110,13 +111,28 @@ def network_output(batch) -> "numpy.ndarray":
 
 
 def numeric_platform(device) -> str:
-    """What decides bit-level results of training: torch version, device and CPU instruction set.
+    """What decides bit-level results of training: torch version, device, CPU instruction set and processor.
 
     The same seed and inputs give identical weights on the same platform; other CPU kernels
-    (AVX2 against AVX-512, say) round differently, and the differences grow over a run.
+    (AVX2 against AVX-512, say) round differently, and the differences grow over a run. So do
+    other processors with the same instruction set: an AMD EPYC with AVX-512 retrained the
+    smallest bundled model to other weights than the processor that trained it, whose card
+    named only "CPU AVX512".
     """
     torch = require_torch()
     if getattr(device, "type", str(device)) == "cuda":
         return f"torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name(0)}"
-    return (f"torch {torch.__version__}, CPU {torch.backends.cpu.get_cpu_capability()}, "
+    return (f"torch {torch.__version__}, CPU {torch.backends.cpu.get_cpu_capability()} ({processor_name()}), "
             f"{torch.get_num_threads()} threads")
+
+
+def processor_name() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), or what Python's ``platform`` module knows of it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown processor"
