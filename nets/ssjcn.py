@@ -366,13 +366,21 @@ class CorrectionIteration(nn.Module):
         self.reconstruction = ReconstructionBlock(hs_bands)
 
     def forward(self, z: torch.Tensor, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
-        ms_estimate, hs_estimate = self.degradation(z)
-        x_res, y_res = hr_msi - ms_estimate, lr_hsi - hs_estimate
         if not torch.is_grad_enabled():
-            return self.reconstruction.corrected(z, self.fusion.features(x_res, y_res), self.fusion.output[-1])
+            return self.corrected(z, self.error_features(z, lr_hsi, hr_msi))
+        ms_estimate, hs_estimate = self.degradation(z)
         # In place: the correction's product is not needed by its gradient, and a block holds one image of the HS
         # bands fewer.
-        return self.reconstruction(self.fusion(x_res, y_res)).add_(z)
+        return self.reconstruction(self.fusion(hr_msi - ms_estimate, lr_hsi - hs_estimate)).add_(z)
+
+    def error_features(self, z: torch.Tensor, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
+        """Φ's features of Z's error maps: Ê before Φ's last layer, a 1 × 1 convolution to the HS bands."""
+        ms_estimate, hs_estimate = self.degradation(z)
+        return self.fusion.features(hr_msi - ms_estimate, lr_hsi - hs_estimate)
+
+    def corrected(self, z: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """Inference: Z + RB(Ê) from Φ's :meth:`error_features`."""
+        return self.reconstruction.corrected(z, features, self.fusion.output[-1])
 
 
 def _phi_inputs(error: tuple, ratio: int) -> tuple:
@@ -390,14 +398,25 @@ def _phi_inputs(error: tuple, ratio: int) -> tuple:
     return x_res, y_res
 
 
-def _iteration_reads(z: tuple, ratio: int) -> tuple:
-    """(Z, HR-MSI, LR-HSI footprint): the HR pixels of each input that one iteration's outputs ``z`` read, Z_out =
-    Z + RB(Φ(X − D_spe(Z), Y − D_spa(Z)))."""
+def _correction_reads(z: tuple) -> tuple:
+    """The Ê pixels that one iteration's outputs ``z`` read, Z_out = Z + RB(Ê): RB's local mean, then its 3 × 3
+    spatial map."""
+    return reach.widened(z, RECONSTRUCTION_POOL_RADIUS + 1)
+
+
+def _error_reads(error: tuple, ratio: int) -> tuple:
+    """(Z, HR-MSI, LR-HSI footprint): the HR pixels of each input that the Ê pixels ``error`` read, Ê = Φ(X −
+    D_spe(Z), Y − D_spa(Z))."""
     margin = _margin(ratio)
-    error = reach.widened(z, RECONSTRUCTION_POOL_RADIUS + 1)   # RB: local mean, then the 3 × 3 spatial map
     x_res, y_res = _phi_inputs(error, ratio)
-    z_in = reach.hull(z, x_res, reach.through_conv(y_res, ratio + 2 * margin, ratio, margin))
+    z_in = reach.hull(x_res, reach.through_conv(y_res, ratio + 2 * margin, ratio, margin))
     return z_in, x_res, reach.on_hr_grid(y_res, ratio)
+
+
+def _iteration_reads(z: tuple, ratio: int) -> tuple:
+    """(Z, HR-MSI, LR-HSI footprint): the HR pixels of each input that one iteration's outputs ``z`` read."""
+    z_in, x_res, y_footprint = _error_reads(_correction_reads(z), ratio)
+    return reach.hull(z, z_in), x_res, y_footprint
 
 
 def _dependence(pixels: tuple, ratio: int, iterations: int) -> tuple:
@@ -442,20 +461,29 @@ class SSJCN(nn.Module):
         return z
 
     def row_stages(self, ratio: int | None = None) -> list:
-        """:meth:`forward` as steps for row streaming (nets/streaming.py): each iteration, with the radii traced as
-        for :meth:`receptive_field`. The first makes Z⁰, the bicubic LR-HSI, for its own rows: held between blocks
-        as a step of its own, Z⁰'s rows took a third of what a stream held."""
+        """:meth:`forward` as steps for row streaming (nets/streaming.py), two per iteration, with the radii traced
+        as for :meth:`receptive_field`: Φ's features of the error maps (aligned as the network, radius 28 HR rows at
+        ratio 3), then the correction Z + RB(Ê) (aligned on single rows, radius 5). As one step an iteration
+        recomputed all of RB's bands over the features' rounded radius, 36 rows above and below every strip. The
+        first iteration makes Z⁰, the bicubic LR-HSI, for its own rows in both of its steps: held between blocks as
+        a step of its own, Z⁰'s rows took a third of what a stream held."""
         r = ratio or self.ratio
         phases = math.lcm(r, PHI_SCALE)
         bicubic = reach.farthest(lambda pixel: reach.on_hr_grid(reach.through_bicubic(pixel, r), r), phases)
-        iteration = reach.farthest(lambda pixel: reach.hull(*_iteration_reads(pixel, r)), phases)
-        names = [f"z{k}" for k in range(1, self.iterations + 1)]
+        features = reach.farthest(lambda pixel: reach.hull(*_error_reads(pixel, r)), phases)
+        correction = reach.farthest(_correction_reads, 1)
         first = self.stages[0]
-        return ([RowStage((names[0],), (LR, HR), bicubic + iteration,
-                          lambda lr_hsi, hr_msi: (first(bicubic_upsample(lr_hsi, r), lr_hsi, hr_msi),))]
-                + [RowStage((after,), (before, LR, HR), iteration,
-                            lambda z, lr_hsi, hr_msi, stage=stage: (stage(z, lr_hsi, hr_msi),))
-                   for before, after, stage in zip(names, names[1:], self.stages[1:])])
+        stages = [RowStage(("e1",), (LR, HR), bicubic + features,
+                           lambda lr_hsi, hr_msi: (first.error_features(bicubic_upsample(lr_hsi, r), lr_hsi, hr_msi),)),
+                  RowStage(("z1",), (LR, "e1"), max(bicubic, correction),
+                           lambda lr_hsi, error: (first.corrected(bicubic_upsample(lr_hsi, r), error),), step=r)]
+        for k, stage in enumerate(self.stages[1:], start=2):
+            before, error = f"z{k - 1}", f"e{k}"
+            stages += [RowStage((error,), (before, LR, HR), features,
+                                lambda z, lr_hsi, hr_msi, stage=stage: (stage.error_features(z, lr_hsi, hr_msi),)),
+                       RowStage((f"z{k}",), (before, error), correction,
+                                lambda z, error, stage=stage: (stage.corrected(z, error),), step=1)]
+        return stages
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:
         """Eq. 11: L1 between the last iteration's output and the reference, over valid pixels."""

@@ -12,6 +12,7 @@ values, within float32 rounding (tests/test_streaming.py).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,14 +25,18 @@ LR, HR = "lr", "hr"
 @dataclass(frozen=True)
 class RowStage:
     """One step of a streamed network. ``run(*inputs)`` takes its ``inputs`` (names of earlier steps' outputs, or
-    LR and HR) over the same HR rows, from a first row on a multiple of the network's alignment, and returns its
+    LR and HR) over the same HR rows, from a first row on a multiple of its alignment, and returns its
     ``outputs`` (a tuple, in that order) over those rows. Each output row is exact where the inputs are given
-    ``radius`` HR rows beyond it on both sides, or up to the area's edge."""
+    ``radius`` HR rows beyond it on both sides, or up to the area's edge. ``step``, where not 0, is the step's own
+    alignment, a divisor of the network's (by default the network's): a step without strided layers computes its
+    rows from any first row, so that its radius is not rounded up to the network's alignment. A step that reads the
+    LR-HSI keeps a multiple of the ratio."""
 
     outputs: tuple
     inputs: tuple
     radius: int
     run: Callable
+    step: int = 0
 
 
 def _round_up(value: int, step: int) -> int:
@@ -60,41 +65,49 @@ class RowStream:
     def __init__(self, stages: list, step: int, ratio: int, area_rows: int):
         self.stages = stages
         self.step, self.ratio, self.area_rows = step, ratio, area_rows
-        self.radii = [_round_up(stage.radius, step) for stage in stages]
+        self.steps = [stage.step or step for stage in stages]
+        for stage, own in zip(stages, self.steps):
+            if step % own or (LR in stage.inputs and own % ratio):
+                raise ValueError(f"row stream: a step aligned on {own} HR rows in a network aligned on {step} at "
+                                 f"ratio {ratio}")
+        self.radii = [_round_up(stage.radius, own) for stage, own in zip(stages, self.steps)]
         self.key = None
         self.buffers = {}                   # output name → (first HR row, tensor (N, C, rows, cols))
         self.spans = {}                     # output name → (first, stop) columns of the window it holds
+        self.reach = self._farthest_input()
 
-    @property
-    def reach(self) -> int:
-        """HR rows of input beyond the last output row that a request can read: the radii of the longest chain of
-        steps, each rounded up to the alignment, and one more step for rounding the rows requested."""
-        longest = {}
-        for stage, radius in zip(self.stages, self.radii):
-            before = max((longest.get(name, 0) for name in stage.inputs), default=0)
-            for name in stage.outputs:
-                longest[name] = before + radius
-        return longest[self.stages[-1].outputs[0]] + self.step
+    def _farthest_input(self) -> int:
+        """HR rows of input beyond a request's rows that it can read: what :meth:`_reached` needs for one row at every
+        phase of the alignment, far from the area's edges (the radii of the longest chain of steps, and the rounding
+        of each step's rows to its alignment)."""
+        period = math.lcm(*self.steps)
+        far = _round_up(sum(self.radii) + sum(self.steps) + period, period)
+        reach = 0
+        for first in range(far, far + period):
+            needed = self._reached(first, first + 1, 2 * far + period, lambda stage, low: low)
+            for low, high in (needed[name] for name in (LR, HR) if name in needed):
+                reach = max(reach, first - low, high - first - 1)
+        return reach
 
     def _needed(self, first: int, stop: int) -> dict:
         """name → (first, stop) HR rows of every output and input that rows ``first`` … ``stop`` of the network's
         output need, given the rows the stream holds: a step computes only the rows beyond those it holds
-        (:meth:`_start`), and reads its inputs over them widened by its radius; rows rounded outwards to the
-        alignment."""
+        (:meth:`_start`), and reads its inputs over them widened by its radius; rows rounded outwards to each
+        step's alignment."""
         return self._reached(first, stop, self.area_rows, self._start)
 
     def _reached(self, first: int, stop: int, extent: int, start_of) -> dict:
         """name → (first, stop) of every output and input, along an axis of ``extent`` pixels, that ``first`` …
         ``stop`` of the network's output need: back from the last step, each step's outputs as far as its readers
-        need them (rounded outwards to the alignment), computed from ``start_of(stage, low)``, and its inputs its
+        need them (rounded outwards to its alignment), computed from ``start_of(stage, low)``, and its inputs its
         radius further at each side; nothing beyond 0 and ``extent``."""
         needed = {self.stages[-1].outputs[0]: (first, stop)}
-        for stage, radius in zip(reversed(self.stages), reversed(self.radii)):
+        for stage, radius, step in zip(reversed(self.stages), reversed(self.radii), reversed(self.steps)):
             spans = [needed[name] for name in stage.outputs if name in needed]
             if not spans:
                 continue
-            low = max(0, min(s for s, _ in spans) // self.step * self.step)
-            high = min(extent, _round_up(max(t for _, t in spans), self.step))
+            low = max(0, min(s for s, _ in spans) // step * step)
+            high = min(extent, _round_up(max(t for _, t in spans), step))
             for name in stage.outputs:
                 needed[name] = (low, high)
             start = start_of(stage, low)

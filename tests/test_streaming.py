@@ -1,5 +1,7 @@
 """Row streaming (nets/streaming.py, core/inference/streamed.py): the networks computed strip by strip down the area
 give the whole image's values, and compute each row once beyond their steps' radii."""
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -224,6 +226,39 @@ def test_areas_of_any_height_stream_exactly(lr_rows):
     stream = RowStream(model.row_stages(3), model.alignment(3), 3, rows)
     whole, streamed = _streamed_in_strips(model, stream, lr, hr, sorted({0, min(rows, 13), min(rows, 40), rows}))
     assert torch.abs(streamed - whole).max() <= 1e-5 * torch.abs(whole).max()
+
+
+def test_a_step_aligned_on_single_rows_recomputes_only_its_own_radius_around_each_strip():
+    """SSJCN's correction steps (RB on the HS bands) have no strided layer: around a strip of 24 rows each computes
+    its radius of 5 rows, not the 36 of the features before it, which are aligned on 12."""
+    model = _model("ssjcn", 3, {"width": 8})
+    lr, hr = _inputs(12, 3, 3, 40, 9)
+    rows = hr.shape[1]
+    computed = {}
+
+    def counted(stage):
+        def run(*inputs):
+            computed[stage.outputs[0]] = computed.get(stage.outputs[0], 0) + inputs[-1].shape[2]
+            return stage.run(*inputs)
+        return dataclasses.replace(stage, run=run)
+
+    stages = [counted(stage) for stage in model.row_stages(3)]
+    assert [stage.radius for stage in stages[1::2]] == [6, 5]         # Z¹ also reads the LR-HSI for Z⁰, on 3 rows
+    stream = RowStream(stages, model.alignment(3), 3, rows)
+    cuts = list(range(0, rows + 1, 24))
+    whole, streamed = _streamed_in_strips(model, stream, lr, hr, cuts)
+    assert torch.abs(streamed - whole).max() <= 1e-5 * torch.abs(whole).max()
+    strips = len(cuts) - 1
+    assert computed["z2"] <= rows + 2 * 5 * strips
+    assert computed["e2"] > rows + 36 * (strips - 1)                  # aligned on 12: its 28 rounded up to 36
+
+
+def test_a_step_must_be_aligned_on_a_divisor_of_the_network_and_read_the_lr_hsi_on_whole_lr_pixels():
+    stages = _model("ssjcn", 3, {"width": 8}).row_stages(3)
+    with pytest.raises(ValueError, match="aligned on 5 HR rows in a network aligned on 12"):
+        RowStream([dataclasses.replace(stages[0], step=5)] + stages[1:], 12, 3, 120)
+    with pytest.raises(ValueError, match="aligned on 4 HR rows"):
+        RowStream([dataclasses.replace(stages[0], step=4)] + stages[1:], 12, 3, 120)
 
 
 def test_the_trial_that_sizes_the_blocks_measures_the_rows_a_stream_holds_between_them():
