@@ -84,7 +84,7 @@ class RowStream:
         far = _round_up(sum(self.radii) + sum(self.steps) + period, period)
         reach = 0
         for first in range(far, far + period):
-            needed = self._reached(first, first + 1, 2 * far + period, lambda stage, low: low)
+            needed = self._afresh(first, first + 1, 2 * far + period)
             for low, high in (needed[name] for name in (LR, HR) if name in needed):
                 reach = max(reach, first - low, high - first - 1)
         return reach
@@ -132,7 +132,11 @@ class RowStream:
         """name → (first, stop) columns of a window ``width`` HR pixels wide that each step computes, for the
         network's output on columns ``first`` … ``stop``: each step's outputs as wide as its readers need them, its
         own radius less at each side than its inputs (no step holds columns from an earlier request)."""
-        return self._reached(first, stop, width, lambda stage, low: low)
+        return self._afresh(first, stop, width)
+
+    def _afresh(self, first: int, stop: int, extent: int) -> dict:
+        """:meth:`_reached` where no step holds anything yet: each computes all it is asked for."""
+        return self._reached(first, stop, extent, lambda stage, low: low)
 
     def rows(self, key, window: dict, top: int, first: int, stop: int, next_first: int | None = None,
              columns: tuple | None = None) -> torch.Tensor:
