@@ -10,7 +10,8 @@ the HR-MSI through Sentinel-2-like responses, the LR-HSI as 3 × 3 means of the 
 run is its own process, so that its peak memory (VmHWM) is its own. Run times exclude QGIS's start-up.
 
     python tools/bench_perf.py [--sizes 600 1500] [--methods deepsen3 gsa] [--whole] [--output tables.md]
-                               [--bands 100] [--model auto|weights|train] [--weights FILE] [--option inner=10]
+                               [--bands 100] [--model auto|weights|train] [--weights FILE] [--steps 20]
+                               [--option inner=10]
 """
 from __future__ import annotations
 
@@ -130,12 +131,14 @@ def flops_per_pixel(method_id: str) -> float | None:
 
 def network_settings(method_id: str, block_size: int, run: dict):
     """The NetworkFusionSettings of a run: MODEL = auto, a weights file (``run["weights"]``, "{method}" in it
-    replaced, by default the bundled file MODEL = auto would take) or training on the inputs."""
+    replaced, by default the bundled file MODEL = auto would take) or training on the inputs (``run["steps"]``
+    steps, by default the algorithms' default)."""
     from hyperfuse.core.inference import fusion
 
     model = run.get("model", "auto")
     if model == "train":
-        return fusion.NetworkFusionSettings(model=fusion.MODEL_TRAIN, block_size=block_size)
+        return fusion.NetworkFusionSettings(model=fusion.MODEL_TRAIN, block_size=block_size,
+                                            train_steps=run.get("steps") or fusion.DEFAULT_TRAIN_STEPS)
     if model == "weights":
         default = "{method}_generic.pt" if HS_BANDS else "{method}_enmap_s2_r3.pt"
         path = (run.get("weights") or os.path.join(ROOT, "weights", default)).format(method=method_id)
@@ -246,6 +249,10 @@ def main() -> None:
                         help="the networks' MODEL: auto (default), a weights file (--weights), or train on the inputs")
     parser.add_argument("--weights", help="with --model weights: the file, '{method}' standing for the method's id "
                                           "(default: the bundled file MODEL = auto takes)")
+    parser.add_argument("--steps", type=int,
+                        help="with --model train: training steps (default: the algorithms' default). Steps and "
+                             "validation checks (every 5 steps at 20) repeat the same arrays, so a few steps "
+                             "measure the run's peak in a fraction of the time")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a classical method's setting, e.g. inner=10 for CNMF (repeatable)")
     parser.add_argument("--one", nargs=6, metavar=("METHOD", "LR", "HR", "OUTPUT", "BLOCK", "RUN"),
@@ -257,7 +264,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(*args.one[:4], block_size=int(args.one[4]), run=json.loads(args.one[5]))))
         return
-    run = {"model": args.model, "weights": args.weights,
+    run = {"model": args.model, "weights": args.weights, "steps": args.steps,
            "options": {key: json.loads(value) for key, value in (option.split("=", 1) for option in args.option)}}
     peaks = machine_peaks()
     from bench_common import cpu_name
