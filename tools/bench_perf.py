@@ -251,8 +251,8 @@ def main() -> None:
                                           "(default: the bundled file MODEL = auto takes)")
     parser.add_argument("--steps", type=int,
                         help="with --model train: training steps (default: the algorithms' default). Steps and "
-                             "validation checks (every 5 steps at 20) repeat the same arrays, so a few steps "
-                             "measure the run's peak in a fraction of the time")
+                             "validation checks (every 5 steps at 20) repeat arrays of the same sizes, so the "
+                             "memory does not grow with the steps and a few take a fraction of the time")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a classical method's setting, e.g. inner=10 for CNMF (repeatable)")
     parser.add_argument("--one", nargs=6, metavar=("METHOD", "LR", "HR", "OUTPUT", "BLOCK", "RUN"),
