@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import blas
 
+from .layout import bands_innermost
+
 _GEMM = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}
 
 
@@ -68,7 +70,12 @@ def matmul_add(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def across_bands(matrix, x) -> np.ndarray:
     """``matrix`` (out bands × bands) applied to the spectrum of every pixel of ``x`` (bands, rows, cols): the
-    ``np.tensordot(matrix, x, axes=1)`` of an image, as one product."""
+    ``np.tensordot(matrix, x, axes=1)`` of an image, as one product (on the pixels' spectra, as they lie, where
+    ``x`` has its bands innermost). The result is C-contiguous."""
     x = np.asarray(x)
+    out_shape = (np.shape(matrix)[0],) + x.shape[1:]
+    if bands_innermost(x):
+        spectra = x.transpose(1, 2, 0).reshape(-1, x.shape[0])
+        return np.ascontiguousarray(matmul(spectra, np.asarray(matrix).T).T).reshape(out_shape)
     pixels = int(np.prod(x.shape[1:]))
-    return matmul(matrix, x.reshape(x.shape[0], pixels)).reshape((np.shape(matrix)[0],) + x.shape[1:])
+    return matmul(matrix, x.reshape(x.shape[0], pixels)).reshape(out_shape)

@@ -59,24 +59,43 @@ def _upsample_axis(pixels: torch.Tensor, axis: int, taps: list) -> torch.Tensor:
     result; elsewhere (autograd, forward-mode too, has no ``out=``) the phases are stacked: the same operations, so
     the same values."""
     length = pixels.shape[axis] - 2 * BICUBIC_LR_RADIUS
-    phases = [[(pixels.narrow(axis, BICUBIC_LR_RADIUS + first + k, length), weight)
-               for k, weight in enumerate(weights) if weight != 0] for first, weights in taps]
     shape = list(pixels.shape)
     shape[axis] = length * len(taps)
     if not torch.is_inference_mode_enabled():
-        stacked = []
-        for (term, weight), *rest in phases:
-            total = torch.mul(term, weight)
-            for term, weight in rest:
-                total = torch.add(total, term, alpha=weight)
-            stacked.append(total)
+        stacked = [_phase(pixels, axis, first, weights) for first, weights in taps]
         return torch.stack(stacked, dim=axis + 1).reshape(shape)
     out = pixels.new_empty(pixels.shape[:axis] + (length, len(taps)) + pixels.shape[axis + 1:])
-    for phase, ((term, weight), *rest) in enumerate(phases):
-        total = torch.mul(term, weight, out=out.select(axis + 1, phase))
-        for term, weight in rest:
-            total.add_(term, alpha=weight)
+    for phase, (first, weights) in enumerate(taps):
+        _phase(pixels, axis, first, weights, out=out.select(axis + 1, phase))
     return out.reshape(shape)
+
+
+def _phase(pixels: torch.Tensor, axis: int, first: int, weights: list, out: torch.Tensor | None = None):
+    """One phase of :func:`_upsample_axis`: the weighted sum of the LR neighbours each of its HR pixels reads (into
+    ``out`` where given)."""
+    length = pixels.shape[axis] - 2 * BICUBIC_LR_RADIUS
+    (term, weight), *rest = [(pixels.narrow(axis, BICUBIC_LR_RADIUS + first + k, length), weight)
+                             for k, weight in enumerate(weights) if weight != 0]
+    total = torch.mul(term, weight) if out is None else torch.mul(term, weight, out=out)
+    for term, weight in rest:
+        total = torch.add(total, term, alpha=weight) if out is None else total.add_(term, alpha=weight)
+    return total
+
+
+def add_bicubic_upsampling(out: torch.Tensor, lr_hsi: torch.Tensor, ratio: int) -> torch.Tensor:
+    """``out`` plus :func:`bicubic_upsample` of ``lr_hsi``, in place. In inference mode, on a channels-last ``out``,
+    the pass along the columns adds each HR column phase into ``out`` through one buffer of a phase, instead of
+    forming the up-sampled image (an image of every band, on fresh memory, and one more pass over ``out``)."""
+    if not torch.is_inference_mode_enabled() or not out.is_contiguous(memory_format=torch.channels_last):
+        return out.add_(bicubic_upsample(lr_hsi, ratio))
+    radius, taps = BICUBIC_LR_RADIUS, phase_taps(ratio)
+    padded = F.pad(lr_hsi, (radius, radius, radius, radius), mode="replicate")
+    along_rows = _upsample_axis(padded.permute(0, 2, 3, 1).contiguous(), 1, taps)   # (N, HR rows, LR cols + 2R, C)
+    target = out.permute(0, 2, 3, 1)                                                # a view of ``out``
+    buffer = along_rows.new_empty(along_rows.shape[:2] + (along_rows.shape[2] - 2 * radius,) + along_rows.shape[3:])
+    for phase, (first, weights) in enumerate(taps):
+        target[:, :, phase::len(taps)].add_(_phase(along_rows, 2, first, weights, out=buffer))
+    return out
 
 
 def masked_mse(prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -197,7 +216,11 @@ class FusionModel(nn.Module):
     def row_stages(self, ratio: int) -> list:
         """The network's steps for row streaming (nets/streaming.py), on :meth:`standardised` inputs and with the
         last one's output in physical units. A network that offers none is one step, as wide as its halo: a strip
-        then computes the network's halo but not the rows around the block that the projection reads again."""
+        then computes the network's halo but not the rows around the block that the projection reads again. A
+        network whose ``ROW_STAGES_TAKE_UNITS`` is true returns physical units from its last step itself, given
+        each HS band's (std, mean)."""
+        if getattr(self.net, "ROW_STAGES_TAKE_UNITS", False):
+            return self.net.row_stages(ratio, units=(self.hs_std, self.hs_mean))
         if hasattr(self.net, "row_stages"):
             *stages, last = self.net.row_stages(ratio)
         else:

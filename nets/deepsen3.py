@@ -43,7 +43,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BICUBIC_LR_RADIUS, add_shifted_upsamplings, bicubic_upsample, masked_mse
+from .blocks import (BICUBIC_LR_RADIUS, add_bicubic_upsampling, add_shifted_upsamplings, bicubic_upsample,
+                     masked_mse)
 from .streaming import HR, LR, RowStage
 
 PAPER = ("DeepSen3: Deep multi-scale learning model for spatial-spectral fusion of Sentinel-2 "
@@ -143,18 +144,34 @@ class DeepSen3(nn.Module):
 
     def forward(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
         features = self.low_level_features(lr_hsi, hr_msi, self.ratio)
-        # In place: the convolution's output is not needed by its gradient. The bicubic LR-HSI is made last, so that
-        # it is not held through the modules.
-        return self.reconstruct(self.body(features) + features).add_(bicubic_upsample(lr_hsi, self.ratio))
+        # In place: the convolution's output is not needed by its gradient. The bicubic LR-HSI is added last, so
+        # that it is not held through the modules.
+        return add_bicubic_upsampling(self.reconstruct(self.body(features) + features), lr_hsi, self.ratio)
 
-    def row_stages(self, ratio: int | None = None) -> list:
+    # FusionModel.row_stages hands over each HS band's (std, mean): the last step returns physical units itself.
+    ROW_STAGES_TAKE_UNITS = True
+
+    def row_stages(self, ratio: int | None = None, units: tuple | None = None) -> list:
         """:meth:`forward` as steps for row streaming (nets/streaming.py): the low-level features, each inception
-        module, and the reconstruction with both skips (the bicubic LR-HSI made there again, for its own rows)."""
+        module, and the reconstruction with both skips (the bicubic LR-HSI made there again, for its own rows).
+
+        With ``units``, the (std, mean) of each HS band, the reconstruction returns the bands in physical units,
+        std · output + mean, without a pass over them for each: std scales the last convolution, and the bicubic
+        skip up-samples the LR-HSI in physical units (its weights add up to one, so it commutes with the scaling and
+        the shift). On a 1500² × 218-band fusion the two passes took 2–3 s."""
         r = ratio or self.ratio
         names = ["features"] + [f"module{index + 1}" for index in range(len(self.body))]
 
         def reconstruction(body, features, lr_hsi):
-            return (self.reconstruct(body + features).add_(bicubic_upsample(lr_hsi, r)),)
+            if units is None:
+                return (add_bicubic_upsampling(self.reconstruct(body + features), lr_hsi, r),)
+            std, mean = units
+            *hidden, last = self.reconstruct
+            x = body + features
+            for layer in hidden:
+                x = layer(x)
+            scaled = F.conv2d(x, last.weight * std[:, None, None, None], last.bias * std, padding=last.padding)
+            return (add_bicubic_upsampling(scaled, lr_hsi * std[:, None, None] + mean[:, None, None], r),)
 
         return ([RowStage(("features",), (LR, HR), BICUBIC_LR_RADIUS * r + 1,
                           lambda lr_hsi, hr_msi: (self.low_level_features(lr_hsi, hr_msi, r),))]

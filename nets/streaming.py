@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import torch
 
 # The raw inputs a step may read: the LR-HSI and the HR-MSI, sliced from the window the tiling read.
@@ -189,6 +190,16 @@ class RowStream:
         held = self.buffers.get(self.stages[-1].outputs[0])
         end = stop if held is None else max(stop, held[0] + held[1].shape[2])
         return self._needed(first, end + self.step)
+
+    def holds_memory_of(self, array) -> bool:
+        """Whether ``array`` (a NumPy view of a tensor's memory) overlaps rows the stream holds: the rows
+        :meth:`rows` returns may be the very rows it keeps for the next request."""
+        low, high = np.byte_bounds(array)
+        for _, held in self.buffers.values():
+            storage = held.untyped_storage()
+            if storage.data_ptr() < high and low < storage.data_ptr() + storage.nbytes():
+                return True
+        return False
 
     def held_bytes(self, next_first: int, stop: int) -> int:
         """Bytes of the rows the stream would keep, after a request that ended at ``stop``, for one that goes on

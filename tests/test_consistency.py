@@ -6,7 +6,9 @@ import rasterio
 import pytest
 
 from hyperfuse.core.inference.tiling import WindowPart
-from hyperfuse.core.protocol.consistency import ObservationModel, consistency, project_onto_observations
+from hyperfuse.core.layout import bands_innermost
+from hyperfuse.core.protocol.consistency import (ObservationModel, consistency, project_and_measure,
+                                                  project_onto_observations)
 from hyperfuse.core.protocol.degradation import PointSpread, spatial_degrade, spectral_degrade
 
 RATIO = 4
@@ -59,6 +61,26 @@ def test_projection_reproduces_both_observations_and_moves_towards_the_truth():
     # The truth already meets both: it stays where it is.
     np.testing.assert_allclose(project_onto_observations(truth, lr, lr_valid, hr, hr_valid, model), truth,
                                rtol=1e-4, atol=1e-5)
+
+
+def test_an_image_with_its_bands_innermost_is_projected_as_it_lies():
+    """A network's channels-last output (bands innermost) is blurred, decimated and corrected in its own layout:
+    the same D x and the same projection as band by band, the result overwritten in place in that layout."""
+    truth, response = _scene(bands=12, rows=96, cols=288), _response()
+    lr, lr_valid, hr, hr_valid = _observed(truth, response)
+    model = ObservationModel.build(96, 288, RATIO, PointSpread.gaussian(RATIO), response)
+    start = np.repeat(np.repeat(lr, RATIO, axis=1), RATIO, axis=2).astype(np.float32)
+    by_pixel = np.ascontiguousarray(start.transpose(1, 2, 0)).transpose(2, 0, 1)
+    assert bands_innermost(by_pixel)
+    assert model.rows_banded.T.chunked and model.cols_adjoint.chunked     # the chunked products are the ones run
+    np.testing.assert_allclose(model.spatial(by_pixel), model.spatial(start), rtol=1e-5, atol=1e-6)
+    expected = project_and_measure(start.copy(), lr, lr_valid, hr, hr_valid, model)
+    projected = project_and_measure(by_pixel, lr, lr_valid, hr, hr_valid, model, overwrite=True)
+    assert projected.image is by_pixel and bands_innermost(projected.image)
+    np.testing.assert_allclose(projected.image, expected.image, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(projected.misfit_after, expected.misfit_after, rtol=1e-3, atol=1e-9)
+    assert consistency(projected.image, lr, lr_valid, hr, hr_valid, model).spectral < \
+        consistency(start, lr, lr_valid, hr, hr_valid, model).spectral / 20
 
 
 def test_invalid_pixels_carry_no_constraint():

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import rasterio
 from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.layout import bands_innermost
 from hyperfuse.core.storage.raster_io import (COMPRESSION_CHOICES, RasterWriter, open_raster, read_raster,
                                              write_raster)
 from rasterio.crs import CRS
@@ -83,6 +84,22 @@ def test_writer_is_atomic_and_georeferenced(tmp_path):
         assert src.descriptions == ("a", "b")
         assert src.tags(2)["wavelength"] == "600"
         assert np.array_equal(src.read(), values)
+
+
+def test_blocks_with_their_bands_innermost_are_written_as_they_lie(tmp_path):
+    """A block whose pixels hold their bands side by side (a channels-last network output seen bands first) goes
+    to the file without a change of layout, and reads back as the same values as a block laid out band by band."""
+    values = np.random.default_rng(3).random((5, 32, 48)).astype(np.float32)
+    by_pixel = np.ascontiguousarray(values.transpose(1, 2, 0)).transpose(2, 0, 1)
+    assert bands_innermost(by_pixel) and not bands_innermost(values)
+    for name, block in (("bands.tif", values), ("pixels.tif", by_pixel)):
+        with RasterWriter(str(tmp_path / name), 96, 32, 5, TRANSFORM, UTM, tile_size=(32, 48)) as writer:
+            writer.write(block[:, :, :48], 0, 0)
+            writer.write(block[:, :, :48].copy(order="K"), 0, 48)
+    with rasterio.open(str(tmp_path / "bands.tif")) as bands, rasterio.open(str(tmp_path / "pixels.tif")) as pixels:
+        assert np.array_equal(pixels.read(), bands.read())
+        assert np.array_equal(pixels.read()[:, :, 48:], values[:, :, :48])
+        assert tuple(pixels.transform)[:6] == TRANSFORM
 
 
 def test_output_compression_is_lossless_and_as_chosen(tmp_path):

@@ -45,6 +45,24 @@ def test_network_bicubic_equals_torch_in_both_paths(ratio, channels_last):
     assert abs(float(tracked.grad.mean()) - ratio ** 2) < 1e-9
 
 
+@pytest.mark.parametrize("ratio", [2, 3, 4])
+def test_bicubic_added_into_a_channels_last_output_equals_adding_the_upsampled_image(ratio):
+    """DeepSen3's skip: the up-sampling added phase by phase into the output, at inference on channels-last
+    tensors, gives the output plus the up-sampled image."""
+    from hyperfuse.nets.blocks import add_bicubic_upsampling, bicubic_upsample
+
+    rng = np.random.default_rng(ratio)
+    lr = torch.from_numpy(rng.standard_normal((1, 6, 7, 5), dtype=np.float32)).contiguous(
+        memory_format=torch.channels_last)
+    out = torch.from_numpy(rng.standard_normal((1, 6, 7 * ratio, 5 * ratio), dtype=np.float32)).contiguous(
+        memory_format=torch.channels_last)
+    with torch.inference_mode():
+        expected = out + bicubic_upsample(lr, ratio)
+        added = add_bicubic_upsampling(out.clone(), lr, ratio)
+    assert added.is_contiguous(memory_format=torch.channels_last)
+    assert (added - expected).abs().max() <= 1e-6 * expected.abs().max()
+
+
 def test_network_bicubic_float32_is_closer_to_exact_than_torch():
     """In float32 the polyphase passes stay within a few rounding steps of the float64 result; PyTorch's own
     float32 bicubic strays up to about 1e-4 on unit-scale values."""

@@ -130,17 +130,18 @@ def projected_region(shape: tuple, centre: tuple | None, halo: int) -> tuple:
 
 
 def _region_of(fused, rows: slice, cols: slice) -> np.ndarray:
-    """The window's ``rows`` and ``cols`` of a ``predict``'s result, as a C-contiguous array: the result itself
-    where it is just that part (a streamed network's), else a copy."""
+    """The window's ``rows`` and ``cols`` of a ``predict``'s result, as a dense array in the result's layout (band by
+    band, or with its bands innermost): the result itself where it is just that part (a streamed network's), else a
+    copy."""
     if isinstance(fused, WindowPart):
         part = fused.values
         if (fused.row0, fused.col0) == (rows.start, cols.start) and part.shape[1:] == (rows.stop - rows.start,
                                                                                         cols.stop - cols.start):
             return part
-        return np.ascontiguousarray(fused.cut(rows, cols))
+        return fused.cut(rows, cols).copy(order="K")
     if (rows.start, cols.start) == (0, 0) and fused.shape[1:] == (rows.stop, cols.stop):
         return fused
-    return np.ascontiguousarray(fused[:, rows, cols])
+    return fused[:, rows, cols].copy(order="K")
 
 
 def projecting(predict, source: ObservationSource, ratio: int, tally: ConsistencyTally | None):

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -272,7 +273,7 @@ def _network_predict(model, device):
         lr_t = network_input(fill_invalid(lr_block, lr_valid, hs_fill), device)
         hr_t = network_input(fill_invalid(hr_block, hr_valid, ms_fill), device)
         with torch.inference_mode():
-            return network_output(model(lr_t, hr_t))
+            return network_output(model(lr_t, hr_t), bands_innermost=True)
     return predict
 
 
@@ -300,14 +301,40 @@ def _network_tags(method: NetworkMethod, chosen: ChosenModel, pair: GridPair, un
     return tags
 
 
-def _bind_generic(model, lr: RasterInfo, hr: RasterInfo, pair: GridPair, mtf_gain: float, device,
-                  feedback: Feedback):
-    """Fit a generic model's form to the pair, from one read of the estimation window: the spectral components
-    of its LR pixels, and R estimated there. Returns the observation source, which the projection reuses."""
+def _window_read_ahead(lr: RasterInfo, hr: RasterInfo, pair: GridPair,
+                       settings: NetworkFusionSettings) -> Future | None:
+    """The estimation window (responses.read_window), read in a thread of its own while torch loads and the model
+    is chosen, where the run will read it: a bundled model or weights file with the projection. Reading it took
+    about 2 s before the first block of a 1500² × 218-band fusion, as long as loading torch and the model."""
+    if settings.model == MODEL_TRAIN or settings.projection == adaptation.PROJECTION_NONE:
+        return None
     from ..protocol.responses import read_window
+
+    reader = ThreadPoolExecutor(1, "hyperfuse-window")
+    try:
+        return reader.submit(read_window, lr, hr, pair)
+    finally:
+        reader.shutdown(wait=False)
+
+
+def _estimation_window(lr: RasterInfo, hr: RasterInfo, pair: GridPair, feedback: Feedback,
+                       ahead: Future | None) -> tuple:
+    """The estimation window: the one read ahead (:func:`_window_read_ahead`) where there is one."""
+    from ..protocol.responses import read_window, window_note
+
+    if ahead is None:
+        return read_window(lr, hr, pair, feedback)
+    if window_note(pair):
+        feedback.info(window_note(pair))
+    return ahead.result()
+
+
+def _bind_generic(model, lr: RasterInfo, hr: RasterInfo, pair: GridPair, mtf_gain: float, device,
+                  feedback: Feedback, window: tuple):
+    """Fit a generic model's form to the pair, from one read of the estimation ``window``: the spectral components
+    of its LR pixels, and R estimated there. Returns the observation source, which the projection reuses."""
     from ...nets.generic import COMPONENTS
 
-    window = read_window(lr, hr, pair, feedback)
     source = adaptation.observation_source(lr, hr, pair, mtf_gain=mtf_gain, feedback=feedback, window=window)
     z, z_valid = window[:2]
     pixels = z[:, z_valid]
@@ -320,8 +347,10 @@ def _bind_generic(model, lr: RasterInfo, hr: RasterInfo, pair: GridPair, mtf_gai
 
 
 def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
-                output: str, *, settings: NetworkFusionSettings, device, feedback: Feedback) -> FusionResult:
-    """Step 2 of a network fusion: the chosen model over the opened pair, block by block, into ``output``."""
+                output: str, *, settings: NetworkFusionSettings, device, feedback: Feedback,
+                window_ahead: Future | None = None) -> FusionResult:
+    """Step 2 of a network fusion: the chosen model over the opened pair, block by block, into ``output`` (the
+    estimation window from ``window_ahead`` where it was read ahead)."""
     model = chosen.model
     model.to(device).eval()
     generic = weights_io.is_generic(chosen.card)
@@ -329,15 +358,15 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
     window = None
     if not (chosen.trained_on_inputs or generic) and settings.projection != adaptation.PROJECTION_NONE:
         # One read of the estimation window gives the units' levels and the projection's R.
-        from ..protocol.responses import read_window
-        window = read_window(lr, hr, pair, feedback)
+        window = _estimation_window(lr, hr, pair, feedback, window_ahead)
     unit_factors = ((1.0, 1.0) if chosen.trained_on_inputs or generic else
                     input_units.match_model_to_inputs(model, lr, hr, feedback, window))
     started = time.perf_counter()
     tags = _network_tags(method, chosen, pair, unit_factors)
     source = None
     if generic:
-        source = _bind_generic(model, lr, hr, pair, settings.mtf_gain, device, feedback)
+        source = _bind_generic(model, lr, hr, pair, settings.mtf_gain, device, feedback,
+                               _estimation_window(lr, hr, pair, feedback, window_ahead))
     elif settings.adapt_steps > 0 or window is not None:
         source = adaptation.observation_source(lr, hr, pair, mtf_gain=settings.mtf_gain, feedback=feedback,
                                                window=window)
@@ -383,13 +412,15 @@ def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output:
     :func:`run_network` (on the last 20 % of the progress after training)."""
     feedback = feedback or Feedback()
     settings = settings or NetworkFusionSettings()
-    require_torch()
     settings = dataclasses.replace(settings, scheduler=distributed.checked(settings.scheduler))
     ensure_writable(output)
     compression_profile(settings.compression)       # an unknown name is refused before any work
     if settings.output_weights:
         ensure_writable(settings.output_weights)
     lr, hr, pair = open_pair(lr_path, hr_path)
+    # While torch loads (about 2 s) and the model is chosen.
+    window_ahead = _window_read_ahead(lr, hr, pair, settings)
+    require_torch()
     device = select_device(settings.device)
     if lr.bad_bands:
         feedback.info(f"{len(lr.bad_bands)} LR-HSI band(s) are nodata everywhere (bad bands "
@@ -399,4 +430,5 @@ def fuse_with_network(method: NetworkMethod, lr_path: str, hr_path: str, output:
         weights_io.save_weights(settings.output_weights, chosen.model, chosen.card)
         feedback.info(f"Weights written to {settings.output_weights}.")
     return run_network(method, chosen, lr, hr, pair, output, settings=settings, device=device,
-                       feedback=feedback.span(0.8, 1.0) if chosen.trained_on_inputs else feedback)
+                       feedback=feedback.span(0.8, 1.0) if chosen.trained_on_inputs else feedback,
+                       window_ahead=window_ahead)

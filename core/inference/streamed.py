@@ -68,5 +68,9 @@ class StreamedPredict:
             if not self.requests:
                 self._held_per_column = self.stream.held_bytes(block_stop - self.margin, stop) / cols
             self.requests += 1
-            part = network_output(fused)
+            part = network_output(fused, bands_innermost=True)
+            if self.stream.holds_memory_of(part):
+                # The projection overwrites the part in place, and the stream keeps some of its rows for the next
+                # block.
+                part = part.copy(order="K")
         return WindowPart(part, first - top, left_col)

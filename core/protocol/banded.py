@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..linalg import matmul
+from ..linalg import matmul, matmul_add
 
 CHUNK_ROWS = 32
 # Below this share of the dense work, chunks pay for their bookkeeping.
@@ -42,7 +42,7 @@ class BandedMatrix:
     def T(self) -> "BandedMatrix":  # noqa: N802 (as numpy's)
         return BandedMatrix(self.dense.T)
 
-    def _chunks(self, dtype) -> list:
+    def chunks(self, dtype) -> list:
         """(start, stop, first, last, block) per chunk, the block in ``dtype``: a product never upcasts the image."""
         dtype = np.dtype(dtype)
         if dtype not in self._blocks:
@@ -56,8 +56,17 @@ class BandedMatrix:
         if not self.chunked:
             return matmul(self.dense.astype(x.dtype, copy=False), x)
         out = np.zeros(x.shape[:-2] + (self.shape[0], x.shape[-1]), dtype=x.dtype)
-        for start, stop, first, last, block in self._chunks(x.dtype):
+        for start, stop, first, last, block in self.chunks(x.dtype):
             out[..., start:stop, :] = matmul(block, x[..., first:last, :])
+        return out
+
+    def add_left(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``out`` += self @ x in place, for a matrix ``x`` and a C-contiguous ``out`` of its type: one product per
+        chunk of rows, each adding into its rows of ``out`` (:func:`~core.linalg.matmul_add`)."""
+        if not self.chunked:
+            return matmul_add(self.dense.astype(x.dtype, copy=False), x, out)
+        for start, stop, first, last, block in self.chunks(x.dtype):
+            matmul_add(block, x[first:last], out[start:stop])
         return out
 
     def right(self, x: np.ndarray) -> np.ndarray:
@@ -65,6 +74,6 @@ class BandedMatrix:
         if not self.chunked:
             return matmul(x, self.dense.T.astype(x.dtype, copy=False))
         out = np.zeros(x.shape[:-1] + (self.shape[0],), dtype=x.dtype)
-        for start, stop, first, last, block in self._chunks(x.dtype):
+        for start, stop, first, last, block in self.chunks(x.dtype):
             out[..., start:stop] = matmul(x[..., first:last], block.T)
         return out

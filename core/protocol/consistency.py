@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..layout import bands_innermost
 from ..linalg import across_bands, matmul, matmul_add
 from .banded import BandedMatrix
 from .degradation import PointSpread, _degrade_axis
@@ -32,6 +33,7 @@ DEFAULT_ITERATIONS = 300
 DEFAULT_RIDGE = 1e-3     # ε relative to each block's diagonal: constraints are met to about this share
 TOLERANCE = 1e-6         # relative residual at which conjugate gradients stop
 CHUNK_BANDS = 16         # HS bands corrected at a time (_corrected)
+COLUMNS_ADJOINT_CHUNK = 96   # HR columns per product of Dᵀ along the columns, bands innermost (_corrected)
 
 
 def both_axes(rows_matrix: BandedMatrix, x: np.ndarray, cols_matrix: BandedMatrix) -> np.ndarray:
@@ -67,6 +69,13 @@ class ObservationModel:
         return BandedMatrix(self.cols_matrix)
 
     @cached_property
+    def cols_adjoint(self) -> BandedMatrix:
+        """Dᵀ along the columns (HR columns × LR columns) for the LR rows of an image with its bands innermost, in
+        chunks of COLUMNS_ADJOINT_CHUNK HR columns: a product per LR row and chunk, so fewer, larger chunks than
+        the other products'."""
+        return BandedMatrix(self.cols_matrix.T, chunk_rows=COLUMNS_ADJOINT_CHUNK)
+
+    @cached_property
     def grams(self) -> tuple:
         """D Dᵀ per axis (rows, columns), banded too."""
         return (BandedMatrix(matmul(self.rows_matrix, self.rows_matrix.T)),
@@ -80,7 +89,15 @@ class ObservationModel:
         return rows_values[:, None] * cols_values[None, :], BandedMatrix(rows_vectors), BandedMatrix(cols_vectors)
 
     def spatial(self, x: np.ndarray) -> np.ndarray:
-        return both_axes(self.rows_banded, x, self.cols_banded)
+        """D x, C-contiguous. An ``x`` with its bands innermost (:func:`~core.linalg.bands_innermost`) is blurred
+        and decimated as it lies: along the rows as one product per chunk of rows over every pixel's bands, then
+        along the columns per LR row, instead of a product per band."""
+        if not bands_innermost(x):
+            return both_axes(self.rows_banded, x, self.cols_banded)
+        bands, rows, cols = x.shape
+        along_rows = self.rows_banded.left(x.transpose(1, 2, 0).reshape(rows, cols * bands))
+        decimated = self.cols_banded.left(along_rows.reshape(-1, cols, bands))     # (LR rows, LR cols, bands)
+        return np.ascontiguousarray(decimated.transpose(2, 0, 1))
 
     def spatial_adjoint(self, z: np.ndarray) -> np.ndarray:
         return self.add_spatial_adjoint(z, np.zeros(z.shape[:-2] + (self.rows_matrix.shape[1],
@@ -258,7 +275,7 @@ def project_and_measure(fused: np.ndarray, lr: np.ndarray, lr_valid: np.ndarray,
     """
     # The products over every HS band run in float32: their rounding, about 1e-7 of the signal, is far below what
     # the ridge leaves (1e-3). The solver itself works in float64 on a few bands.
-    x0 = np.ascontiguousarray(fused, dtype=np.float32)
+    x0 = fused if _dense_float32(fused) else np.ascontiguousarray(fused, dtype=np.float32)
     lr_mask, hr_mask = lr_valid[None].astype(np.float64), hr_valid[None].astype(np.float64)
     spatial_diag, spectral_diag = _block_diagonals(model)
     spectral_diag = spectral_diag[:, None, None]
@@ -274,7 +291,7 @@ def project_and_measure(fused: np.ndarray, lr: np.ndarray, lr_valid: np.ndarray,
     unseen, left_unseen = _unseen_solver(model, inverse, lr_valid, ridges[0], iterations)(
         r_mu - across_bands(basis, r_seen))
     mu = (unseen + across_bands(basis, a)) * lr_mask
-    projected = _corrected(x0 if overwrite else x0.copy(), model, mu, nu * hr_mask)
+    projected = _corrected(x0 if overwrite else x0.copy(order="K"), model, mu, nu * hr_mask)
     # The solver's residuals are r − (A Aᵀ + ε)λ; adding the ridge terms back gives r − A Aᵀλ, the misfits after.
     # The two parts of μ lie in orthogonal band combinations, so their squares add.
     after = ((left_a + ridges[0] * a) * lr_mask, (left_unseen + ridges[0] * unseen) * lr_mask,
@@ -283,17 +300,44 @@ def project_and_measure(fused: np.ndarray, lr: np.ndarray, lr_valid: np.ndarray,
                      (float(np.sum(after[0] ** 2) + np.sum(after[1] ** 2)), float(np.sum(after[2] ** 2))))
 
 
+def _dense_float32(x: np.ndarray) -> bool:
+    """Whether ``x`` is float32 and dense, band by band or with its bands innermost: the projection takes it as
+    it is, without a change of layout."""
+    return x.dtype == np.float32 and (x.flags.c_contiguous or bands_innermost(x))
+
+
 def _corrected(image: np.ndarray, model: ObservationModel, mu: np.ndarray, nu: np.ndarray) -> np.ndarray:
-    """``image`` + Dᵀμ + Rᵀν in place (``image`` C-contiguous), CHUNK_BANDS bands at a time (the corrections of every
-    band at once took three images of the bands besides it). Both corrections add into ``image`` as they are
-    computed, without an array of their own (:meth:`ObservationModel.add_spatial_adjoint`,
+    """``image`` + Dᵀμ + Rᵀν in place (``image`` C-contiguous or with its bands innermost), CHUNK_BANDS bands at a
+    time (the corrections of every band at once took three images of the bands besides it). Both corrections add
+    into ``image`` as they are computed, without an array of their own (:meth:`ObservationModel.add_spatial_adjoint`,
     :func:`~core.linalg.matmul_add`)."""
-    mu, nu, response_t = mu.astype(np.float32), nu.astype(np.float32), model.response.T.astype(np.float32)
+    mu, nu = mu.astype(np.float32), nu.astype(np.float32)
+    if bands_innermost(image):
+        return _corrected_bands_innermost(image, model, mu, nu)
+    response_t = model.response.T.astype(np.float32)
     spectra = nu.reshape(nu.shape[0], -1)
     for start in range(0, image.shape[0], CHUNK_BANDS):
         bands = image[start:start + CHUNK_BANDS]
         model.add_spatial_adjoint(mu[start:start + CHUNK_BANDS], bands)
         matmul_add(response_t[start:start + CHUNK_BANDS], spectra, bands.reshape(bands.shape[0], -1))
+    return image
+
+
+def _corrected_bands_innermost(image: np.ndarray, model: ObservationModel, mu: np.ndarray,
+                               nu: np.ndarray) -> np.ndarray:
+    """:func:`_corrected` for an ``image`` with its bands innermost, as it lies. Dᵀμ by chunks of HR rows: the LR
+    rows a chunk reads, up-sampled along the columns, then added into the chunk's rows by one product over every
+    pixel's bands; Rᵀν by one product over every pixel. The up-sampled LR rows of a chunk at a time hold a tenth of
+    what those of the whole region held. On a 240 × 576 × 218 block about 80 ms, against about 120 ms band by
+    band."""
+    bands, rows, cols = image.shape
+    pixels = image.transpose(1, 2, 0)                                   # (rows, cols, bands), C-contiguous
+    lr_pixels = np.ascontiguousarray(mu.transpose(1, 2, 0))             # (LR rows, LR cols, bands)
+    flat = pixels.reshape(rows, cols * bands)
+    for start, stop, first, last, block in model.rows_banded.T.chunks(np.float32):
+        along_columns = model.cols_adjoint.left(lr_pixels[first:last])  # (last − first, cols, bands)
+        matmul_add(block, along_columns.reshape(last - first, -1), flat[start:stop])
+    matmul_add(nu.reshape(nu.shape[0], -1).T, model.response.astype(np.float32), pixels.reshape(-1, bands))
     return image
 
 

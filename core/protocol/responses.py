@@ -314,6 +314,14 @@ def response_curves(matrix: np.ndarray, wavelengths_nm, band_names: list, source
     return SpectralResponse("Estimated responses", list(band_names), unique, curves, source)
 
 
+def window_note(pair) -> str | None:
+    """What the log says of the estimation window where it is smaller than the common area (None otherwise)."""
+    rows, cols = pair.lr_window[2:]
+    h, w = estimation_window(rows, cols)[2:]
+    return None if (h, w) == (rows, cols) else \
+        f"Global statistics from the central {w} × {h} LR pixels of the {cols} × {rows} common area."
+
+
 def read_window(lr, hr, pair, feedback: Feedback | None = None):
     """Read the estimation window (:func:`estimation_window`) of an aligned pair's common area."""
     from ..storage.raster_io import read_block
@@ -321,8 +329,9 @@ def read_window(lr, hr, pair, feedback: Feedback | None = None):
     lr_row0, lr_col0, rows, cols = pair.lr_window
     hr_row0, hr_col0 = pair.hr_window[:2]
     r0, c0, h, w = estimation_window(rows, cols)
-    if feedback is not None and (h, w) != (rows, cols):
-        feedback.info(f"Global statistics from the central {w} × {h} LR pixels of the {cols} × {rows} common area.")
+    note = window_note(pair)
+    if feedback is not None and note:
+        feedback.info(note)
     r = pair.ratio
     z, z_valid = read_block(lr, lr_row0 + r0, lr_col0 + c0, h, w)
     y, y_valid = read_block(hr, hr_row0 + r0 * r, hr_col0 + c0 * r, h * r, w * r)

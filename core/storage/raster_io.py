@@ -25,6 +25,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOEr
 from rasterio.windows import Window
 
 from ..errors import UserInputError
+from ..layout import bands_innermost
 from .files import commit_temporary, discard_temporary, ensure_writable, temporary_path
 
 OUTPUT_NODATA = -9999.0
@@ -499,9 +500,13 @@ class RasterWriter:
         return self
 
     def write(self, values: np.ndarray, row0: int, col0: int) -> None:
-        """Write ``values`` (count, rows, cols) at the given pixel offset; refuse any non-finite value."""
+        """Write ``values`` (count, rows, cols) at the given pixel offset; refuse any non-finite value. Values with
+        their bands innermost (core.linalg.bands_innermost) are handed to GDAL as they lie, pixel by pixel: the
+        GeoTIFF stores its pixels that way too (GDAL's default for several bands)."""
         count, rows, cols = values.shape
-        values = np.ascontiguousarray(values, dtype=np.float32)
+        by_pixel = values.dtype == np.float32 and bands_innermost(values)
+        if not by_pixel:
+            values = np.ascontiguousarray(values, dtype=np.float32)
         finite = np.isfinite(values)
         if not finite.all():
             raise NonFiniteResult(
@@ -511,8 +516,13 @@ class RasterWriter:
         gdal = _gdal()
         gdal.ErrorReset()
         try:
-            code = self._dst.WriteRaster(col0, row0, cols, rows, memoryview(values).cast("B"),
-                                         buf_type=gdal.GDT_Float32)
+            if by_pixel:
+                code = self._dst.WriteRaster(col0, row0, cols, rows, memoryview(values.transpose(1, 2, 0)).cast("B"),
+                                             buf_type=gdal.GDT_Float32, buf_pixel_space=4 * count,
+                                             buf_line_space=4 * count * cols, buf_band_space=4)
+            else:
+                code = self._dst.WriteRaster(col0, row0, cols, rows, memoryview(values).cast("B"),
+                                             buf_type=gdal.GDT_Float32)
             if code == gdal.CE_None:
                 self._dst.FlushCache()
         except RuntimeError as exc:
