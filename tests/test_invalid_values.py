@@ -118,14 +118,18 @@ def test_a_block_holding_nan_is_never_written(tmp_path):
 def test_a_network_producing_nan_is_an_error_and_writes_nothing(small_pair, tmp_path, monkeypatch):
     """Whatever the cause, a non-finite network output stops the run with a message, not a NaN raster."""
     import torch
-    from hyperfuse.nets.blocks import FusionModel
+    from hyperfuse.core.inference import streamed, torch_support
 
     weights_path = str(tmp_path / "w.pt")
     save_random_weights(weights_path, open_raster(small_pair["lr"]).count, open_raster(small_pair["ms"]).count,
                         RATIO)
-    # The last step of every network's output, whole or streamed by rows.
-    physical = FusionModel._physical
-    monkeypatch.setattr(FusionModel, "_physical", lambda self, out: physical(self, out) * torch.tensor(np.nan))
+    # Every network's output as a fusion takes it, whole or streamed by rows.
+    output = torch_support.network_output
+
+    def poisoned(batch, **options):
+        return output(batch * torch.tensor(np.nan), **options)
+    monkeypatch.setattr(fusion, "network_output", poisoned)
+    monkeypatch.setattr(streamed, "network_output", poisoned)
     out = str(tmp_path / "fused.tif")
     with pytest.raises(UserInputError, match="DeepSen3 produced .* non-finite value.*weights may be damaged"):
         fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], out,
