@@ -380,7 +380,7 @@ class BlockPlan:
         centre = (slice(row0 - top, row0 - top + nrows), slice(col0 - left, col0 - left + ncols))
         valid = (hr_valid & lr_mask_on_hr(lr_valid, self.ratio))[centre]
         values = fused.cut(*centre) if isinstance(fused, WindowPart) else fused[(slice(None),) + centre]
-        return values.copy(order="K"), valid     # in the layout it has (core.linalg.bands_innermost)
+        return values.copy(order="K"), valid     # in the layout it has (core.layout.bands_innermost)
 
 
 def plan_blocks(reader: PairReader, receptive_field: int, block_size, alignment: int | None,

@@ -101,7 +101,7 @@ def network_output(batch, bands_innermost: bool = False) -> "numpy.ndarray":
     that took 0.08 s, against 0.14 s for one ``contiguous()`` of the whole image.
 
     With ``bands_innermost`` such an image keeps its layout: the array is a bands-first view of its pixels, each
-    pixel's bands side by side (core.linalg.bands_innermost), copied only where the image is some columns of a
+    pixel's bands side by side (core.layout.bands_innermost), copied only where the image is some columns of a
     wider one. A fusion's projection and its writer take that layout as it lies; the change of layout took 2.4 s
     of a 1500² × 218-band DeepSen3 fusion."""
     torch = require_torch()

@@ -89,7 +89,7 @@ class ObservationModel:
         return rows_values[:, None] * cols_values[None, :], BandedMatrix(rows_vectors), BandedMatrix(cols_vectors)
 
     def spatial(self, x: np.ndarray) -> np.ndarray:
-        """D x, C-contiguous. An ``x`` with its bands innermost (:func:`~core.linalg.bands_innermost`) is blurred
+        """D x, C-contiguous. An ``x`` with its bands innermost (:func:`~core.layout.bands_innermost`) is blurred
         and decimated as it lies: along the rows as one product per chunk of rows over every pixel's bands, then
         along the columns per LR row, instead of a product per band."""
         if not bands_innermost(x):

@@ -501,7 +501,7 @@ class RasterWriter:
 
     def write(self, values: np.ndarray, row0: int, col0: int) -> None:
         """Write ``values`` (count, rows, cols) at the given pixel offset; refuse any non-finite value. Values with
-        their bands innermost (core.linalg.bands_innermost) are handed to GDAL as they lie, pixel by pixel: the
+        their bands innermost (core.layout.bands_innermost) are handed to GDAL as they lie, pixel by pixel: the
         GeoTIFF stores its pixels that way too (GDAL's default for several bands)."""
         count, rows, cols = values.shape
         by_pixel = values.dtype == np.float32 and bands_innermost(values)
