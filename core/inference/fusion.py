@@ -324,8 +324,9 @@ def _estimation_window(lr: RasterInfo, hr: RasterInfo, pair: GridPair, feedback:
 
     if ahead is None:
         return read_window(lr, hr, pair, feedback)
-    if window_note(pair):
-        feedback.info(window_note(pair))
+    note = window_note(pair)
+    if note:
+        feedback.info(note)
     return ahead.result()
 
 

@@ -10,7 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..linalg import matmul, matmul_add
+from ..linalg import matmul
 
 CHUNK_ROWS = 32
 # Below this share of the dense work, chunks pay for their bookkeeping.
@@ -58,15 +58,6 @@ class BandedMatrix:
         out = np.zeros(x.shape[:-2] + (self.shape[0], x.shape[-1]), dtype=x.dtype)
         for start, stop, first, last, block in self.chunks(x.dtype):
             out[..., start:stop, :] = matmul(block, x[..., first:last, :])
-        return out
-
-    def add_left(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``out`` += self @ x in place, for a matrix ``x`` and a C-contiguous ``out`` of its type: one product per
-        chunk of rows, each adding into its rows of ``out`` (:func:`~core.linalg.matmul_add`)."""
-        if not self.chunked:
-            return matmul_add(self.dense.astype(x.dtype, copy=False), x, out)
-        for start, stop, first, last, block in self.chunks(x.dtype):
-            matmul_add(block, x[first:last], out[start:stop])
         return out
 
     def right(self, x: np.ndarray) -> np.ndarray:
