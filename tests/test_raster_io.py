@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import rasterio
 from hyperfuse.core.errors import UserInputError
-from hyperfuse.core.layout import bands_innermost
+from hyperfuse.core.layout import bands_innermost, rows_of_pixels
 from hyperfuse.core.storage.raster_io import (COMPRESSION_CHOICES, RasterWriter, open_raster, read_raster,
                                              write_raster)
 from rasterio.crs import CRS
@@ -100,6 +100,22 @@ def test_blocks_with_their_bands_innermost_are_written_as_they_lie(tmp_path):
         assert np.array_equal(pixels.read(), bands.read())
         assert np.array_equal(pixels.read()[:, :, 48:], values[:, :, :48])
         assert tuple(pixels.transform)[:6] == TRANSFORM
+
+
+def test_some_columns_of_a_block_with_its_bands_innermost_are_written_as_they_lie(tmp_path):
+    """A block's centre cut from the part computed around it (its rows apart in memory) goes to GDAL as it lies,
+    with the rows' distance; the file holds exactly those values, and nothing between the rows."""
+    part = np.random.default_rng(4).random((6, 40, 56)).astype(np.float32)
+    by_pixel = np.ascontiguousarray(part.transpose(1, 2, 0)).transpose(2, 0, 1)
+    centre = by_pixel[:, 4:36, 8:56]
+    assert rows_of_pixels(centre) and not bands_innermost(centre) and not centre.flags.c_contiguous
+    assert not rows_of_pixels(part) and not rows_of_pixels(part[:, :, ::2].transpose(0, 2, 1))
+    path = str(tmp_path / "centre.tif")
+    with RasterWriter(path, 48, 32, 6, TRANSFORM, UTM, tile_size=(32, 48)) as writer:
+        writer.write(centre, 0, 0)
+    with rasterio.open(path) as src:
+        assert np.array_equal(src.read(), part[:, 4:36, 8:56])
+        assert tuple(src.transform)[:6] == TRANSFORM
 
 
 def test_output_compression_is_lossless_and_as_chosen(tmp_path):

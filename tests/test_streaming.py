@@ -8,10 +8,10 @@ import torch
 from test_nets import _ArrayReader, build, perturb
 from hyperfuse.core.feedback import Feedback
 from hyperfuse.core.inference.streamed import StreamedPredict
-from hyperfuse.core.inference.tiling import WindowPart, run_tiled
+from hyperfuse.core.inference.tiling import BlockPlan, WindowPart, run_tiled
 from hyperfuse.core.layout import bands_innermost
 from hyperfuse.nets.blocks import FusionModel
-from hyperfuse.nets.streaming import HR, LR, RowStream
+from hyperfuse.nets.streaming import HR, LR, RowStream, _rows_joined
 
 # (method, ratio, hyperparameters): every network that streams, at ratios with one and with several prime factors.
 STREAMED = [("deepsen3", 3, {"width": 8, "modules": 2}), ("deepsen3", 4, {"width": 8, "modules": 1}),
@@ -286,3 +286,35 @@ def test_the_trial_that_sizes_the_blocks_measures_the_rows_a_stream_holds_betwee
     # the rows the other steps read there, 8 channels each.
     assert 2 * 6 * 12 * 4 < memory.per_held_column < 60 * (12 + 8) * 4
     assert "per column held between blocks" in memory.describe()
+
+
+def test_the_centre_of_a_part_that_is_the_blocks_own_goes_to_the_sink_without_a_copy():
+    """A streamed network's part (or a projected one) belongs to its block alone: the sink gets a view of its
+    centre. Any other result is copied, so that the window's result can be freed while the block is written."""
+    plan = BlockPlan(area=(48, 48), shape=(24, 24), halo=6, step=3, ratio=3)
+    block = (24, 24, 24, 24)
+    top, left, rows, cols = plan.window(block)
+    values = np.random.default_rng(5).random((2, rows, cols)).astype(np.float32)
+    lr_valid, hr_valid = np.ones((rows // 3, cols // 3), bool), np.ones((rows, cols), bool)
+    expected = values[:, 24 - top:48 - top, 24 - left:48 - left]
+    own, valid = plan.centre(block, WindowPart(values, 0, 0, own=True), lr_valid, hr_valid)
+    assert np.shares_memory(own, values) and np.array_equal(own, expected) and valid.all()
+    for result in (WindowPart(values, 0, 0), values):
+        copied, _ = plan.centre(block, result, lr_valid, hr_valid)
+        assert not np.shares_memory(copied, values) and np.array_equal(copied, expected)
+
+
+def test_rows_joined_are_those_of_torch_cat_in_memory_of_their_own():
+    """Rows kept by a stream and rows cut from a wider channels-last output join as torch.cat joins them, channels
+    last, in memory shared with neither."""
+    wide = torch.randn(1, 5, 7, 12).contiguous(memory_format=torch.channels_last)
+    held = torch.randn(1, 5, 3, 9).contiguous(memory_format=torch.channels_last)
+    fresh = wide[:, :, :, 2:11]
+    joined = _rows_joined(held, fresh)
+    assert torch.equal(joined, torch.cat([held, fresh], dim=2))
+    assert joined.is_contiguous(memory_format=torch.channels_last)
+    alone = _rows_joined(fresh)
+    assert torch.equal(alone, fresh) and alone.is_contiguous(memory_format=torch.channels_last)
+    assert alone.untyped_storage().data_ptr() != wide.untyped_storage().data_ptr()
+    by_band = torch.randn(1, 5, 3, 9)
+    assert torch.equal(_rows_joined(by_band, by_band), torch.cat([by_band, by_band], dim=2))

@@ -172,7 +172,7 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
                                                         overwrite=True)
             if tally is not None:
                 tally.add(projected, lr_block, constrained, hr_block, hr_valid)
-            return projected.image if whole else WindowPart(projected.image, rows.start, cols.start)
+            return projected.image if whole else WindowPart(projected.image, rows.start, cols.start, own=True)
         projected_predict.takes_centre = True
         if hasattr(predict, "held_per_column"):
             # A streamed network's rows held between blocks, for the trial that sizes them (tiling.working_memory).

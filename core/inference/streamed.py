@@ -73,4 +73,4 @@ class StreamedPredict:
                 # The projection overwrites the part in place, and the stream keeps some of its rows for the next
                 # block.
                 part = part.copy(order="K")
-        return WindowPart(part, first - top, left_col)
+        return WindowPart(part, first - top, left_col, own=True)

@@ -25,7 +25,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOEr
 from rasterio.windows import Window
 
 from ..errors import UserInputError
-from ..layout import bands_innermost
+from ..layout import rows_of_pixels
 from .files import commit_temporary, discard_temporary, ensure_writable, temporary_path
 
 OUTPUT_NODATA = -9999.0
@@ -501,10 +501,10 @@ class RasterWriter:
 
     def write(self, values: np.ndarray, row0: int, col0: int) -> None:
         """Write ``values`` (count, rows, cols) at the given pixel offset; refuse any non-finite value. Values with
-        their bands innermost (core.layout.bands_innermost) are handed to GDAL as they lie, pixel by pixel: the
-        GeoTIFF stores its pixels that way too (GDAL's default for several bands)."""
+        their bands innermost (core.layout.rows_of_pixels: some columns of such an array too) are handed to GDAL as
+        they lie, pixel by pixel: the GeoTIFF stores its pixels that way too (GDAL's default for several bands)."""
         count, rows, cols = values.shape
-        by_pixel = values.dtype == np.float32 and bands_innermost(values)
+        by_pixel = values.dtype == np.float32 and rows_of_pixels(values)
         if not by_pixel:
             values = np.ascontiguousarray(values, dtype=np.float32)
         finite = np.isfinite(values)
@@ -517,9 +517,10 @@ class RasterWriter:
         gdal.ErrorReset()
         try:
             if by_pixel:
-                code = self._dst.WriteRaster(col0, row0, cols, rows, memoryview(values.transpose(1, 2, 0)).cast("B"),
+                pixels = values.transpose(1, 2, 0)
+                code = self._dst.WriteRaster(col0, row0, cols, rows, _memory_spanned(pixels),
                                              buf_type=gdal.GDT_Float32, buf_pixel_space=4 * count,
-                                             buf_line_space=4 * count * cols, buf_band_space=4)
+                                             buf_line_space=pixels.strides[0], buf_band_space=4)
             else:
                 code = self._dst.WriteRaster(col0, row0, cols, rows, memoryview(values).cast("B"),
                                              buf_type=gdal.GDT_Float32)
@@ -547,6 +548,15 @@ class RasterWriter:
         if exc_type is None:
             raise self._failed("finish", error)
         return False
+
+
+def _memory_spanned(pixels: np.ndarray) -> memoryview:
+    """The bytes from the first to the last value of ``pixels`` (rows, cols, bands), each row's values side by side,
+    the rows perhaps apart: a buffer that GDAL reads with the rows' distance, the bytes between rows unread."""
+    rows, cols, bands = pixels.shape
+    span = ((rows - 1) * pixels.strides[0] + cols * bands * pixels.itemsize) // pixels.itemsize
+    return memoryview(np.lib.stride_tricks.as_strided(pixels, shape=(span,), strides=(pixels.itemsize,),
+                                                      writeable=False)).cast("B")
 
 
 def write_raster(path: str, values: np.ndarray, transform, crs_wkt, **kwargs) -> None:
