@@ -45,7 +45,7 @@ from torch import nn
 
 from .blocks import (BICUBIC_LR_RADIUS, add_bicubic_upsampling, add_shifted_upsamplings, bicubic_upsample,
                      masked_mse)
-from .fast_conv import conv2d_nchw, takes_nnpack
+from .fast_conv import conv2d_nchw, row_strips, takes_nnpack
 from .streaming import HR, LR, RowStage
 
 PAPER = ("DeepSen3: Deep multi-scale learning model for spatial-spectral fusion of Sentinel-2 "
@@ -89,22 +89,34 @@ class InceptionResidualModule(nn.Module):
             return x + self.fuse(torch.cat([branch(x) for branch in self.branches], dim=1))
         # Inference on channels-last pixels: the 1 × 1 fusion is one matrix product per branch, added up with the
         # skip, without concatenating the branches (on 240 × 600 pixels 19 ms instead of 31 ms). The wide branches
-        # run through NNPACK (nets/fast_conv.py) on a band-by-band copy of x, their output read as a transposed
-        # matrix of pixels: on 204 × 570 pixels the 5 × 5 branch took 48 ms instead of 81 ms, and the module
-        # 159–186 ms instead of 206–209 ms.
-        weight, first, x_by_band = self.fuse.weight[:, :, 0, 0], 0, None
+        # run through NNPACK (nets/fast_conv.py): on 204 × 570 pixels the 5 × 5 branch took 48 ms instead of 81 ms,
+        # and the module 159–186 ms instead of 206–209 ms.
+        weight, first, by_band = self.fuse.weight[:, :, 0, 0], 0, []
         out = _pixels(x).add(self.fuse.bias)
         for branch in self.branches:
             if x.device.type == "cpu" and x.shape[0] == 1 and takes_nnpack(branch[0]) and takes_nnpack(branch[2]):
-                x_by_band = x.contiguous() if x_by_band is None else x_by_band
-                y = _branch_by_band(branch, x_by_band)
-                pixels = y.view(y.shape[1], -1).t()
+                by_band.append((branch, first))
             else:
                 y = branch(x)
-                pixels = _pixels(y)
-            out.addmm_(pixels, weight[:, first:first + y.shape[1]].t())
-            first += y.shape[1]
+                out.addmm_(_pixels(y), weight[:, first:first + y.shape[1]].t())
+            first += branch[2].out_channels
+        if by_band:
+            _add_branches_by_band(out, x, by_band, weight)
         return out.view(x.shape[0], x.shape[2], x.shape[3], x.shape[1]).permute(0, 3, 1, 2)
+
+
+def _add_branches_by_band(out: torch.Tensor, x: torch.Tensor, branches: list, weight: torch.Tensor) -> None:
+    """``out`` (the pixels of channels-last ``x``, one row each) plus the 1 × 1 fusion (``weight``) of the
+    ``branches`` ((branch, its first channel in the fusion)) on ``x``, through NNPACK: strip by strip
+    (:func:`~.fast_conv.row_strips`), each a band-by-band copy of its rows of ``x``, the branches' outputs read as
+    transposed matrices of pixels."""
+    reach = max(branch[0].padding[0] + branch[2].padding[0] for branch, _ in branches)
+    cols = x.shape[3]
+    for first_row, stop, low, high in row_strips(x.shape[2], cols, reach):
+        strip, target = x[:, :, low:high].contiguous(), out[first_row * cols:stop * cols]
+        for branch, first in branches:
+            y = _branch_by_band(branch, strip)[0, :, first_row - low:stop - low]
+            target.addmm_(y.reshape(y.shape[0], -1).t(), weight[:, first:first + y.shape[0]].t())
 
 
 def _branch_by_band(branch: nn.Sequential, x: torch.Tensor) -> torch.Tensor:

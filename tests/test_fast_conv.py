@@ -85,3 +85,31 @@ def test_without_nnpack_the_module_runs_every_branch_on_channels_last_pixels(wit
         result = module(x)
     reference = x + module.fuse(torch.cat([branch(x) for branch in module.branches], dim=1))
     assert torch.allclose(result, reference, atol=1e-5)
+
+
+@pytest.mark.parametrize("rows, cols, reach, most", [(100, 30, 4, 600), (7, 5, 2, 10), (64, 64, 0, 4096),
+                                                     (50, 3, 4, 10 ** 6)])
+def test_row_strips_cover_the_image_once_and_read_their_reach_within_it(rows, cols, reach, most):
+    strips = list(fast_conv.row_strips(rows, cols, reach, most))
+    assert [first for first, *_ in strips] == [0] + [stop for _, stop, *_ in strips[:-1]]
+    assert strips[-1][1] == rows
+    for first, stop, low, high in strips:
+        assert (low, high) == (max(0, first - reach), min(rows, stop + reach))
+        assert (high - low) * cols <= max(most, (1 + 2 * reach) * cols)
+    assert len({stop - first for first, stop, *_ in strips[:-1]}) <= 1
+
+
+@needs_nnpack
+def test_deepsen3s_module_through_nnpack_strip_by_strip_equals_it_whole(monkeypatch):
+    """An image larger than one NNPACK call takes runs strip by strip; the strips' rows are the whole image's."""
+    torch.manual_seed(3)
+    module = InceptionResidualModule(48, 0.2, learnable=False).eval()
+    x = torch.randn(1, 48, 61, 40).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        whole = module(x)
+        monkeypatch.setattr(fast_conv, "STRIP_PIXELS", 20 * 40)
+        assert len(list(fast_conv.row_strips(61, 40, 4))) > 3
+        by_strips = module(x)
+    exact = module.double()(x.double())
+    assert _relative_error(by_strips, exact) < 2e-5
+    assert float((by_strips - whole).abs().max()) < 1e-4

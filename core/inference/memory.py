@@ -17,8 +17,9 @@ from dataclasses import dataclass
 # thumb where the working memory cannot be measured. Whole-image runs of 600² × 218 bands (one block, projection
 # and writing included) peaked 3.3 (DeepSen3) to 5.1 (MHF-net) such images above the process's own 0.75 GB.
 WORKING_IMAGES = 6
-# The output block a writer thread still holds while the next block is computed: its own copy of the block's
-# centre, and the validity test of every value before GDAL takes it (float32 images of the output bands).
+# The output block a writer thread still holds while the next block is computed: the block's centre (a view of a
+# part that is the block's own, its centre and the projection's halo, or a copy), and the validity test of every
+# value before GDAL takes it (float32 images of the output bands).
 OUTPUT_IMAGES = 1.5
 
 

@@ -423,9 +423,9 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     """Apply ``predict(lr, lr_valid, hr, hr_valid) -> (S, H, W)`` block by block.
 
     ``sink(values, valid, row0, col0)`` receives each block's centre (values of its own, which it may overwrite) and
-    its validity (:meth:`BlockPlan.centre`). Block origins and halos are multiples of ``alignment`` (HR pixels; a multiple of
-    r that strided layers may need), so every block sees the same pixel phases as a whole-image run. Returns the
-    number of blocks.
+    its validity (:meth:`BlockPlan.centre`). Block origins and halos are multiples of ``alignment`` (HR pixels; a
+    multiple of r that strided layers may need), so every block sees the same pixel phases as a whole-image run.
+    Returns the number of blocks.
 
     Reading the next block and writing the previous one run in two threads while ``predict`` computes (GDAL
     releases the interpreter while it decodes and compresses), so raster IO hides behind the computation. At
