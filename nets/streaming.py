@@ -61,7 +61,8 @@ def _rows_joined(*parts: torch.Tensor) -> torch.Tensor:
     4 KiB at a time, and joining 48 and 192 rows of 552 columns × 218 bands took 40–57 ms through ``torch.cat``,
     13–16 ms so."""
     first = parts[0]
-    if first.device.type != "cpu" or first.dtype != torch.float32 or first.stride(1) != 1 or first.shape[1] < 2:
+    if (first.device.type != "cpu" or first.dtype != torch.float32 or first.stride(1) != 1 or first.shape[1] < 2
+            or any(part.requires_grad for part in parts)):
         return torch.cat(parts, dim=2) if len(parts) > 1 else first.clone()
     batch, channels, _, cols = first.shape
     rows = sum(part.shape[2] for part in parts)
