@@ -20,6 +20,13 @@ def _relative_error(result: torch.Tensor, reference: torch.Tensor) -> float:
     return float(((result.double() - reference).abs().max() / reference.abs().max()).detach())
 
 
+def _module_and_input(seed: int, rows: int, cols: int, learnable: bool = False) -> tuple:
+    """DeepSen3's inception module at inference and a channels-last input of ``rows`` × ``cols`` pixels."""
+    torch.manual_seed(seed)
+    module = InceptionResidualModule(48, 0.2, learnable=learnable).eval()
+    return module, torch.randn(1, 48, rows, cols).contiguous(memory_format=torch.channels_last)
+
+
 @needs_nnpack
 @pytest.mark.parametrize("channels_in, channels_out, kernel, tolerance", [(48, 32, 5, 2e-6), (32, 32, 5, 2e-6),
                                                                           (48, 64, 3, 3e-5), (64, 64, 3, 3e-5)])
@@ -63,9 +70,7 @@ def test_with_gradients_the_convolution_is_torchs_own():
 def test_deepsen3s_module_through_nnpack_equals_the_module_without_it(learnable, monkeypatch):
     """At inference, the module's wide branches run through NNPACK; the result equals the module's own within
     float32 rounding, in the same layout (channels last)."""
-    torch.manual_seed(1)
-    module = InceptionResidualModule(48, 0.2, learnable=learnable).eval()
-    x = torch.randn(1, 48, 30, 50).contiguous(memory_format=torch.channels_last)
+    module, x = _module_and_input(1, 30, 50, learnable)
     with torch.inference_mode():
         fast = module(x)
         monkeypatch.setattr("hyperfuse.nets.deepsen3.takes_nnpack", lambda conv: False)
@@ -78,9 +83,7 @@ def test_deepsen3s_module_through_nnpack_equals_the_module_without_it(learnable,
 
 
 def test_without_nnpack_the_module_runs_every_branch_on_channels_last_pixels(without_nnpack):
-    torch.manual_seed(2)
-    module = InceptionResidualModule(48, 0.2, learnable=False).eval()
-    x = torch.randn(1, 48, 16, 20).contiguous(memory_format=torch.channels_last)
+    module, x = _module_and_input(2, 16, 20)
     with torch.inference_mode():
         result = module(x)
     reference = x + module.fuse(torch.cat([branch(x) for branch in module.branches], dim=1))
@@ -102,9 +105,7 @@ def test_row_strips_cover_the_image_once_and_read_their_reach_within_it(rows, co
 @needs_nnpack
 def test_deepsen3s_module_through_nnpack_strip_by_strip_equals_it_whole(monkeypatch):
     """An image larger than one NNPACK call takes runs strip by strip; the strips' rows are the whole image's."""
-    torch.manual_seed(3)
-    module = InceptionResidualModule(48, 0.2, learnable=False).eval()
-    x = torch.randn(1, 48, 61, 40).contiguous(memory_format=torch.channels_last)
+    module, x = _module_and_input(3, 61, 40)
     with torch.inference_mode():
         whole = module(x)
         monkeypatch.setattr(fast_conv, "STRIP_PIXELS", 20 * 40)
