@@ -383,10 +383,10 @@ class BlockPlan:
         top, left = self.window(block)[:2]
         centre = (slice(row0 - top, row0 - top + nrows), slice(col0 - left, col0 - left + ncols))
         valid = (hr_valid & lr_mask_on_hr(lr_valid, self.ratio))[centre]
+        values = fused.cut(*centre) if isinstance(fused, WindowPart) else fused[(slice(None),) + centre]
         if isinstance(fused, WindowPart) and fused.own:
             # Not copied: a copy of DeepSen3's 1500² × 218-band result, block by block, took 2.3–2.8 s.
-            return fused.cut(*centre), valid
-        values = fused.cut(*centre) if isinstance(fused, WindowPart) else fused[(slice(None),) + centre]
+            return values, valid
         return values.copy(order="K"), valid     # in the layout it has (core.layout.bands_innermost)
 
 
