@@ -12,7 +12,7 @@ from hyperfuse.core.inference.memory import WorkingMemory, available_memory, pea
 from hyperfuse.core.inference.tiling import (BLOCK_MEMORY_BYTES, MAX_AUTOMATIC_BLOCK_SIZE, aligned_blocks,
                                              automatic_block_shape, automatic_block_size, computed_pixels,
                                              window_of, working_memory)
-from hyperfuse.core.storage.raster_io import output_tiles
+from hyperfuse.core.storage.raster_io import MAX_TILE_BYTES, output_tiles
 
 GIB = 2 ** 30
 # The examples below are real cases worked out with the rule of thumb (WORKING_IMAGES images of the bands per
@@ -136,6 +136,26 @@ def test_output_tiles_are_the_blocks_written_where_they_can_be(width, height, bl
     assert output_tiles(width, height, blocks) == tiles
 
 
+@pytest.mark.parametrize("blocks, bands", [((240, 384), 218), ((288, 288), 218), ((240, 240), 100), ((336, 336), 4),
+                                           ((240, 1500), 218), ((48, 1008), 2000)])
+def test_many_band_blocks_are_written_as_whole_tiles_of_a_few_megabytes(blocks, bands):
+    rows, cols = output_tiles(1500, 1500, blocks, bands)
+    strips = blocks[1] >= 1500
+    widest = 256 if strips else blocks[1]
+
+    def whole(r, c):            # a block's rows are whole tiles, and so are its columns but in strips
+        return blocks[0] % r == 0 and (strips or blocks[1] % c == 0)
+    assert rows % 16 == 0 and cols % 16 == 0 and cols <= widest and whole(rows, cols)
+    assert rows * cols * bands * 4 <= MAX_TILE_BYTES or (rows, cols) == (16, 16)
+    larger = [(r, c) for r in range(16, blocks[0] + 1, 16) for c in range(16, widest + 1, 16)
+              if whole(r, c) and r * c > rows * cols]
+    assert all(r * c * bands * 4 > MAX_TILE_BYTES for r, c in larger)
+
+
+def test_a_few_bands_keep_the_block_as_their_tile():
+    assert output_tiles(1500, 1500, (240, 384), 4) == (240, 384)
+
+
 @pytest.mark.parametrize("halo, per_block", [(39, 0.0), (39, 1308.0), (60, 3488.0)])
 def test_the_block_and_the_output_it_hands_over_fit_the_budget_together(halo, per_block):
     memory = WorkingMemory(4600.0, per_block)
@@ -250,6 +270,27 @@ def test_a_tiled_run_opens_each_input_once_for_all_its_blocks(small_pair, monkey
     assert all(dataset.closed for _, dataset in opened)
     ms, _ = raster_io.read_raster(hr)
     np.testing.assert_array_equal(written[(24, 48)], ms[:1, 24:48, 48:72])
+
+
+@pytest.mark.parametrize("resident, trims", [(100 * 2 ** 20, 0), (None, 9), (10 * GIB, 9)])
+def test_a_tiled_run_hands_freed_memory_back_only_past_its_limit(small_pair, monkeypatch, resident, trims):
+    # Handing the heap back after every block made the next block take its memory anew, zeroed by the kernel.
+    from hyperfuse.core.feedback import Feedback
+    from hyperfuse.core.inference import memory, tiling
+    from hyperfuse.core.protocol.grids import open_pair
+
+    calls = []
+    monkeypatch.setattr(memory, "_malloc_trim", lambda: calls.append)
+    start = 100 * 2 ** 20
+    # The run starts at 100 MiB resident (or where the kernel does not say); each block then finds ``resident``.
+    monkeypatch.setattr(tiling, "own_status", lambda key: None if resident is None else start)
+    monkeypatch.setattr(memory, "own_status", lambda key: resident)
+    lr, hr, pair = open_pair(small_pair["lr"], small_pair["ms"])
+    blocks = tiling.run_tiled(tiling.PairReader(lr, hr, pair), lambda lr_block, lr_valid, hr_block, hr_valid:
+                              hr_block[:1], lambda *written: None, 0, 24, Feedback())
+    assert blocks == 9 and calls == [0] * trims
+    memory.release_freed_memory()
+    assert calls[-1] == 0
 
 
 def test_a_streamed_network_takes_wide_blocks_where_they_recompute_less():

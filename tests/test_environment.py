@@ -165,3 +165,31 @@ def test_environment_for_another_python_is_ignored(tmp_path):
     assert environment.venv_site_packages(str(venv)) == []
     (venv / "pyvenv.cfg").write_text(f"version = {sys.version_info[0]}.{sys.version_info[1]}.0\n")
     assert environment.venv_site_packages(str(venv)) == [str(venv / "Lib" / "site-packages")]
+
+
+LOADS_AHEAD = """
+import sys
+sys.path[:0] = [{fake!r}, {parent!r}]
+from hyperfuse.core.errors import UserInputError
+from hyperfuse.core.inference import torch_support
+torch_support.load_torch_ahead()
+try:
+    torch = torch_support.require_torch()
+    print("loaded", torch.ones(3).sum().item())
+except UserInputError as error:
+    print("refused", str(error).splitlines()[0])
+"""
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["torch", "a torch that fails to import"])
+def test_torch_loaded_ahead_is_the_whole_module_or_the_install_hint(plugin_parent, tmp_path, broken):
+    # require_torch waits for the import that load_torch_ahead started in a thread of its own.
+    fake = tmp_path / "fake"
+    if broken:
+        (fake / "torch").mkdir(parents=True)
+        (fake / "torch" / "__init__.py").write_text("import time\ntime.sleep(0.5)\nraise ImportError('no libtorch')\n")
+    completed = subprocess.run([sys.executable, "-c", LOADS_AHEAD.format(fake=str(fake), parent=plugin_parent)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout
+    expected = "refused PyTorch is not installed" if broken else "loaded 3.0"
+    assert completed.stdout.strip().splitlines()[-1].startswith(expected), completed.stdout

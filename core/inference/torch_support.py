@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import threading
 
 from ..environment import environment_folder
 from ..errors import UserInputError
@@ -54,6 +55,21 @@ def install_hint(folder: str | None = None, platform: str | None = None) -> str:
     commands = commands.format(python=qgis_python(), folder=folder, torch=TORCH_VERSION, cpu=CPU_INDEX,
                                cuda=CUDA_INDEX)
     return INSTALL_HINT.format(version=sys.version.split()[0], folder=folder, intro=intro, commands=commands)
+
+
+def load_torch_ahead() -> None:
+    """Start importing torch in a thread of its own, so that the caller's next steps overlap it: GDAL releases the
+    interpreter while it reads, and importing torch took about 2 s. :func:`require_torch` then waits for that import
+    (Python's import lock) and reports a failed one as ever."""
+    if "torch" not in sys.modules:
+        threading.Thread(target=_import_torch_quietly, name="hyperfuse-torch-import", daemon=True).start()
+
+
+def _import_torch_quietly() -> None:
+    try:
+        import torch  # noqa: F401
+    except Exception:       # require_torch imports it again and says what is missing
+        pass
 
 
 def require_torch():

@@ -220,8 +220,12 @@ def _fit_response(design: np.ndarray, target: np.ndarray, smoothness: float) -> 
         system = np.vstack([design, penalty])
         rhs = np.vstack([target, np.zeros((bands - 1, target.shape[1]))])
     # NNLS on the QR factor: ‖A r − b‖² = ‖R_A r − Qᵀb‖² + const, an S × S problem. The triangular factor of [A b]
-    # holds both R_A and Qᵀb, without forming Q: 1.1 s instead of 1.55 s for 65 536 pixels × 218 bands.
-    factor = np.triu(lapack.dgeqrf(np.hstack([system, rhs]), overwrite_a=True)[0][:bands])
+    # holds both R_A and Qᵀb, without forming Q: 1.1 s instead of 1.55 s for 65 536 pixels × 218 bands. With the
+    # work space LAPACK asks for, it factors by blocks (matrix products): 0.41 s instead of 1.1 s (with scipy's
+    # default work space, 3 columns, it factored column by column).
+    stacked = np.hstack([system, rhs])
+    work, _ = lapack.dgeqrf_lwork(*stacked.shape)
+    factor = np.triu(lapack.dgeqrf(stacked, lwork=int(work), overwrite_a=True)[0][:bands])
     upper, projected = factor[:, :bands], factor[:, bands:]
     raw = np.array([nnls(upper, projected[:, k], maxiter=50 * bands)[0] for k in range(target.shape[1])])
     gains = raw.sum(axis=1)
