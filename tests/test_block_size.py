@@ -272,8 +272,9 @@ def test_a_tiled_run_opens_each_input_once_for_all_its_blocks(small_pair, monkey
     np.testing.assert_array_equal(written[(24, 48)], ms[:1, 24:48, 48:72])
 
 
-@pytest.mark.parametrize("resident, trims", [(100 * 2 ** 20, 0), (None, 9), (10 * GIB, 9)])
-def test_a_tiled_run_hands_freed_memory_back_only_past_its_limit(small_pair, monkeypatch, resident, trims):
+@pytest.mark.parametrize("resident, retained, trims", [(100 * 2 ** 20, 1.25, 0), (None, 1.25, 9), (10 * GIB, 1.25, 9),
+                                                      (100 * 2 ** 20, 0.0, 9)])
+def test_a_tiled_run_hands_freed_memory_back_only_past_its_limit(small_pair, monkeypatch, resident, retained, trims):
     # Handing the heap back after every block made the next block take its memory anew, zeroed by the kernel.
     from hyperfuse.core.feedback import Feedback
     from hyperfuse.core.inference import memory, tiling
@@ -287,10 +288,33 @@ def test_a_tiled_run_hands_freed_memory_back_only_past_its_limit(small_pair, mon
     monkeypatch.setattr(memory, "own_status", lambda key: resident)
     lr, hr, pair = open_pair(small_pair["lr"], small_pair["ms"])
     blocks = tiling.run_tiled(tiling.PairReader(lr, hr, pair), lambda lr_block, lr_valid, hr_block, hr_valid:
-                              hr_block[:1], lambda *written: None, 0, 24, Feedback())
+                              hr_block[:1], lambda *written: None, 0, 24, Feedback(), retained_budgets=retained)
     assert blocks == 9 and calls == [0] * trims
     memory.release_freed_memory()
     assert calls[-1] == 0
+
+
+def test_networks_keep_freed_memory_between_blocks_and_classical_methods_hand_it_back(small_pair, tmp_path,
+                                                                                      monkeypatch):
+    from helpers import save_random_weights
+    from hyperfuse.core import registry
+    from hyperfuse.core.classical.run import fuse_classical
+    from hyperfuse.core.inference import fusion, tiling
+    from hyperfuse.core.storage.raster_io import open_raster
+
+    kept = []
+
+    def recording(*args, retained_budgets=0.0, **kwargs):
+        kept.append(retained_budgets)
+        return tiling.run_tiled(*args, retained_budgets=retained_budgets, **kwargs)
+    monkeypatch.setattr(fusion, "run_tiled", recording)
+    fuse_classical("bicubic", small_pair["lr"], small_pair["ms"], str(tmp_path / "bicubic.tif"))
+    weights = str(tmp_path / "w.pt")
+    save_random_weights(weights, open_raster(small_pair["lr"]).count, open_raster(small_pair["ms"]).count, 3)
+    fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], str(tmp_path / "n.tif"),
+                             settings=fusion.NetworkFusionSettings(model=fusion.MODEL_WEIGHTS, weights_path=weights,
+                                                                   projection="none"))
+    assert kept == [0.0, tiling.RETAINED_BUDGETS] and tiling.RETAINED_BUDGETS > 0
 
 
 def test_a_streamed_network_takes_wide_blocks_where_they_recompute_less():

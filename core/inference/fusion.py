@@ -35,7 +35,8 @@ from .adaptation import PROJECTION_BOTH
 from . import weights as weights_io
 from .bundled import find_bundled_model, find_generic_model
 from .fine_tuning import fine_tune_on_pair
-from .tiling import AUTO_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, PairReader, TilingStats, block_geometry, run_tiled
+from .tiling import (AUTO_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, RETAINED_BUDGETS, PairReader, TilingStats, block_geometry,
+                     run_tiled)
 from .torch_support import load_torch_ahead, network_input, network_output, require_torch, select_device
 
 DEFAULT_TRAIN_STEPS = 300
@@ -94,15 +95,18 @@ def block_sink(writer: RasterWriter, lr: RasterInfo):
 
 def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reader, predict, halo: int, *,
                   block_size: int, feedback: Feedback, alignment: int | None = None, scheduler=None,
-                  largest_window: int | None = None, row_halo: int | None = None, **writer_options) -> tuple:
+                  largest_window: int | None = None, row_halo: int | None = None, retained_budgets: float = 0.0,
+                  **writer_options) -> tuple:
     """Run ``predict`` block by block into ``output``: in this process (run_tiled), or with a ``scheduler`` (a
     DASK_SCHEDULER value or a dask.distributed Client) as Dask tasks (distributed.py); automatic blocks with their
     halo stay within ``largest_window`` HR pixels. A ``row_halo`` (in-process only) says that ``predict`` streams
     by rows (streamed.py): the blocks go down each column of blocks and compute that many rows above and below
-    themselves. Logs where the IO time went. Returns (blocks, TilingStats)."""
+    themselves; ``retained_budgets`` (in-process only) is the freed memory kept between blocks (run_tiled). Logs
+    where the IO time went. Returns (blocks, TilingStats)."""
     stats, started = TilingStats(), time.perf_counter()
     shape = block_geometry(reader, halo, block_size, alignment, feedback, predict, largest_window, row_halo)[0]
-    engine = (functools.partial(run_tiled, by_columns=row_halo is not None) if scheduler is None else
+    engine = (functools.partial(run_tiled, by_columns=row_halo is not None, retained_budgets=retained_budgets)
+              if scheduler is None else
               functools.partial(distributed.run_tiled_on_dask, scheduler=scheduler))
     with output_writer(output, lr, pair, tags, tile_size=shape, **writer_options) as writer:
         blocks = engine(reader, predict, block_sink(writer, lr), halo, shape, feedback, alignment=alignment,
@@ -400,7 +404,8 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
     blocks, stats = tiled_to_file(output, lr, pair, tags, reader, predict, halo, block_size=block_size,
                                   feedback=feedback, alignment=model.alignment(pair.ratio),
                                   scheduler=settings.scheduler, row_halo=row_halo,
-                                  non_finite_hint=NETWORK_NON_FINITE_HINT, compression=settings.compression)
+                                  non_finite_hint=NETWORK_NON_FINITE_HINT, compression=settings.compression,
+                                  retained_budgets=RETAINED_BUDGETS)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, method.name, chosen.source, pair.ratio, blocks, chosen.seconds_training,

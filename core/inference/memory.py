@@ -31,8 +31,8 @@ def release_freed_memory(above: int | None = None) -> None:
     the arenas of the computing, reading and writing threads: the resident size grew block after block while
     GDAL's cache stayed at its cap (docs/performance.md). Trimming after every block bounds it, but the next block
     then takes all its memory anew from the kernel, which zeroes it page by page: a 1500² × 218-band DeepSen3
-    fusion took 1.5 million page faults and 45–51 s, and 0.6 million and 41–45 s without trimming (tiling.py
-    trims past a limit instead)."""
+    fusion took 1.5 million page faults and 49–53 s, and without trimming 0.6 million and 37–44 s (tiling.py trims
+    past a limit instead)."""
     if above is not None:
         resident = own_status("VmRSS:")
         if resident is not None and resident <= above:

@@ -32,10 +32,12 @@ MIN_BLOCK_SIZE, MAX_BLOCK_SIZE = 16, 16384
 # runs) and the model to the process: with 1 GiB, bicubic and GLP at 1500² × 100 bands peaked at 2.0 and 2.15 GB.
 BLOCK_MEMORY_BYTES = 768 * 2 ** 20
 MAX_AUTOMATIC_BLOCK_SIZE = 2048
-# How much memory a run may hold between blocks for the next block to reuse, in blocks' budgets above the resident
-# size at its start (run_tiled). Freed memory that glibc keeps settles, block after block, at about 1.1 GB above the
-# start of a 1500² × 218-band DeepSen3 fusion (each thread's arena keeps its own); handing it back after every block
-# cost 4–10 s of that 40–50 s run in fresh memory, which the kernel zeroes page by page.
+# How much memory a network's run holds between blocks for the next block to reuse, in blocks' budgets above the
+# resident size at its start (run_tiled's ``retained_budgets``). Freed memory that glibc keeps settles, block after
+# block, at about 1.1 GB above the start of a 1500² × 218-band DeepSen3 fusion (each thread's arena keeps its own);
+# handing it back after every block made that run take 42–48 s instead of 40–41 s, in fresh memory that the kernel
+# zeroes page by page. Classical methods hand it back after every block: their peaks at 6000² are within 1.24–1.33×
+# of those at 1500² (docs/performance.md).
 RETAINED_BUDGETS = 1.25
 # The automatic size measures the working memory on a trial window of about this side (HR pixels, halo included):
 # large enough that buffers of fixed size weigh little in it, small enough to cost a fraction of a block.
@@ -424,7 +426,7 @@ def kept_open_in(executor: ThreadPoolExecutor):
 
 def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field: int,
               block_size: int, feedback: Feedback, alignment: int | None = None,
-              stats: TilingStats | None = None, *, by_columns: bool = False) -> int:
+              stats: TilingStats | None = None, *, by_columns: bool = False, retained_budgets: float = 0.0) -> int:
     """Apply ``predict(lr, lr_valid, hr, hr_valid) -> (S, H, W)`` block by block.
 
     ``sink(values, valid, row0, col0)`` receives each block's centre (values of its own, which it may overwrite) and
@@ -437,7 +439,9 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     most three blocks are in memory: one read ahead, one computed, one being written. A reader whose ``read``
     keeps state for ``predict`` says so with ``prefetch = False``. ``stats`` collects the IO times;
     :func:`block_geometry` resolves an automatic ``block_size``. ``by_columns`` takes the blocks down each column of
-    blocks in turn (a streamed network's ``predict``, streamed.py).
+    blocks in turn (a streamed network's ``predict``, streamed.py). Freed memory is handed back to the system after
+    each block once the resident size exceeds ``retained_budgets`` blocks' budgets above the run's start (0: after
+    every block; see RETAINED_BUDGETS).
     """
     stats = stats or TilingStats()
     plan = plan_blocks(reader, receptive_field, block_size, alignment, feedback, stats, by_columns)
@@ -446,10 +450,8 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     sink, wait = stats.timed("writing", sink), stats.timed("waiting", lambda future: future.result())
 
     prefetch = getattr(reader, "prefetch", True)
-    # Freed memory stays for the next block to reuse while the resident size keeps within RETAINED_BUDGETS blocks'
-    # budgets above the run's start (memory.release_freed_memory).
-    resident = own_status("VmRSS:")
-    resident_limit = None if resident is None else resident + RETAINED_BUDGETS * _block_budget(available_memory())
+    resident = own_status("VmRSS:") if retained_budgets > 0 else None
+    resident_limit = None if resident is None else resident + retained_budgets * _block_budget(available_memory())
     with ThreadPoolExecutor(1, "hyperfuse-read") as reading, ThreadPoolExecutor(1, "hyperfuse-write") as writing, \
             rasters_kept_open(), kept_open_in(reading):
         ahead, written = (reading.submit(read, 0) if prefetch else None), None
