@@ -132,13 +132,15 @@ def flops_per_pixel(method_id: str) -> float | None:
 def network_settings(method_id: str, block_size: int, run: dict):
     """The NetworkFusionSettings of a run: MODEL = auto, a weights file (``run["weights"]``, "{method}" in it
     replaced, by default the bundled file MODEL = auto would take) or training on the inputs (``run["steps"]``
-    steps, by default the algorithms' default)."""
+    steps, by default the algorithms' default; the trained model written to ``run["output_weights"]`` where given,
+    for the weights-file runs)."""
     from hyperfuse.core.inference import fusion
 
     model = run.get("model", "auto")
     if model == "train":
         return fusion.NetworkFusionSettings(model=fusion.MODEL_TRAIN, block_size=block_size,
-                                            train_steps=run.get("steps") or fusion.DEFAULT_TRAIN_STEPS)
+                                            train_steps=run.get("steps") or fusion.DEFAULT_TRAIN_STEPS,
+                                            output_weights=run.get("output_weights"))
     if model == "weights":
         default = "{method}_generic.pt" if HS_BANDS else "{method}_enmap_s2_r3.pt"
         path = (run.get("weights") or os.path.join(ROOT, "weights", default)).format(method=method_id)
