@@ -211,19 +211,20 @@ def _search_sigma(design, degraded_ms, centred, ratio: int, feedback: Feedback) 
 
 def _fit_response(design: np.ndarray, target: np.ndarray, smoothness: float) -> np.ndarray:
     """Raw R (s × S, rows not normalised): NNLS of each degraded MS band on the HS bands."""
-    bands = design.shape[1]
-    system, rhs = design, target
-    if smoothness > 0:
-        # λ‖D₁ r‖², λ relative to the mean squared HS band so that it does not depend on the units.
-        scale = (design ** 2).sum() / bands
-        penalty = math.sqrt(smoothness * scale) * np.diff(np.eye(bands), axis=0)
-        system = np.vstack([design, penalty])
-        rhs = np.vstack([target, np.zeros((bands - 1, target.shape[1]))])
+    bands, pixels = design.shape[1], design.shape[0]
+    penalty_rows = bands - 1 if smoothness > 0 else 0
     # NNLS on the QR factor: ‖A r − b‖² = ‖R_A r − Qᵀb‖² + const, an S × S problem. The triangular factor of [A b]
     # holds both R_A and Qᵀb, without forming Q: 1.1 s instead of 1.55 s for 65 536 pixels × 218 bands. With the
     # work space LAPACK asks for, it factors by blocks (matrix products): 0.41 s instead of 1.1 s (with scipy's
-    # default work space, 3 columns, it factored column by column).
-    stacked = np.hstack([system, rhs])
+    # default work space, 3 columns, it factored column by column). [A b] is built in LAPACK's column order, which
+    # LAPACK then factors in place; scipy copied a row-ordered one first (0.9 → 0.5 s with building it).
+    stacked = np.empty((pixels + penalty_rows, bands + target.shape[1]), order="F")
+    stacked[:pixels, :bands], stacked[:pixels, bands:] = design, target
+    if penalty_rows:
+        # λ‖D₁ r‖², λ relative to the mean squared HS band so that it does not depend on the units.
+        scale = (design ** 2).sum() / bands
+        stacked[pixels:, :bands] = math.sqrt(smoothness * scale) * np.diff(np.eye(bands), axis=0)
+        stacked[pixels:, bands:] = 0.0
     work, _ = lapack.dgeqrf_lwork(*stacked.shape)
     factor = np.triu(lapack.dgeqrf(stacked, lwork=int(work), overwrite_a=True)[0][:bands])
     upper, projected = factor[:, :bands], factor[:, bands:]
@@ -268,7 +269,8 @@ def estimate_responses(lr: np.ndarray, lr_valid: np.ndarray, hr: np.ndarray, hr_
     smoothness = _smoothness_for(count, bands, sigma, smoothness, feedback)
     design = lr[:, use].T.astype(np.float64)                 # n × S
     column_mean = design.mean(axis=0) if offset else np.zeros(bands)
-    design = design - column_mean
+    if offset:
+        design -= column_mean
 
     def degraded_ms(s: float) -> np.ndarray:
         values, _ = spatial_degrade(hr, hr_valid, ratio, gaussian_psf(ratio, s))
