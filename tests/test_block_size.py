@@ -340,3 +340,40 @@ def test_the_rows_a_stream_holds_between_blocks_make_them_smaller():
     side = automatic_block_size(heavy, 120, 12, available=64 * GIB, row_halo=36)
     assert side < automatic_block_size(light, 120, 12, available=64 * GIB, row_halo=36)
     assert heavy.bytes_for((side + 72) * (side + 240), side ** 2, side + 240) <= BLOCK_MEMORY_BYTES
+
+
+def test_classical_blocks_keep_the_budget_size_where_network_blocks_share_the_area_evenly():
+    # GSA at 1500² × 100 bands as its trial measured it: shared evenly, 3 × 3 blocks of 528² instead of the 624² the
+    # budget gives (and that a 6000² run takes), so the peak depended on the raster's size.
+    memory = WorkingMemory(1300.0, 600.0)
+    side = automatic_block_size(memory, 9, 3, available=64 * GIB)
+    assert side == 624
+    assert automatic_block_shape(memory, 9, 3, 64 * GIB, (1500, 1500)) == (528, 528)
+    for area in [(1500, 1500), (3000, 3000), (6000, 6000)]:
+        assert automatic_block_shape(memory, 9, 3, 64 * GIB, area, share_evenly=False) == (side, side)
+    # Strips the width of the area (bicubic's) keep their rows too.
+    strips = automatic_block_shape(WorkingMemory(600.0, 600.0), 3, 3, 64 * GIB, (1000, 1000), share_evenly=False)
+    assert strips[1] == 1002 and 1000 % strips[0] != 0
+
+
+def test_classical_methods_take_blocks_not_shared_evenly_and_networks_shared(small_pair, tmp_path, monkeypatch):
+    from helpers import save_random_weights
+    from hyperfuse.core import registry
+    from hyperfuse.core.classical.run import fuse_classical
+    from hyperfuse.core.inference import fusion, tiling
+    from hyperfuse.core.storage.raster_io import open_raster
+
+    taken = []
+
+    def recording(*args, share_evenly=True, **kwargs):
+        taken.append(share_evenly)
+        return tiling.block_geometry(*args, share_evenly=share_evenly, **kwargs)
+    monkeypatch.setattr(fusion, "block_geometry", recording)
+    fuse_classical("gsa", small_pair["lr"], small_pair["ms"], str(tmp_path / "gsa.tif"))
+    weights = str(tmp_path / "w.pt")
+    save_random_weights(weights, open_raster(small_pair["lr"]).count, open_raster(small_pair["ms"]).count, 3)
+    fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], str(tmp_path / "n.tif"),
+                             settings=fusion.NetworkFusionSettings(model=fusion.MODEL_WEIGHTS, weights_path=weights,
+                                                                   projection="none"))
+    # The streamed network sizes its blocks, then runs them (fusion.run_network): both shared evenly.
+    assert taken == [False, True, True]

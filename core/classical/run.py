@@ -23,7 +23,7 @@ from ..errors import UserInputError
 from ..feedback import Feedback
 from ..inference import adaptation, distributed
 from ..inference.adaptation import PROJECTION_NONE
-from ..inference.fusion import FusionResult, fuse_with_function, tiled_to_file
+from ..inference.fusion import CLASSICAL_BLOCKS_SHARED_EVENLY, FusionResult, fuse_with_function, tiled_to_file
 from ..inference.tiling import DEFAULT_BLOCK_SIZE
 from ..protocol.degradation import DEFAULT_MTF_GAIN
 from ..protocol.grids import GridPair, open_pair, read_common_area
@@ -166,7 +166,8 @@ def fuse_whole_image(method: ClassicalMethod, lr: RasterInfo, hr: RasterInfo, pa
     if run_options.projection is not None:
         predict, halo = run_options.projection.wrap(predict), run_options.projection.extra_halo
     blocks, stats = tiled_to_file(output, lr, pair, tags, reader, predict, halo, block_size=block_size,
-                                  feedback=feedback.span(0.95, 1.0), compression=run_options.compression)
+                                  feedback=feedback.span(0.95, 1.0), compression=run_options.compression,
+                                  share_evenly=CLASSICAL_BLOCKS_SHARED_EVENLY)
     if run_options.projection is not None:
         run_options.projection.report(feedback)
     return FusionResult(output, method.name, "none", pair.ratio, blocks,

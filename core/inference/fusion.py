@@ -68,6 +68,14 @@ class FusionResult:
     io: "TilingStats | None" = None           # where the raster IO time went
 
 
+# Whether a classical method's automatic blocks share the area evenly, as a network's do. A network recomputes a
+# halo of 50–110 HR pixels around every block, and evenly shared blocks spare it a thin last block that is mostly
+# halo. A classical method's halo is a few pixels: its blocks keep the size the memory budget gives them, the same
+# at every raster size, and so does its peak memory. Shared evenly, GSA's 1500² × 100-band run took 3 × 3 blocks of
+# 528² and peaked at 1.08 GB, its 6000² run 10 × 10 of 624² and 1.42 GB (docs/performance.md, "Full scenes in
+# bounded memory").
+CLASSICAL_BLOCKS_SHARED_EVENLY = False
+
 NETWORK_NON_FINITE_HINT = ("The network's weights may be damaged, or the inputs far outside the range it was "
                            "trained on: check the inputs' units and nodata values, or choose another model.")
 
@@ -96,15 +104,17 @@ def block_sink(writer: RasterWriter, lr: RasterInfo):
 def tiled_to_file(output: str, lr: RasterInfo, pair: GridPair, tags: dict, reader, predict, halo: int, *,
                   block_size: int, feedback: Feedback, alignment: int | None = None, scheduler=None,
                   largest_window: int | None = None, row_halo: int | None = None, retained_budgets: float = 0.0,
-                  **writer_options) -> tuple:
+                  share_evenly: bool = True, **writer_options) -> tuple:
     """Run ``predict`` block by block into ``output``: in this process (run_tiled), or with a ``scheduler`` (a
     DASK_SCHEDULER value or a dask.distributed Client) as Dask tasks (distributed.py); automatic blocks with their
     halo stay within ``largest_window`` HR pixels. A ``row_halo`` (in-process only) says that ``predict`` streams
     by rows (streamed.py): the blocks go down each column of blocks and compute that many rows above and below
-    themselves; ``retained_budgets`` (in-process only) is the freed memory kept between blocks (run_tiled). Logs
-    where the IO time went. Returns (blocks, TilingStats)."""
+    themselves; ``retained_budgets`` (in-process only) is the freed memory kept between blocks (run_tiled), and
+    ``share_evenly`` whether automatic blocks share the area evenly (tiling.automatic_block_shape). Logs where the
+    IO time went. Returns (blocks, TilingStats)."""
     stats, started = TilingStats(), time.perf_counter()
-    shape = block_geometry(reader, halo, block_size, alignment, feedback, predict, largest_window, row_halo)[0]
+    shape = block_geometry(reader, halo, block_size, alignment, feedback, predict, largest_window, row_halo,
+                           share_evenly=share_evenly)[0]
     engine = (functools.partial(run_tiled, by_columns=row_halo is not None, retained_budgets=retained_budgets)
               if scheduler is None else
               functools.partial(distributed.run_tiled_on_dask, scheduler=scheduler))
@@ -135,7 +145,8 @@ def fuse_with_function(name: str, lr: RasterInfo, hr: RasterInfo, pair: GridPair
         block_predict, halo = projection.wrap(block_predict), halo + projection.extra_halo
     blocks, stats = tiled_to_file(output, lr, pair, tags, PairReader(lr, hr, pair), block_predict, halo,
                                   block_size=block_size, feedback=feedback, scheduler=scheduler,
-                                  largest_window=largest_window, compression=compression)
+                                  largest_window=largest_window, compression=compression,
+                                  share_evenly=CLASSICAL_BLOCKS_SHARED_EVENLY)
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, name, "none", pair.ratio, blocks, seconds_inference=time.perf_counter() - started,

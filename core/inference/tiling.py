@@ -105,16 +105,19 @@ def _shared_evenly(extent: int, side: int, unit: int) -> int:
 
 
 def automatic_block_shape(memory: WorkingMemory, halo: int, step: int, available: int | None, area: tuple,
-                          largest_window: int | None = None, row_halo: int | None = None) -> tuple:
+                          largest_window: int | None = None, row_halo: int | None = None, *,
+                          share_evenly: bool = True) -> tuple:
     """(rows, cols) of the blocks over an ``area`` of (rows, cols) HR pixels that recompute the fewest pixels: the
     square blocks of :func:`automatic_block_size`, or strips the full width of the area where one with its halo
     above and below fits the same budget. A strip has no halo at its sides: MHF-net with the projection (halo 87)
     on 600² × 218 bands computes 2.5 times the area in 240² blocks and 2.06 times in strips of 600 × 144. With
     ``largest_window`` no block with its halo has more HR pixels than that (a whole-image method's limit). A
-    ``row_halo`` is what the blocks compute above and below themselves, where that is less than ``halo``."""
+    ``row_halo`` is what the blocks compute above and below themselves, where that is less than ``halo``. Without
+    ``share_evenly`` the blocks keep the size the budget gives them, the last ones what is left (see
+    ``tiled_to_file``'s callers)."""
     rows, cols = area
     row_halo = halo if row_halo is None else row_halo
-    side = automatic_block_size(memory, halo, step, available, max(area), row_halo)
+    side = automatic_block_size(memory, halo, step, available, max(area) if share_evenly else None, row_halo)
     unit = math.lcm(step, 16)
     if largest_window:
         side = max(unit, min(side, (math.isqrt(largest_window) - 2 * halo) // unit * unit))
@@ -123,7 +126,8 @@ def automatic_block_shape(memory: WorkingMemory, halo: int, step: int, available
     if largest_window:
         strip_rows = min(strip_rows, largest_window // cols - 2 * halo)
     if strip_rows >= unit and cols <= MAX_BLOCK_SIZE:
-        strip_rows = _shared_evenly(rows, min(strip_rows, MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit, unit)
+        strip_rows = min(strip_rows, MAX_AUTOMATIC_BLOCK_SIZE) // unit * unit
+        strip_rows = _shared_evenly(rows, strip_rows, unit) if share_evenly else strip_rows
         shapes.append((strip_rows, math.ceil(cols / step) * step))
     if row_halo < halo:
         shapes += _streamed_columns(memory, halo, unit, available, area, row_halo)
@@ -238,18 +242,18 @@ def window_of(block: tuple, halo: int, area: tuple) -> tuple:
 
 def block_geometry(reader: PairReader, receptive_field: int, block_size, alignment: int | None,
                    feedback: Feedback, predict=None, largest_window: int | None = None,
-                   row_halo: int | None = None) -> tuple:
+                   row_halo: int | None = None, *, share_evenly: bool = True) -> tuple:
     """((block rows, block cols), halo, step) of a tiled run: blocks and halo multiples of ``step``. A
     ``block_size`` is a side (square blocks) or a (rows, cols) shape; AUTO_BLOCK_SIZE becomes
-    :func:`automatic_block_shape` for the :func:`working_memory` of ``predict``, ``largest_window`` and a
-    ``row_halo`` (a streamed network's, streamed.py) (and the log says so)."""
+    :func:`automatic_block_shape` for the :func:`working_memory` of ``predict``, ``largest_window``, a
+    ``row_halo`` (a streamed network's, streamed.py) and ``share_evenly`` (and the log says so)."""
     step = math.lcm(reader.pair.ratio, alignment or reader.pair.ratio)
     halo = aligned_halo(receptive_field, step)
     if block_size == AUTO_BLOCK_SIZE:
         available = available_memory()
         memory = working_memory(reader, predict, halo, step, available, streamed=row_halo is not None)
         rows, cols = automatic_block_shape(memory, halo, step, available, tuple(reader.pair.hr_shape),
-                                           largest_window, row_halo)
+                                           largest_window, row_halo, share_evenly=share_evenly)
         strips = " (strips the width of the area)" if cols >= reader.pair.hr_shape[1] and rows != cols else ""
         streamed = ("" if row_halo is None else
                     f", streamed down each column of blocks (at most {row_halo} rows recomputed above and below)")
