@@ -294,13 +294,25 @@ def test_a_tiled_run_hands_freed_memory_back_only_past_its_limit(small_pair, mon
     assert calls[-1] == 0
 
 
-def test_networks_keep_freed_memory_between_blocks_and_classical_methods_hand_it_back(small_pair, tmp_path,
-                                                                                      monkeypatch):
+def _classical_then_network(small_pair, tmp_path, classical: str) -> None:
+    """A classical fusion, then DeepSen3's from a weights file (a streamed network), of the small pair."""
     from helpers import save_random_weights
     from hyperfuse.core import registry
     from hyperfuse.core.classical.run import fuse_classical
-    from hyperfuse.core.inference import fusion, tiling
+    from hyperfuse.core.inference import fusion
     from hyperfuse.core.storage.raster_io import open_raster
+
+    fuse_classical(classical, small_pair["lr"], small_pair["ms"], str(tmp_path / f"{classical}.tif"))
+    weights = str(tmp_path / "w.pt")
+    save_random_weights(weights, open_raster(small_pair["lr"]).count, open_raster(small_pair["ms"]).count, 3)
+    fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], str(tmp_path / "n.tif"),
+                             settings=fusion.NetworkFusionSettings(model=fusion.MODEL_WEIGHTS, weights_path=weights,
+                                                                   projection="none"))
+
+
+def test_networks_keep_freed_memory_between_blocks_and_classical_methods_hand_it_back(small_pair, tmp_path,
+                                                                                      monkeypatch):
+    from hyperfuse.core.inference import fusion, tiling
 
     kept = []
 
@@ -308,12 +320,7 @@ def test_networks_keep_freed_memory_between_blocks_and_classical_methods_hand_it
         kept.append(retained_budgets)
         return tiling.run_tiled(*args, retained_budgets=retained_budgets, **kwargs)
     monkeypatch.setattr(fusion, "run_tiled", recording)
-    fuse_classical("bicubic", small_pair["lr"], small_pair["ms"], str(tmp_path / "bicubic.tif"))
-    weights = str(tmp_path / "w.pt")
-    save_random_weights(weights, open_raster(small_pair["lr"]).count, open_raster(small_pair["ms"]).count, 3)
-    fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], str(tmp_path / "n.tif"),
-                             settings=fusion.NetworkFusionSettings(model=fusion.MODEL_WEIGHTS, weights_path=weights,
-                                                                   projection="none"))
+    _classical_then_network(small_pair, tmp_path, "bicubic")
     assert kept == [0.0, tiling.RETAINED_BUDGETS] and tiling.RETAINED_BUDGETS > 0
 
 
@@ -357,11 +364,7 @@ def test_classical_blocks_keep_the_budget_size_where_network_blocks_share_the_ar
 
 
 def test_classical_methods_take_blocks_not_shared_evenly_and_networks_shared(small_pair, tmp_path, monkeypatch):
-    from helpers import save_random_weights
-    from hyperfuse.core import registry
-    from hyperfuse.core.classical.run import fuse_classical
     from hyperfuse.core.inference import fusion, tiling
-    from hyperfuse.core.storage.raster_io import open_raster
 
     taken = []
 
@@ -369,11 +372,6 @@ def test_classical_methods_take_blocks_not_shared_evenly_and_networks_shared(sma
         taken.append(share_evenly)
         return tiling.block_geometry(*args, share_evenly=share_evenly, **kwargs)
     monkeypatch.setattr(fusion, "block_geometry", recording)
-    fuse_classical("gsa", small_pair["lr"], small_pair["ms"], str(tmp_path / "gsa.tif"))
-    weights = str(tmp_path / "w.pt")
-    save_random_weights(weights, open_raster(small_pair["lr"]).count, open_raster(small_pair["ms"]).count, 3)
-    fusion.fuse_with_network(registry.method("deepsen3"), small_pair["lr"], small_pair["ms"], str(tmp_path / "n.tif"),
-                             settings=fusion.NetworkFusionSettings(model=fusion.MODEL_WEIGHTS, weights_path=weights,
-                                                                   projection="none"))
+    _classical_then_network(small_pair, tmp_path, "gsa")
     # The streamed network sizes its blocks, then runs them (fusion.run_network): both shared evenly.
     assert taken == [False, True, True]
