@@ -36,8 +36,9 @@ MAX_AUTOMATIC_BLOCK_SIZE = 2048
 # resident size at its start (run_tiled's ``retained_budgets``). Freed memory that glibc keeps settles, block after
 # block, at about 1.1 GB above the start of a 1500² × 218-band DeepSen3 fusion (each thread's arena keeps its own);
 # handing it back after every block made that run take 42–48 s instead of 40–41 s, in fresh memory that the kernel
-# zeroes page by page. Classical methods hand it back after every block: their peaks at 6000² are within 1.24–1.33×
-# of those at 1500² (docs/performance.md).
+# zeroes page by page. Classical methods hand it back after every block. What is kept creeps up to the limit over
+# some hundred blocks, so a long run peaks higher than a short one: SSJCN's generic model at 6000² × 100 bands
+# 1.90 GB, at 1500² 1.44 GB (docs/performance.md, "Full scenes in bounded memory").
 RETAINED_BUDGETS = 1.25
 # The automatic size measures the working memory on a trial window of about this side (HR pixels, halo included):
 # large enough that buffers of fixed size weigh little in it, small enough to cost a fraction of a block.
