@@ -358,9 +358,10 @@ def test_classical_blocks_keep_the_budget_size_where_network_blocks_share_the_ar
     assert automatic_block_shape(memory, 9, 3, 64 * GIB, (1500, 1500)) == (528, 528)
     for area in [(1500, 1500), (3000, 3000), (6000, 6000)]:
         assert automatic_block_shape(memory, 9, 3, 64 * GIB, area, share_evenly=False) == (side, side)
-    # Strips the width of the area (bicubic's) keep their rows too.
-    strips = automatic_block_shape(WorkingMemory(600.0, 600.0), 3, 3, 64 * GIB, (1000, 1000), share_evenly=False)
-    assert strips[1] == 1002 and 1000 % strips[0] != 0
+    # Strips the width of the area (bicubic's) keep their rows too: 624 and 376 rows instead of two of 528.
+    strips = WorkingMemory(600.0, 600.0)
+    assert automatic_block_shape(strips, 3, 3, 64 * GIB, (1000, 1000)) == (528, 1002)
+    assert automatic_block_shape(strips, 3, 3, 64 * GIB, (1000, 1000), share_evenly=False) == (624, 1002)
 
 
 def test_classical_methods_take_blocks_not_shared_evenly_and_networks_shared(small_pair, tmp_path, monkeypatch):
