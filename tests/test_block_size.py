@@ -294,6 +294,33 @@ def test_a_tiled_run_hands_freed_memory_back_only_past_its_limit(small_pair, mon
     assert calls[-1] == 0
 
 
+
+def test_a_long_run_keeps_no_more_than_its_first_blocks_settled_at(small_pair, monkeypatch):
+    # Kept memory crept up over hundreds of blocks (SSJCN at 6000²: 1.90 GB against 1.44 GB at 1500²).
+    from hyperfuse.core.feedback import Feedback
+    from hyperfuse.core.inference import memory, tiling
+    from hyperfuse.core.protocol.grids import open_pair
+
+    calls, mib = [], 2 ** 20
+    monkeypatch.setattr(memory, "_malloc_trim", lambda: calls.append)
+    monkeypatch.setattr(tiling, "available_memory", lambda: None)      # a block's budget: 768 MiB
+    # From 100 MiB at the start, the resident size after each of the 9 blocks: settled at 300 MiB after block 4,
+    # so from there on the limit is 300 + 192 MiB, far below the start's 100 + 960 MiB.
+    after_block = iter(np.array([200, 250, 300, 300, 400, 480, 500, 600, 480]) * mib)
+    resident = [100 * mib]
+    monkeypatch.setattr(tiling, "own_status", lambda key: resident[0])
+    monkeypatch.setattr(memory, "own_status", lambda key: resident[0])
+
+    def predict(lr_block, lr_valid, hr_block, hr_valid):
+        resident[0] = next(after_block)
+        return hr_block[:1]
+
+    lr, hr, pair = open_pair(small_pair["lr"], small_pair["ms"])
+    blocks = tiling.run_tiled(tiling.PairReader(lr, hr, pair), predict, lambda *written: None, 0, 24, Feedback(),
+                              retained_budgets=tiling.RETAINED_BUDGETS)
+    assert blocks == 9 and tiling.SETTLING_BLOCKS == 4 and tiling.CREEP_BUDGETS == 0.25
+    assert calls == [0, 0]              # blocks 7 and 8, at 500 and 600 MiB
+
 def _classical_then_network(small_pair, tmp_path, classical: str) -> None:
     """A classical fusion, then DeepSen3's from a weights file (a streamed network), of the small pair."""
     from helpers import save_random_weights

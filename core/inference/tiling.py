@@ -36,10 +36,16 @@ MAX_AUTOMATIC_BLOCK_SIZE = 2048
 # resident size at its start (run_tiled's ``retained_budgets``). Freed memory that glibc keeps settles, block after
 # block, at about 1.1 GB above the start of a 1500² × 218-band DeepSen3 fusion (each thread's arena keeps its own);
 # handing it back after every block made that run take 42–48 s instead of 40–41 s, in fresh memory that the kernel
-# zeroes page by page. Classical methods hand it back after every block. What is kept creeps up to the limit over
-# some hundred blocks, so a long run peaks higher than a short one: SSJCN's generic model at 6000² × 100 bands
-# 1.90 GB, at 1500² 1.44 GB (docs/performance.md, "Full scenes in bounded memory").
+# zeroes page by page. Classical methods hand it back after every block.
 RETAINED_BUDGETS = 1.25
+# What is kept still creeps up, in steps, over hundreds of blocks (fragments that no block quite fits), so a long run
+# peaked higher than a short one: SSJCN's generic model at 6000² × 100 bands 1.90 GB, at 1500² 1.44 GB. After its
+# first SETTLING_BLOCKS blocks a run keeps at most CREEP_BUDGETS budgets more than it then holds, which bounds the
+# peak by what the first blocks take, whatever the raster's size (docs/performance.md, "Full scenes in bounded
+# memory"). A 1500² × 218-band DeepSen3 run has settled by then (1.57 GB after 4 blocks, its limit from the start
+# 1.78 GB); SSJCN's at 100 bands held 1.03 GB after 4 blocks, 1.36 GB after 49 and 1.66 GB after a few hundred.
+SETTLING_BLOCKS = 4
+CREEP_BUDGETS = 0.25
 # The automatic size measures the working memory on a trial window of about this side (HR pixels, halo included):
 # large enough that buffers of fixed size weigh little in it, small enough to cost a fraction of a block.
 TRIAL_SIDE = 256
@@ -429,6 +435,26 @@ def kept_open_in(executor: ThreadPoolExecutor):
         executor.submit(stack.close).result()
 
 
+class FreedMemoryLimit:
+    """When a tiled run hands freed memory back to the system after a block (release_freed_memory): once the
+    resident size exceeds the run's start plus ``retained_budgets`` blocks' budgets, and, from its SETTLING_BLOCKS-th
+    block on, what it held after that block plus CREEP_BUDGETS budgets if that is less. ``retained_budgets`` 0, or
+    a system that does not report the resident size: after every block."""
+
+    def __init__(self, retained_budgets: float):
+        self.budget = _block_budget(available_memory())
+        start = own_status("VmRSS:") if retained_budgets > 0 else None
+        self.limit = None if start is None else start + retained_budgets * self.budget
+        self.blocks = 0
+
+    def after_block(self) -> None:
+        self.blocks += 1
+        if self.limit is not None and self.blocks == SETTLING_BLOCKS:
+            settled = own_status("VmRSS:")
+            if settled is not None:
+                self.limit = min(self.limit, settled + CREEP_BUDGETS * self.budget)
+        release_freed_memory(above=self.limit)
+
 def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field: int,
               block_size: int, feedback: Feedback, alignment: int | None = None,
               stats: TilingStats | None = None, *, by_columns: bool = False, retained_budgets: float = 0.0) -> int:
@@ -445,8 +471,8 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     keeps state for ``predict`` says so with ``prefetch = False``. ``stats`` collects the IO times;
     :func:`block_geometry` resolves an automatic ``block_size``. ``by_columns`` takes the blocks down each column of
     blocks in turn (a streamed network's ``predict``, streamed.py). Freed memory is handed back to the system after
-    each block once the resident size exceeds ``retained_budgets`` blocks' budgets above the run's start (0: after
-    every block; see RETAINED_BUDGETS).
+    each block once the resident size exceeds a limit (:class:`FreedMemoryLimit`; ``retained_budgets`` 0: after every
+    block).
     """
     stats = stats or TilingStats()
     plan = plan_blocks(reader, receptive_field, block_size, alignment, feedback, stats, by_columns)
@@ -455,8 +481,7 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
     sink, wait = stats.timed("writing", sink), stats.timed("waiting", lambda future: future.result())
 
     prefetch = getattr(reader, "prefetch", True)
-    resident = own_status("VmRSS:") if retained_budgets > 0 else None
-    resident_limit = None if resident is None else resident + retained_budgets * _block_budget(available_memory())
+    freed_memory = FreedMemoryLimit(retained_budgets)
     with ThreadPoolExecutor(1, "hyperfuse-read") as reading, ThreadPoolExecutor(1, "hyperfuse-write") as writing, \
             rasters_kept_open(), kept_open_in(reading):
         ahead, written = (reading.submit(read, 0) if prefetch else None), None
@@ -471,7 +496,7 @@ def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field:
                 wait(written)           # a failed write stops the run here, and one block waits at most
             written = writing.submit(sink, values, valid, *block[:2])
             del values, lr, hr
-            release_freed_memory(above=resident_limit)
+            freed_memory.after_block()
             feedback.progress((index + 1) / len(blocks))
         if written is not None:
             wait(written)
