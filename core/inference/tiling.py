@@ -455,6 +455,7 @@ class FreedMemoryLimit:
                 self.limit = min(self.limit, settled + CREEP_BUDGETS * self.budget)
         release_freed_memory(above=self.limit)
 
+
 def run_tiled(reader: PairReader, predict: Predict, sink: Sink, receptive_field: int,
               block_size: int, feedback: Feedback, alignment: int | None = None,
               stats: TilingStats | None = None, *, by_columns: bool = False, retained_budgets: float = 0.0) -> int:
