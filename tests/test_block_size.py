@@ -294,7 +294,6 @@ def test_a_tiled_run_hands_freed_memory_back_only_past_its_limit(small_pair, mon
     assert calls[-1] == 0
 
 
-
 def test_a_long_run_keeps_no_more_than_its_first_blocks_settled_at(small_pair, monkeypatch):
     # Kept memory crept up over hundreds of blocks (SSJCN at 6000²: 1.90 GB against 1.44 GB at 1500²).
     from hyperfuse.core.feedback import Feedback
@@ -320,6 +319,7 @@ def test_a_long_run_keeps_no_more_than_its_first_blocks_settled_at(small_pair, m
                               retained_budgets=tiling.RETAINED_BUDGETS)
     assert blocks == 9 and tiling.SETTLING_BLOCKS == 4 and tiling.CREEP_BUDGETS == 0.25
     assert calls == [0, 0]              # blocks 7 and 8, at 500 and 600 MiB
+
 
 def _classical_then_network(small_pair, tmp_path, classical: str) -> None:
     """A classical fusion, then DeepSen3's from a weights file (a streamed network), of the small pair."""
