@@ -140,7 +140,7 @@ class QualityAssessmentAlgorithm(HyperFuseAlgorithm):
             return self._assess_and_write(parameters, context, feedback)
 
     def _assess_and_write(self, parameters, context, feedback):
-        fused = [self.layer_path(layer, "FUSED") for layer in self.parameterAsLayerList(parameters, "FUSED", context)]
+        fused = self.raster_paths(parameters, "FUSED", context)
         reference = self._optional_path(parameters, REFERENCE, context)
         result = quality.assess_layers(
             fused, reference, self._optional_path(parameters, LR_HSI, context),

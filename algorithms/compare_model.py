@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 
-from qgis.core import QgsProcessingModelAlgorithm, QgsProcessingParameterEnum
+from qgis.core import QgsProcessingException, QgsProcessingModelAlgorithm, QgsProcessingParameterEnum
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.environment import PLUGIN_DIR
 from ..core.errors import UserInputError
 from ..core.protocol.srf import PRESETS
 from ..core.storage.files import check_destinations
-from .base import destination_files, help_html, help_string, icon_path
+from .base import destination_files, help_html, help_string, icon_path, raster_file
 from .i18n import QT_TRANSLATE_NOOP, Text, joined, tr
 from .parameters import SIMULATION_GROUP
 
@@ -96,11 +96,10 @@ class CompareFusionMethodsModel(QgsProcessingModelAlgorithm):
     def checkParameterValues(self, parameters, context):  # noqa: N802
         # The children check their outputs against their own inputs only; the scene the user gave must not be
         # overwritten by the model's outputs either.
-        reference = self.parameterAsRasterLayer(parameters, "REFERENCE", context)
         try:
-            check_destinations({"REFERENCE": reference.source() if reference else None},
+            check_destinations({"REFERENCE": raster_file(self, parameters, "REFERENCE", context)},
                                destination_files(self, parameters, context))
-        except UserInputError as error:
+        except (UserInputError, QgsProcessingException) as error:      # the latter: a REFERENCE GDAL cannot read
             return False, str(error)
         return super().checkParameterValues(parameters, context)
 

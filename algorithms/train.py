@@ -11,7 +11,7 @@ from ..core.protocol.grids import open_pair
 from ..core.registry import METHODS
 from ..core.training import runs as training_run
 from ..core.training.trainer import TrainingConfig
-from .base import HyperFuseAlgorithm, add_settings, read_settings
+from .base import HyperFuseAlgorithm, add_settings, raster_file, read_settings
 from .i18n import QT_TRANSLATE_NOOP, Text, translate
 from .parameters import (ADAPT_STEPS, ADAPT_STEPS_LABEL, DEVICE, DEVICE_HELP, DEVICE_LABEL, HR_MSI, HR_MSI_HELP,
                          LR_HSI, LR_HSI_HELP, MTF_GAIN, OUTPUT_WEIGHTS, REFERENCE, SEED, SEED_LABEL, TRAINING_GROUP)
@@ -201,8 +201,7 @@ class TrainModelAlgorithm(HyperFuseAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("STEPS_RUN", translate("HyperFuse", "Steps run")))
 
     def _optional_path(self, parameters, name, context):
-        layer = self.parameterAsRasterLayer(parameters, name, context)
-        return None if layer is None else self.layer_path(layer, name)
+        return raster_file(self, parameters, name, context)
 
     def process(self, parameters, context, feedback):
         method = METHODS[METHOD_IDS[self.parameterAsEnum(parameters, "METHOD", context)]]

@@ -117,6 +117,33 @@ def test_cancelled_fusion_leaves_no_output(processing, small_pair, tmp_path):
     assert feedback.isCanceled() and os.listdir(tmp_path) == []
 
 
+def test_input_files_are_read_without_loading_them_as_qgis_layers(processing, small_pair, tmp_path):
+    """A path is read through GDAL as given: loading it as a layer would decode it for the default style's
+    statistics. A layer of the project is read from its file, to the same result."""
+    from qgis.core import QgsProcessingContext, QgsProject, QgsRasterLayer
+
+    inputs = {os.path.abspath(small_pair["lr"]), os.path.abspath(small_pair["ms"])}
+    context = QgsProcessingContext()
+    by_path = processing.run("hyperfuse:fuse_bicubic", {"LR_HSI": small_pair["lr"], "HR_MSI": small_pair["ms"],
+                                                        "OUTPUT": str(tmp_path / "by_path.tif")}, context=context)
+    quality = processing.run("hyperfuse:quality_assessment", {
+        "REFERENCE": by_path["OUTPUT"], "FUSED": [by_path["OUTPUT"], by_path["OUTPUT"]], "LR_HSI": small_pair["lr"],
+        "HR_MSI": small_pair["ms"], "OUTPUT_JSON": str(tmp_path / "q.json")}, context=context)
+    loaded = {os.path.abspath(layer.source().split("|")[0])
+              for layer in context.temporaryLayerStore().mapLayers().values()}
+    assert not loaded & (inputs | {os.path.abspath(by_path["OUTPUT"])})
+    assert quality["PSNR"] == float("inf") and 0.5 < quality["QNR"] <= 1
+    layers = [QgsRasterLayer(small_pair[key], key) for key in ("lr", "ms")]
+    QgsProject.instance().addMapLayers(layers)
+    try:
+        by_layer = processing.run("hyperfuse:fuse_bicubic", {"LR_HSI": layers[0].id(), "HR_MSI": layers[1],
+                                                             "OUTPUT": str(tmp_path / "by_layer.tif")})
+    finally:
+        QgsProject.instance().removeMapLayers([layer.id() for layer in layers])
+    with rasterio.open(by_path["OUTPUT"]) as first, rasterio.open(by_layer["OUTPUT"]) as second:
+        np.testing.assert_array_equal(first.read(), second.read())
+
+
 def test_every_algorithm_has_its_own_svg_icon(qgis_app):
     from qgis.core import QgsApplication
     from qgis.PyQt.QtSvg import QSvgRenderer

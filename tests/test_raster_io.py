@@ -178,6 +178,55 @@ def test_rasters_kept_open_reuses_one_dataset_per_file_and_closes_them(tmp_path,
     np.testing.assert_array_equal(second[0], plain[0][:, 1:4, 2:6])
 
 
+def test_rasters_opened_together_are_those_opened_one_by_one(tmp_path, monkeypatch):
+    import hyperfuse.core.storage.raster_io as raster_io
+    from helpers import recorded_openings
+
+    rng = np.random.default_rng(3)
+    with_empty_band = rng.random((3, 40, 30)).astype(np.float32)
+    with_empty_band[1] = -32768
+    paths = [str(tmp_path / "empty_band.tif"), str(tmp_path / "scaled.tif"), str(tmp_path / "plain.tif")]
+    _write_raw(paths[0], with_empty_band, "float32", nodata=-32768)
+    _write_raw(paths[1], rng.integers(0, 1000, (2, 40, 30)), "uint16", nodata=0, scale=1e-4, offset=0.01)
+    _write_raw(paths[2], rng.random((4, 40, 30)), "float32")
+    one_by_one = [open_raster(path) for path in paths]
+    assert one_by_one[0].bad_bands == [1]
+    opened = recorded_openings(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    with raster_io.rasters_kept_open():
+        raster_io.open_kept_together([*paths, "plain.tif"], workers=3)      # the last one twice, spelled apart
+        assert len(opened) == 3
+        together = [open_raster(path) for path in paths]
+        assert open_raster("plain.tif") is together[2]
+        assert len(opened) == 3
+        np.testing.assert_array_equal(read_raster(together[0])[0], read_raster(one_by_one[0])[0])
+    assert together == one_by_one
+
+
+def test_rasters_opened_together_fail_as_the_first_of_them_would(tmp_path):
+    import hyperfuse.core.storage.raster_io as raster_io
+
+    good, empty, corrupt = (str(tmp_path / name) for name in ("good.tif", "empty.tif", "corrupt.tif"))
+    _write_raw(good, np.ones((2, 8, 8)), "float32")
+    _write_raw(empty, np.full((2, 8, 8), -1.0), "float32", nodata=-1)
+    open(corrupt, "wb").write(b"II*\x00garbage")
+    cases = [([good, str(tmp_path / "nope.tif"), corrupt], "does not exist"), ([good, corrupt, empty], "cannot read"),
+             ([empty, good], "Every band of '.*empty.tif' is nodata everywhere")]
+    for paths, message in cases:
+        with raster_io.rasters_kept_open(), pytest.raises(UserInputError, match=message):
+            raster_io.open_kept_together(paths)
+
+
+def test_validity_follows_each_bands_nodata():
+    import hyperfuse.core.storage.raster_io as raster_io
+
+    values = np.array([[[1.0, 5.0, np.nan]], [[5.0, 7.0, 2e38]], [[7.0, -np.inf, 0.0]]], dtype=np.float32)
+    np.testing.assert_array_equal(raster_io._validity(values, [5.0, 7.0, None])[:, 0],
+                                  [[True, False, False], [True, False, False], [True, False, True]])
+    np.testing.assert_array_equal(raster_io._validity(values, [float("nan")] * 3)[:, 0],
+                                  [[True, True, False], [True, True, False], [True, False, True]])
+
+
 def test_each_block_is_compressed_and_stored_when_written(tmp_path):
     # Stored at once (FlushCache), a block's tiles no longer wait in GDAL's cache for the file to close.
     path = str(tmp_path / "out.tif")

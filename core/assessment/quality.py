@@ -21,7 +21,8 @@ from ..protocol import metrics
 from ..protocol.degradation import DEFAULT_MTF_GAIN, PointSpread
 from ..protocol.grids import check_grids, check_same_grid
 from ..storage.files import atomic_path, write_text
-from ..storage.raster_io import OUTPUT_NODATA, RasterInfo, open_raster, rasters_kept_open, write_raster
+from ..storage.raster_io import (OUTPUT_NODATA, RasterInfo, open_kept_together, open_raster, rasters_kept_open,
+                                 write_raster)
 from . import blockwise, blockwise_qnr
 
 SUMMARY_KEYS = ("PSNR", "SAM", "ERGAS", "SSIM", "RMSE", "CC", "UIQI", "Q2n")
@@ -166,6 +167,7 @@ def assess_layers(fused_paths: list, reference_path: str | None = None, lr_path:
     with rasters_kept_open():         # the reference and the inputs are read for every layer
         ratio = checked_ratio(ratio, lr_path, hr_path, fused_paths)
         names = layer_names(fused_paths)
+        open_kept_together([reference_path, *fused_paths, *((lr_path, hr_path) if has_inputs else ())])
         for index, path in enumerate(fused_paths):
             part = feedback.span(index / len(fused_paths), (index + 1) / len(fused_paths))
             entry = {"fused": path, "name": names[index]}
