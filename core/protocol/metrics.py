@@ -8,6 +8,8 @@ per-band peak equal to the reference band's maximum, ERGAS with 100 / r, SSIM wi
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.ndimage import binary_erosion, gaussian_filter
 
@@ -432,18 +434,29 @@ def _product_signs(size: int) -> np.ndarray:
     return signs
 
 
-def _mean_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean over pixels of the hypercomplex product of ``a`` and ``b`` (components × pixels).
+@functools.lru_cache(maxsize=4)
+def _product_terms(size: int) -> tuple:
+    """(partner, signs) of :func:`_mean_product`: partner[i, k] is the j with i xor j = k, signs[i, k] the sign
+    of e_i e_partner[i, k]."""
+    rows = np.arange(size)[:, None]
+    partner = rows ^ np.arange(size)[None, :]
+    return partner, _product_signs(size)[rows, partner]
+
+
+def _mean_product(a: np.ndarray, b: np.ndarray, size: int = 0) -> np.ndarray:
+    """Mean over pixels of the hypercomplex product of ``a`` and ``b`` (components × pixels), of ``size``
+    components (default: ``a``'s); components past those given are zero.
 
     The product is bilinear and maps e_i e_j to ±e_(i xor j), so its mean is a signed sum of
     the components' cross-moments: one matrix product, where the product pixel by pixel
-    takes size² NumPy calls (65536 for 200 bands), minutes on a large raster.
+    takes size² NumPy calls (65536 for 200 bands), minutes on a large raster. The zero components
+    take no part in the matrix product.
     """
-    size = a.shape[0]
-    moments = matmul(a, b.T) / a.shape[1]
-    rows = np.arange(size)[:, None]
-    partner = rows ^ np.arange(size)[None, :]      # partner[i, k]: the j with i xor j = k
-    return (_product_signs(size)[rows, partner] * moments[rows, partner]).sum(axis=0)
+    size = size or a.shape[0]
+    moments = np.zeros((size, size))
+    moments[:a.shape[0], :b.shape[0]] = matmul(a, b.T) / a.shape[1]
+    partner, signs = _product_terms(size)
+    return (signs * moments[np.arange(size)[:, None], partner]).sum(axis=0)
 
 
 def q2n(reference: np.ndarray, estimate: np.ndarray, valid: np.ndarray, block: int = UIQI_BLOCK) -> tuple:
@@ -471,15 +484,14 @@ def q2n_components(bands: int) -> int:
 
 
 def q2n_tile(reference: np.ndarray, estimate: np.ndarray, size: int) -> float:
-    """Q2n of one wholly valid (bands, block, block) tile, its bands padded with zeros to ``size``."""
+    """Q2n of one wholly valid (bands, block, block) tile, its bands padded with zeros to ``size`` (the zeros
+    add nothing to any sum below, so they are left out)."""
     bands = reference.shape[0]
-    z = np.zeros((size, reference[0].size))
-    w = np.zeros((size, reference[0].size))
-    z[:bands] = reference.reshape(bands, -1)
-    w[:bands] = estimate.reshape(bands, -1)
+    z = reference.reshape(bands, -1).astype(np.float64)
+    w = estimate.reshape(bands, -1).astype(np.float64)
     mz, mw = z.mean(axis=1, keepdims=True), w.mean(axis=1, keepdims=True)
     dz, dw = z - mz, w - mw
-    covariance = _mean_product(dz, _conjugate(dw))
+    covariance = _mean_product(dz, _conjugate(dw), size)
     var_z, var_w = (dz ** 2).sum(axis=0).mean(), (dw ** 2).sum(axis=0).mean()
     norm_z, norm_w = np.sqrt((mz ** 2).sum()), np.sqrt((mw ** 2).sum())
     denominator = (var_z + var_w) * (norm_z ** 2 + norm_w ** 2)
