@@ -117,6 +117,33 @@ def test_three_layers_are_ranked_and_reported(qgis_app, small_pair, bicubic_fuse
     assert sam.count == 1 and sam.transform == open_raster(small_pair["ref"]).transform
 
 
+def test_a_map_is_drawn_pixel_for_pixel_and_a_large_one_averaged_down():
+    import base64
+    import io
+
+    from hyperfuse.core.assessment import report
+    from matplotlib import colormaps
+    from PIL import Image
+
+    image = np.linspace(0.0, 2.0, 50 * 30).reshape(50, 30)
+    image[3, 4] = np.nan
+    tag = report._map_figure(image, "SAM map of x", "degrees")
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', tag).group(1))
+    pixels = np.asarray(Image.open(io.BytesIO(png)))
+    top = np.nanpercentile(image, 99)
+    expected = colormaps["magma"](np.clip(np.nan_to_num(image) / top, 0, 1), bytes=True)[..., :3]
+    expected[3, 4] = 255                                    # no value: white
+    np.testing.assert_array_equal(pixels, expected)
+    assert f"{top:.4g} degrees and above" in tag and "SAM map of x" in tag
+    large = np.arange(2000 * 1000, dtype=float).reshape(2000, 1000)
+    large[:3, :3] = np.nan
+    large[3:6, :2] = np.nan
+    reduced = report._averaged_down(large, report.MAP_SIDE)
+    assert reduced.shape == (667, 334) and max(reduced.shape) <= report.MAP_SIDE
+    assert np.isnan(reduced[0, 0]) and reduced[1, 0] == large[3:6, 2].mean()
+    assert reduced[5, 7] == large[15:18, 21:24].mean() and reduced[-1, -1] == large[1998:, 999:].mean()
+
+
 def test_no_reference_needs_the_inputs(small_pair, bicubic_fused):
     with pytest.raises(UserInputError, match="REFERENCE.*LR_HSI and HR_MSI"):
         assessment.assess_layers([bicubic_fused])
