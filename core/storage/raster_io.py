@@ -227,8 +227,8 @@ def open_kept_together(paths: list, workers: int = 2) -> None:
     The scan decodes a raster's first tiles, and a sixth of an assessment of small rasters is that first decoding
     (a 240² × 218-band raster in one deflate tile: about 0.35 s); GDAL decodes different datasets in parallel. The
     datasets are opened and their metadata read in this thread (rasterio's warnings filter is not thread-safe);
-    the workers only read pixels, then the datasets are used from this thread alone. Errors come in the order of
-    ``paths``, as opening them one by one would raise them."""
+    the workers only read pixels, then the datasets are used from this thread alone. A file that is missing or not
+    a raster is refused first, then a scan's error, each in the order of ``paths``."""
     datasets, infos = getattr(_kept, "datasets", None), getattr(_kept, "infos", None)
     if datasets is None:
         return
