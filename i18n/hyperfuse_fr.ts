@@ -99,17 +99,17 @@
         <translation>Paramètres</translation>
     </message>
     <message>
-        <location filename="../algorithms/base.py" line="259"/>
+        <location filename="../algorithms/base.py" line="296"/>
         <source>{name}: no raster layer was given.</source>
         <translation>{name} : aucune couche raster n'a été fournie.</translation>
     </message>
     <message>
-        <location filename="../algorithms/base.py" line="261"/>
+        <location filename="../algorithms/base.py" line="298"/>
         <source>{name}: the layer &apos;{layer}&apos; is not a file GDAL can read (provider {provider}). Export it to GeoTIFF first.</source>
         <translation>{name} : la couche « {layer} » n'est pas un fichier lisible par GDAL (fournisseur {provider}). Exportez-la d'abord en GeoTIFF.</translation>
     </message>
     <message>
-        <location filename="../algorithms/base.py" line="294"/>
+        <location filename="../algorithms/base.py" line="336"/>
         <source>The run was cancelled; no output was written.</source>
         <translation>L'exécution a été annulée ; aucune sortie n'a été écrite.</translation>
     </message>
@@ -494,17 +494,17 @@
         <translation>Itérations effectuées</translation>
     </message>
     <message>
-        <location filename="../algorithms/train.py" line="228"/>
+        <location filename="../algorithms/train.py" line="227"/>
         <source>ADAPT_STEPS fine-tunes the trained model on LR_HSI and HR_MSI at full resolution, so it needs MODE 0 (self-supervised). Set ADAPT_STEPS to 0, or train on LR_HSI and HR_MSI.</source>
         <translation>ADAPT_STEPS affine le modèle entraîné sur LR_HSI et HR_MSI à pleine résolution ; il faut donc MODE 0 (auto-supervisé). Mettez ADAPT_STEPS à 0, ou entraînez le modèle sur LR_HSI et HR_MSI.</translation>
     </message>
     <message>
-        <location filename="../algorithms/train.py" line="233"/>
+        <location filename="../algorithms/train.py" line="232"/>
         <source>MODE is &apos;supervised from REFERENCE&apos; but no REFERENCE layer was given. Choose a high-resolution hyperspectral raster, or use MODE 0 with LR_HSI and HR_MSI.</source>
         <translation>MODE vaut « supervisé à partir de REFERENCE » mais aucune couche REFERENCE n'a été fournie. Choisissez un raster hyperspectral haute résolution, ou utilisez MODE 0 avec LR_HSI et HR_MSI.</translation>
     </message>
     <message>
-        <location filename="../algorithms/train.py" line="242"/>
+        <location filename="../algorithms/train.py" line="241"/>
         <source>MODE is &apos;self-supervised&apos; but LR_HSI or HR_MSI is missing. Give both, or use MODE 1 with a REFERENCE.</source>
         <translation>MODE vaut « auto-supervisé » mais LR_HSI ou HR_MSI manque. Fournissez les deux, ou utilisez MODE 1 avec une REFERENCE.</translation>
     </message>
@@ -519,27 +519,27 @@
         <translation>les deux observations</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="45"/>
+        <location filename="../core/inference/fusion.py" line="47"/>
         <source>auto</source>
         <translation>auto</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="46"/>
+        <location filename="../core/inference/fusion.py" line="48"/>
         <source>weights file</source>
         <translation>fichier de poids</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="47"/>
+        <location filename="../core/inference/fusion.py" line="49"/>
         <source>train on the inputs</source>
         <translation>entraîner sur les entrées</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="50"/>
+        <location filename="../core/inference/fusion.py" line="52"/>
         <source>generic bundled model</source>
         <translation>modèle générique intégré</translation>
     </message>
     <message>
-        <location filename="../core/inference/fusion.py" line="51"/>
+        <location filename="../core/inference/fusion.py" line="53"/>
         <source>trained on the inputs</source>
         <translation>entraîné sur les entrées</translation>
     </message>
@@ -1522,6 +1522,11 @@
         <location filename="../algorithms/classical.py" line="114"/>
         <source>{scheduler} Up to {pixels:,} HR pixels the method computes the whole image in this process whatever is set here.</source>
         <translation>{scheduler} Jusqu'à {pixels:,} pixels HR, la méthode calcule toute l'image dans ce processus, quelle que soit la valeur choisie ici.</translation>
+    </message>
+    <message>
+        <location filename="../algorithms/base.py" line="318"/>
+        <source>Incorrect parameter value for {name}</source>
+        <translation>Valeur de paramètre incorrecte pour {name}</translation>
     </message>
 </context>
 </TS>
