@@ -207,13 +207,10 @@ def open_raster(path: str, scan_bad_bands: bool = True) -> RasterInfo:
     key = (os.path.abspath(path), scan_bad_bands)
     if infos is not None and key in infos:
         return infos[key]
-    try:
-        with _dataset(path) as src:
-            info = _raster_info(path, src)
-            if scan_bad_bands:
-                _add_empty_bands(info, _scan_empty_bands(src, info))
-    except RasterioIOError as exc:
-        raise _not_a_raster(path, exc) from exc
+    with _raster_dataset(path) as src:
+        info = _raster_info(path, src)
+        if scan_bad_bands:
+            _add_empty_bands(info, _scan_empty_bands(src, info))
     _check_some_band_has_data(info)
     if infos is not None:
         infos[key] = info
@@ -238,11 +235,8 @@ def open_kept_together(paths: list, workers: int = 2) -> None:
         if key is None or key in infos or key in pending:
             continue
         _check_exists(path)
-        try:
-            with _dataset(path) as src:
-                pending[key] = (src, _raster_info(path, src))
-        except RasterioIOError as exc:
-            raise _not_a_raster(path, exc) from exc
+        with _raster_dataset(path) as src:
+            pending[key] = (src, _raster_info(path, src))
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         empty = list(pool.map(lambda opened: _scan_empty_bands(*opened), pending.values()))
     for (key, (_, info)), bands in zip(pending.items(), empty):
@@ -268,9 +262,16 @@ def _check_some_band_has_data(info: RasterInfo) -> None:
 
 def check_readable(path: str) -> None:
     """Refuse, as :func:`open_raster` would, a file that GDAL cannot open as a raster; read nothing more."""
+    with _raster_dataset(path):
+        pass
+
+
+@contextlib.contextmanager
+def _raster_dataset(path: str):
+    """:func:`_dataset` of ``path``; GDAL's failure to read it as a raster is the user's error."""
     try:
-        with _dataset(path):
-            pass
+        with _dataset(path) as src:
+            yield src
     except RasterioIOError as exc:
         raise _not_a_raster(path, exc) from exc
 
