@@ -82,14 +82,22 @@ def _phase(pixels: torch.Tensor, axis: int, first: int, weights: list, out: torc
     return total
 
 
-def add_bicubic_upsampling(out: torch.Tensor, lr_hsi: torch.Tensor, ratio: int) -> torch.Tensor:
-    """``out`` plus :func:`bicubic_upsample` of ``lr_hsi``, in place. In inference mode, on a channels-last ``out``,
-    the pass along the columns adds each HR column phase into ``out`` through one buffer of a phase, instead of
-    forming the up-sampled image (an image of every band, on fresh memory, and one more pass over ``out``)."""
-    if not torch.is_inference_mode_enabled() or not out.is_contiguous(memory_format=torch.channels_last):
-        return out.add_(bicubic_upsample(lr_hsi, ratio))
+def add_bicubic_upsampling(out: torch.Tensor, lr_hsi: torch.Tensor, ratio: int, offset: tuple = (0, 0)
+                           ) -> torch.Tensor:
+    """``out`` plus :func:`bicubic_upsample` of ``lr_hsi``, in place; with an ``offset`` (LR rows, LR columns),
+    ``out`` is the part of the up-sampled image from HR row ``offset[0]·ratio`` and column ``offset[1]·ratio`` (its
+    rows and columns multiples of ``ratio``). In
+    inference mode, on a channels-last ``out``, the pass along the columns adds each HR column phase into ``out``
+    through one buffer of a phase, instead of forming the up-sampled image (an image of every band, on fresh
+    memory, and one more pass over ``out``)."""
     radius, taps = BICUBIC_LR_RADIUS, phase_taps(ratio)
     padded = F.pad(lr_hsi, (radius, radius, radius, radius), mode="replicate")
+    # The LR pixels that ``out``'s part reads, with the up-sampling's reach at each side.
+    padded = padded[:, :, offset[0]:offset[0] + out.shape[2] // ratio + 2 * radius,
+                    offset[1]:offset[1] + out.shape[3] // ratio + 2 * radius]
+    if not torch.is_inference_mode_enabled() or not out.is_contiguous(memory_format=torch.channels_last):
+        pixels = padded.permute(0, 2, 3, 1).contiguous()
+        return out.add_(_upsample_axis(_upsample_axis(pixels, 1, taps), 2, taps).permute(0, 3, 1, 2))
     along_rows = _upsample_axis(padded.permute(0, 2, 3, 1).contiguous(), 1, taps)   # (N, HR rows, LR cols + 2R, C)
     target = out.permute(0, 2, 3, 1)                                                # a view of ``out``
     buffer = along_rows.new_empty(along_rows.shape[:2] + (along_rows.shape[2] - 2 * radius,) + along_rows.shape[3:])

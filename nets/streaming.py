@@ -13,7 +13,7 @@ values, within float32 rounding (tests/test_streaming.py).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -38,6 +38,24 @@ class RowStage:
     radius: int
     run: Callable
     step: int = 0
+    # A step that writes its one output itself: ``run(*inputs, into=OutputRows)`` puts the rows and columns the
+    # stream keeps of what it computes into the tensor the stream gives it, and returns that tensor (a tuple).
+    writes_into: bool = False
+
+
+@dataclass(frozen=True)
+class OutputRows:
+    """Where a step that ``writes_into`` puts its output: the ``rows`` × ``cols`` of what it computes (its
+    inputs' grid, a 'same'-padded result) from row ``row0`` and column ``col0``, into ``target(channels)``, a
+    channels-last (N, channels, rows, cols) tensor whose memory may already hold the step's earlier rows above
+    it. The stream would otherwise cut those rows and columns out and join them to the rows it holds: two copies
+    of the output's bands, which a step that changes its result's layout anyway makes while it writes it."""
+
+    row0: int
+    col0: int
+    rows: int
+    cols: int
+    target: Callable
 
 
 def _round_up(value: int, step: int) -> int:
@@ -65,13 +83,23 @@ def _rows_joined(*parts: torch.Tensor) -> torch.Tensor:
             or any(part.requires_grad for part in parts)):
         return torch.cat(parts, dim=2) if len(parts) > 1 else first.clone()
     batch, channels, _, cols = first.shape
-    rows = sum(part.shape[2] for part in parts)
-    joined = torch.from_numpy(np.empty((batch, rows, cols, channels), dtype=np.float32)).permute(0, 3, 1, 2)
+    joined = _channels_last_rows(batch, channels, sum(part.shape[2] for part in parts), cols)
     row = 0
     for part in parts:
         joined[:, :, row:row + part.shape[2]].copy_(part)
         row += part.shape[2]
     return joined
+
+
+def _channels_last_rows(batch: int, channels: int, rows: int, cols: int, like: torch.Tensor | None = None
+                        ) -> torch.Tensor:
+    """An uninitialised (batch, channels, rows, cols) tensor, channels last, on ``like``'s device with its type
+    (by default float32 on the CPU); a float32 one on the CPU in memory from NumPy (:func:`_rows_joined` says
+    why)."""
+    if like is not None and (like.device.type != "cpu" or like.dtype != torch.float32):
+        return torch.empty((batch, channels, rows, cols), dtype=like.dtype, device=like.device,
+                           memory_format=torch.channels_last)
+    return torch.from_numpy(np.empty((batch, rows, cols, channels), dtype=np.float32)).permute(0, 3, 1, 2)
 
 
 class RowStream:
@@ -189,13 +217,18 @@ class RowStream:
                 lo, hi = max(0, start - radius), min(self.area_rows, high + radius)
                 left, right = self.spans[stage.outputs[0]]
                 reads = (max(0, left - radius), min(width, right + radius))
-                results = stage.run(*(self._input(name, window, top, (lo, hi), reads) for name in stage.inputs))
-                # The network's output is copied out by its caller: compacting it here would be one copy more of
-                # the output's bands at the peak.
-                compact = _dense if index < len(self.stages) - 1 else (lambda rows: rows)
-                for name, result in zip(stage.outputs, results):
-                    self._append(name, start, compact(result[:, :, start - lo:high - lo,
-                                                             left - reads[0]:right - reads[0]]))
+                inputs = [self._input(name, window, top, (lo, hi), reads) for name in stage.inputs]
+                if stage.writes_into:
+                    self._run_into(stage, inputs, start, OutputRows(start - lo, left - reads[0], high - start,
+                                                                    right - left, None))
+                else:
+                    results = stage.run(*inputs)
+                    # The network's output is copied out by its caller: compacting it here would be one copy more
+                    # of the output's bands at the peak.
+                    compact = _dense if index < len(self.stages) - 1 else (lambda rows: rows)
+                    for name, result in zip(stage.outputs, results):
+                        self._append(name, start, compact(result[:, :, start - lo:high - lo,
+                                                                 left - reads[0]:right - reads[0]]))
             self._let_go(self._continuing(following, stop), [name for name in stage.inputs
                                                              if self._last_reader(name) == index])
         first_row, output = self.buffers[self.stages[-1].outputs[0]]
@@ -203,6 +236,25 @@ class RowStream:
         result = output[:, :, first - first_row:stop - first_row, columns[0] - left:columns[1] - left]
         self._let_go(self._continuing(following, stop), [self.stages[-1].outputs[0]])
         return result
+
+    def _run_into(self, stage: RowStage, inputs: list, start: int, where: OutputRows) -> None:
+        """Runs a step that ``writes_into``, from row ``start``: its rows go into a tensor whose first rows are those
+        the stream holds of its output just above them, where there are such rows, and which it then holds."""
+        name = stage.outputs[0]
+        held = self.buffers.get(name)
+        above = held[1] if held is not None and held[0] + held[1].shape[2] == start else None
+        kept = 0 if above is None else above.shape[2]
+        made = []
+
+        def target(channels: int) -> torch.Tensor:
+            joined = _channels_last_rows(inputs[0].shape[0], channels, kept + where.rows, where.cols, inputs[0])
+            if above is not None:
+                joined[:, :, :kept].copy_(above)
+            made.append(joined)
+            return joined[:, :, kept:]
+
+        stage.run(*inputs, into=replace(where, target=target))
+        self.buffers[name] = (start - kept, made[0])
 
     def _continuing(self, first: int, stop: int) -> dict:
         """:meth:`_needed` for rows from ``first`` to beyond ``stop`` and beyond the rows the output holds: what the

@@ -10,7 +10,8 @@ from hyperfuse.core.feedback import Feedback
 from hyperfuse.core.inference.streamed import StreamedPredict
 from hyperfuse.core.inference.tiling import BlockPlan, WindowPart, run_tiled
 from hyperfuse.core.layout import bands_innermost
-from hyperfuse.nets.blocks import FusionModel
+from hyperfuse.nets.blocks import FusionModel, add_bicubic_upsampling, bicubic_upsample
+from hyperfuse.nets.fast_conv import nnpack_ready
 from hyperfuse.nets.streaming import HR, LR, RowStream, _rows_joined
 
 # (method, ratio, hyperparameters): every network that streams, at ratios with one and with several prime factors.
@@ -58,9 +59,9 @@ def test_rows_streamed_in_uneven_strips_equal_the_whole_image(method_id, ratio, 
     computed = {}
     stages = model.row_stages(ratio)
     for stage in stages:            # count the rows each step computes
-        def counting(*inputs, run=stage.run, name=stage.outputs[0]):
+        def counting(*inputs, run=stage.run, name=stage.outputs[0], **into):
             computed[name] = computed.get(name, 0) + inputs[0].shape[2]
-            return run(*inputs)
+            return run(*inputs, **into)
         object.__setattr__(stage, "run", counting)
     stream = RowStream(stages, model.alignment(ratio), ratio, rows)
     cuts = [0, 5, 2 * ratio + 7, rows // 2, rows // 2 + 1, rows - 3, rows]
@@ -142,8 +143,8 @@ def test_the_first_request_keeps_its_rows_for_the_first_block():
     def counting_predict():
         computed, stages = [], model.row_stages(3)
         for stage in stages:
-            object.__setattr__(stage, "run", lambda *inputs, run=stage.run: computed.append(inputs[0].shape[2]) or
-                               run(*inputs))
+            object.__setattr__(stage, "run", lambda *inputs, run=stage.run, **into: computed.append(inputs[0].shape[2])
+                               or run(*inputs, **into))
         predict = StreamedPredict(model, torch.device("cpu"), 3, hr.shape[1], 6)
         predict.stream = RowStream(stages, 3, 3, hr.shape[1])
         return predict, computed
@@ -318,3 +319,52 @@ def test_rows_joined_are_those_of_torch_cat_in_memory_of_their_own():
     assert alone.untyped_storage().data_ptr() != wide.untyped_storage().data_ptr()
     by_band = torch.randn(1, 5, 3, 9)
     assert torch.equal(_rows_joined(by_band, by_band), torch.cat([by_band, by_band], dim=2))
+
+
+@pytest.mark.skipif(not nnpack_ready(), reason="this torch build has no NNPACK")
+def test_deepsen3s_last_step_through_nnpack_writes_the_whole_images_rows_into_the_stream(monkeypatch):
+    """At the bundled models' width, DeepSen3's reconstruction runs through NNPACK and writes the rows the stream
+    keeps itself (streaming.OutputRows): a tiled run with a projection's halo still gives the whole image, within
+    float32 rounding, as it does with NNPACK's path turned off."""
+    torch.manual_seed(0)
+    hs, ms, ratio = 36, 3, 3
+    model = FusionModel(perturb(build("deepsen3", hs, ms, ratio, modules=1)), hs, ms).eval()
+    model.set_statistics(np.linspace(0.2, 0.4, hs), np.linspace(0.1, 0.3, hs), np.full(ms, 0.4), np.full(ms, 0.1))
+    lr, hr = _inputs(hs, ms, ratio, 24, 18)
+    with torch.inference_mode():
+        whole = model(torch.from_numpy(lr)[None], torch.from_numpy(hr)[None])[0].numpy()
+    by_band = []
+    original = type(model.net)._reconstructed_by_band
+    monkeypatch.setattr(type(model.net), "_reconstructed_by_band",
+                        lambda *args: by_band.append(args[-1]) or original(*args))
+
+    def tiled_run():
+        predict = StreamedPredict(model, torch.device("cpu"), ratio, hr.shape[1], 2 * ratio)
+        tiled = np.full_like(whole, np.nan)
+
+        def sink(values, valid, row0, col0):
+            tiled[:, row0:row0 + values.shape[1], col0:col0 + values.shape[2]] = values
+        run_tiled(_ArrayReader(lr, hr, ratio), predict, sink, predict.halo, (6 * ratio, 8 * ratio), Feedback(),
+                  alignment=ratio, by_columns=True)
+        return tiled
+
+    fast = tiled_run()
+    assert len(by_band) >= 6 and any(into.row0 and into.col0 for into in by_band)
+    monkeypatch.setattr(type(model.net), "_reconstructs_by_band", lambda *args: False)
+    plain = tiled_run()
+    scale = np.abs(whole).max()
+    assert np.abs(plain - whole).max() <= 1e-5 * scale
+    assert np.abs(fast - whole).max() <= 2e-5 * scale
+    assert not np.array_equal(fast, plain)        # NNPACK did compute the reconstruction
+
+
+@pytest.mark.parametrize("offset, size", [((0, 0), (12, 15)), ((2, 1), (9, 12)), ((3, 4), (6, 3))])
+def test_the_bicubic_skip_added_to_a_part_is_the_whole_up_samplings_part(offset, size):
+    lr = torch.from_numpy(_inputs(5, 3, 3, 7, 9)[0])[None]
+    whole = bicubic_upsample(lr, 3)
+    rows, cols = (offset[0] * 3, offset[0] * 3 + size[0]), (offset[1] * 3, offset[1] * 3 + size[1])
+    for layout in (torch.contiguous_format, torch.channels_last):
+        out = torch.ones(1, 5, *size).contiguous(memory_format=layout)
+        with torch.inference_mode():
+            added = add_bicubic_upsampling(out.clone(), lr, 3, offset)
+        assert torch.allclose(added, 1 + whole[:, :, rows[0]:rows[1], cols[0]:cols[1]], atol=1e-6)
