@@ -45,7 +45,7 @@ from torch import nn
 
 from .blocks import (BICUBIC_LR_RADIUS, add_bicubic_upsampling, add_shifted_upsamplings, bicubic_upsample,
                      masked_mse)
-from .fast_conv import conv2d_nchw, copy_between_layouts, row_strips, takes_nnpack
+from .fast_conv import conv2d_nchw, row_strips, takes_nnpack
 from .streaming import HR, LR, OutputRows, RowStage
 
 PAPER = ("DeepSen3: Deep multi-scale learning model for spatial-spectral fusion of Sentinel-2 "
@@ -242,20 +242,18 @@ class DeepSen3(nn.Module):
         bicubic ``lr_physical``, written into ``into``'s part: both convolutions through NNPACK, strip by strip
         (:func:`~.fast_conv.row_strips`), on a band-by-band copy of the strip's rows; each strip's result changes
         layout as it is cut into the part. On 252 × 504 pixels the last convolution (48 → 218 bands) took 106–132
-        ms through NNPACK and 184–226 ms through oneDNN; torch's change of layout of its result alone took 105 ms,
-        :func:`~.fast_conv.copy_between_layouts` 15–25 ms. The part is the stream's rows, so they are not cut out
-        and joined again (streaming.OutputRows)."""
+        ms through NNPACK and 184–226 ms through oneDNN, and the change of layout of its result 16–19 ms. The part
+        is the stream's rows, so they are not cut out and joined again (streaming.OutputRows)."""
         conv, activation, last = self.reconstruct
         out = into.target(weight.shape[0])
         reach, cols = conv.padding[0] + last.padding[0], x.shape[3]
         for strip_first, strip_stop, _, _ in row_strips(into.rows, cols, reach):
             first, stop = into.row0 + strip_first, into.row0 + strip_stop
             low, high = max(0, first - reach), min(x.shape[2], stop + reach)
-            strip = copy_between_layouts(x.new_empty((1, x.shape[1], high - low, cols)), x[:, :, low:high])
-            hidden = _activated(activation, conv2d_nchw(strip, conv))
+            hidden = _activated(activation, conv2d_nchw(x[:, :, low:high].contiguous(), conv))
             fused = conv2d_nchw(hidden, last, weight, bias)
-            copy_between_layouts(out[:, :, strip_first:strip_stop],
-                                 fused[:, :, first - low:stop - low, into.col0:into.col0 + into.cols])
+            out[:, :, strip_first:strip_stop].copy_(fused[:, :, first - low:stop - low,
+                                                          into.col0:into.col0 + into.cols])
         return add_bicubic_upsampling(out, lr_physical, ratio, (into.row0 // ratio, into.col0 // ratio))
 
     def training_loss(self, lr_hsi, hr_msi, target, mask) -> torch.Tensor:

@@ -32,8 +32,6 @@ NNPACK_MIN_CHANNELS = 32
 # and torch keeps it for the life of the thread: on a whole 600² image, DeepSen3's run peaked 0.3 GiB higher than
 # with oneDNN. A streamed block's steps (about 200 × 570 pixels at 1500²) take one strip.
 STRIP_PIXELS = 2 ** 17
-# Rows of an image that copy_between_layouts moves at a time.
-LAYOUT_ROWS = 4
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,16 +63,6 @@ def conv2d_nchw(x: torch.Tensor, conv: nn.Conv2d, weight: torch.Tensor | None = 
             or not x.is_contiguous()):
         return conv._conv_forward(x, weight, bias)
     return torch._nnpack_spatial_convolution(x, weight.contiguous(), bias, list(conv.padding))
-
-
-def copy_between_layouts(target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-    """``target.copy_(source)`` for (N, C, rows, cols) tensors of which one lies band by band (NCHW) and the other
-    channels last, a few rows (LAYOUT_ROWS) at a time: each piece's pixels then stay in the cache while they are
-    spread over the other layout. torch's single pass took 105 ms for 218 bands of 252 × 504 pixels, this 15–25
-    ms."""
-    for first in range(0, source.shape[2], LAYOUT_ROWS):
-        target[:, :, first:first + LAYOUT_ROWS].copy_(source[:, :, first:first + LAYOUT_ROWS])
-    return target
 
 
 def row_strips(rows: int, cols: int, reach: int, max_pixels: int | None = None):
