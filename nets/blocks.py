@@ -86,10 +86,9 @@ def add_bicubic_upsampling(out: torch.Tensor, lr_hsi: torch.Tensor, ratio: int, 
                            ) -> torch.Tensor:
     """``out`` plus :func:`bicubic_upsample` of ``lr_hsi``, in place; with an ``offset`` (LR rows, LR columns),
     ``out`` is the part of the up-sampled image from HR row ``offset[0]·ratio`` and column ``offset[1]·ratio`` (its
-    rows and columns multiples of ``ratio``). In
-    inference mode, on a channels-last ``out``, the pass along the columns adds each HR column phase into ``out``
-    through one buffer of a phase, instead of forming the up-sampled image (an image of every band, on fresh
-    memory, and one more pass over ``out``)."""
+    rows and columns multiples of ``ratio``). In inference mode, on a channels-last ``out``, the pass along the
+    columns adds each HR column phase into ``out`` through one buffer of a phase, instead of forming the up-sampled
+    image (an image of every band, on fresh memory, and one more pass over ``out``)."""
     radius, taps = BICUBIC_LR_RADIUS, phase_taps(ratio)
     padded = F.pad(lr_hsi, (radius, radius, radius, radius), mode="replicate")
     # The LR pixels that ``out``'s part reads, with the up-sampling's reach at each side.
