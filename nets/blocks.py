@@ -23,11 +23,16 @@ def bicubic_upsample(lr_hsi: torch.Tensor, ratio: int) -> torch.Tensor:
     strayed from the exact one by up to 1e-4 of unit-scale values (this one by 6e-7).
     """
     radius = BICUBIC_LR_RADIUS
-    padded = F.pad(lr_hsi, (radius, radius, radius, radius), mode="replicate")
+    upsampled = _upsampled_padded(F.pad(lr_hsi, (radius, radius, radius, radius), mode="replicate"), ratio)
+    return upsampled if lr_hsi.is_contiguous(memory_format=torch.channels_last) else upsampled.contiguous()
+
+
+def _upsampled_padded(padded: torch.Tensor, ratio: int) -> torch.Tensor:
+    """:func:`bicubic_upsample` of LR pixels ``padded`` by BICUBIC_LR_RADIUS at every side (N, C, rows, cols), as a
+    channels-last view."""
     pixels = padded.permute(0, 2, 3, 1).contiguous()      # (N, rows, cols, bands): a view for channels-last input
     taps = phase_taps(ratio)
-    upsampled = _upsample_axis(_upsample_axis(pixels, 1, taps), 2, taps).permute(0, 3, 1, 2)
-    return upsampled if lr_hsi.is_contiguous(memory_format=torch.channels_last) else upsampled.contiguous()
+    return _upsample_axis(_upsample_axis(pixels, 1, taps), 2, taps).permute(0, 3, 1, 2)
 
 
 def add_shifted_upsamplings(out: torch.Tensor, mixed: torch.Tensor, size: int, ratio: int) -> torch.Tensor:
@@ -95,8 +100,7 @@ def add_bicubic_upsampling(out: torch.Tensor, lr_hsi: torch.Tensor, ratio: int, 
     padded = padded[:, :, offset[0]:offset[0] + out.shape[2] // ratio + 2 * radius,
                     offset[1]:offset[1] + out.shape[3] // ratio + 2 * radius]
     if not torch.is_inference_mode_enabled() or not out.is_contiguous(memory_format=torch.channels_last):
-        pixels = padded.permute(0, 2, 3, 1).contiguous()
-        return out.add_(_upsample_axis(_upsample_axis(pixels, 1, taps), 2, taps).permute(0, 3, 1, 2))
+        return out.add_(_upsampled_padded(padded, ratio))
     along_rows = _upsample_axis(padded.permute(0, 2, 3, 1).contiguous(), 1, taps)   # (N, HR rows, LR cols + 2R, C)
     target = out.permute(0, 2, 3, 1)                                                # a view of ``out``
     buffer = along_rows.new_empty(along_rows.shape[:2] + (along_rows.shape[2] - 2 * radius,) + along_rows.shape[3:])

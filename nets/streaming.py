@@ -241,8 +241,7 @@ class RowStream:
         """Runs a step that ``writes_into``, from row ``start``: its rows go into a tensor whose first rows are those
         the stream holds of its output just above them, where there are such rows, and which it then holds."""
         name = stage.outputs[0]
-        held = self.buffers.get(name)
-        above = held[1] if held is not None and held[0] + held[1].shape[2] == start else None
+        above = self._rows_just_above(name, start)
         kept = 0 if above is None else above.shape[2]
         made = []
 
@@ -281,11 +280,14 @@ class RowStream:
                    for name, (_, held) in self.buffers.items())
 
     def _append(self, name: str, start: int, fresh: torch.Tensor) -> None:
+        above = self._rows_just_above(name, start)
+        self.buffers[name] = ((start, fresh) if above is None else
+                              (start - above.shape[2], _rows_joined(above, fresh)))
+
+    def _rows_just_above(self, name: str, start: int) -> torch.Tensor | None:
+        """The rows the stream holds of output ``name`` where they end at row ``start``, which then join them."""
         held = self.buffers.get(name)
-        if held is not None and held[0] + held[1].shape[2] == start:
-            self.buffers[name] = (held[0], _rows_joined(held[1], fresh))
-        else:
-            self.buffers[name] = (start, fresh)
+        return held[1] if held is not None and held[0] + held[1].shape[2] == start else None
 
     def _last_reader(self, name: str) -> int:
         return max(index for index, stage in enumerate(self.stages) if name in stage.inputs)
