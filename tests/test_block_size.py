@@ -351,6 +351,16 @@ def test_networks_keep_freed_memory_between_blocks_and_classical_methods_hand_it
     assert kept == [0.0, tiling.RETAINED_BUDGETS] and tiling.RETAINED_BUDGETS > 0
 
 
+def test_mhfnet_hands_freed_memory_back_after_every_block_and_the_other_networks_keep_it():
+    from hyperfuse.core import registry
+    from hyperfuse.core.inference import fusion, tiling
+
+    kept = {name: fusion._retained_budgets(registry.method(name))
+            for name in ("mlpln", "ssjcn", "mhfnet", "msssfnet", "deepsen3")}
+    assert kept == {"mlpln": tiling.RETAINED_BUDGETS, "ssjcn": tiling.RETAINED_BUDGETS, "mhfnet": 0.0,
+                    "msssfnet": tiling.RETAINED_BUDGETS, "deepsen3": tiling.RETAINED_BUDGETS}
+
+
 def test_a_streamed_network_takes_wide_blocks_where_they_recompute_less():
     # DeepSen3 at 1500² × 218 bands as its trial measures it: a halo of 60 at the sides, 24 rows above and below.
     memory = WorkingMemory(4.4 * 1024, 1.3 * 1024)

@@ -175,6 +175,40 @@ def test_a_trial_projection_computes_the_same_block_and_keeps_it_out_of_the_repo
     assert projection.tally.sums["lr_before"] > 0 and projection.tally.sums["lr"] > 0
 
 
+def test_a_run_keeps_the_observation_models_of_the_last_region_shapes_only(monkeypatch):
+    import gc
+    import weakref
+
+    from hyperfuse.core.inference.adaptation import OBSERVATION_MODELS_KEPT, ObservationSource, Projection
+
+    built, build = [], ObservationModel.build
+
+    def recorded(*args):
+        model = build(*args)
+        built.append(weakref.ref(model))
+        return model
+
+    monkeypatch.setattr(ObservationModel, "build", staticmethod(recorded))
+    truth, response = _scene(rows=64, cols=56), _response()
+    lr, lr_valid, hr, hr_valid = _observed(truth, response)
+    projection = Projection(ObservationSource(response, PointSpread.gaussian(RATIO), "test"), RATIO)
+    predict = projection.wrap(lambda lr_block, *_: np.repeat(np.repeat(lr_block, RATIO, axis=1), RATIO, axis=2))
+
+    def projected(rows, cols):
+        return predict(lr[:, :rows // RATIO, :cols // RATIO], lr_valid[:rows // RATIO, :cols // RATIO],
+                       hr[:, :rows, :cols], hr_valid[:rows, :cols])
+
+    first = projected(32, 40)
+    assert np.array_equal(projected(32, 40), first) and len(built) == 1        # the same shape: the same model
+    for rows, cols in [(32, 56), (48, 40), (48, 56), (64, 40), (64, 56)]:
+        projected(rows, cols)
+    gc.collect()
+    assert len(built) == 6 and sum(ref() is not None for ref in built) == OBSERVATION_MODELS_KEPT
+    # A shape met again after its model was dropped is projected as before, with a model built anew.
+    np.testing.assert_array_equal(projected(32, 40), first)
+    assert len(built) == 7
+
+
 def test_a_block_and_the_projections_halo_are_projected_and_the_network_halo_is_not():
     from hyperfuse.core.inference.adaptation import ObservationSource, PROJECTION_HALO_LR_PIXELS, Projection
 

@@ -13,6 +13,7 @@ given MTF gain, and R is estimated at that PSF by ``hyperfuse:estimate_responses
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,11 @@ PROJECTION_CHOICES = [PROJECTION_BOTH, PROJECTION_NONE]
 # are projected: on a random DeepSen3's output in 24² blocks (tests/test_consistency.py), 6, 8, 10 and 12 LR pixels
 # kept the tiled result within 5.4e-4, 9.5e-5, 1.6e-5 and 2.7e-6 of the whole image's (relative to its largest value).
 PROJECTION_HALO_LR_PIXELS = 8
+# Observation models kept for the shapes of the regions projected last. A run's blocks take a handful of shapes (the
+# first, inner and last of a row or a column of blocks), and a model of a 144 × 1584 region holds 13 MB: MHF-net's
+# 6000² fusion in columns of blocks 1536 wide met 9 shapes, and kept about 0.1 GB of models to its end. Blocks come
+# row by row or down a column, so the shapes of the current row or column are the ones kept.
+OBSERVATION_MODELS_KEPT = 4
 
 
 def projection_halo(ratio: int) -> int:
@@ -147,7 +153,11 @@ def _region_of(fused, rows: slice, cols: slice) -> np.ndarray:
 def projecting(predict, source: ObservationSource, ratio: int, tally: ConsistencyTally | None):
     """``predict`` followed by the projection of its block and the projection's own halo onto their observations,
     its misfits added to ``tally``."""
-    models, ridge, halo = {}, spectral_ridge(source), projection_halo(ratio)
+    ridge, halo = spectral_ridge(source), projection_halo(ratio)
+
+    @functools.lru_cache(maxsize=OBSERVATION_MODELS_KEPT)
+    def observation_model(shape: tuple) -> consistency.ObservationModel:
+        return consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf, source.response)
 
     def adding_to(tally: ConsistencyTally | None):
         def projected_predict(lr_block, lr_valid, hr_block, hr_valid, centre=None, origin=None):
@@ -155,10 +165,7 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
             rows, cols = projected_region(hr_block.shape[1:], centre, halo)
             shape = (rows.stop - rows.start, cols.stop - cols.start)
             whole = shape == hr_block.shape[1:]
-            if shape not in models:
-                models[shape] = consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf,
-                                                                   source.response)
-            model = models[shape]
+            model = observation_model(shape)
             # The LR pixels the region covers whole (its origin lies on whole LR pixels: block origins and halos are
             # multiples of r); a region clipped by the raster edge has no partial ones.
             lr_rows = slice(rows.start // ratio, rows.start // ratio + shape[0] // ratio)

@@ -362,6 +362,12 @@ def _bind_generic(model, lr: RasterInfo, hr: RasterInfo, pair: GridPair, mtf_gai
     return source
 
 
+def _retained_budgets(method: NetworkMethod) -> float:
+    """The freed memory a network's run keeps between blocks (run_tiled): RETAINED_BUDGETS, or none for a network
+    whose class says keeping it does not pay (``KEEPS_FREED_MEMORY``)."""
+    return RETAINED_BUDGETS if getattr(method.network_class(), "KEEPS_FREED_MEMORY", True) else 0.0
+
+
 def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: RasterInfo, pair: GridPair,
                 output: str, *, settings: NetworkFusionSettings, device, feedback: Feedback,
                 window_ahead: Future | None = None) -> FusionResult:
@@ -416,7 +422,7 @@ def run_network(method: NetworkMethod, chosen: ChosenModel, lr: RasterInfo, hr: 
                                   feedback=feedback, alignment=model.alignment(pair.ratio),
                                   scheduler=settings.scheduler, row_halo=row_halo,
                                   non_finite_hint=NETWORK_NON_FINITE_HINT, compression=settings.compression,
-                                  retained_budgets=RETAINED_BUDGETS)
+                                  retained_budgets=_retained_budgets(method))
     if projection is not None:
         projection.report(feedback)
     return FusionResult(output, method.name, chosen.source, pair.ratio, blocks, chosen.seconds_training,

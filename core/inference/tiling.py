@@ -36,7 +36,7 @@ MAX_AUTOMATIC_BLOCK_SIZE = 2048
 # resident size at its start (run_tiled's ``retained_budgets``). Freed memory that glibc keeps settles, block after
 # block, at about 1.1 GB above the start of a 1500² × 218-band DeepSen3 fusion (each thread's arena keeps its own);
 # handing it back after every block made that run take 42–48 s instead of 40–41 s, in fresh memory that the kernel
-# zeroes page by page. Classical methods hand it back after every block.
+# zeroes page by page. Classical methods and MHF-net (nets/mhfnet.py) hand it back after every block.
 RETAINED_BUDGETS = 1.25
 # What is kept still creeps up, in steps, over hundreds of blocks (fragments that no block quite fits), so a long run
 # peaked higher than a short one: SSJCN's generic model at 6000² × 100 bands 1.90 GB, at 1500² 1.44 GB. After its
