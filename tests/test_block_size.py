@@ -337,8 +337,8 @@ def _classical_then_network(small_pair, tmp_path, classical: str) -> None:
                                                                    projection="none"))
 
 
-def test_networks_keep_freed_memory_between_blocks_and_classical_methods_hand_it_back(small_pair, tmp_path,
-                                                                                      monkeypatch):
+def test_a_network_keeps_freed_memory_between_blocks_and_a_classical_method_hands_it_back(small_pair, tmp_path,
+                                                                                         monkeypatch):
     from hyperfuse.core.inference import fusion, tiling
 
     kept = []
