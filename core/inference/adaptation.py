@@ -13,7 +13,7 @@ given MTF gain, and R is estimated at that PSF by ``hyperfuse:estimate_responses
 """
 from __future__ import annotations
 
-import functools
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,9 +155,19 @@ def projecting(predict, source: ObservationSource, ratio: int, tally: Consistenc
     its misfits added to ``tally``."""
     ridge, halo = spectral_ridge(source), projection_halo(ratio)
 
-    @functools.lru_cache(maxsize=OBSERVATION_MODELS_KEPT)
+    # Not functools.lru_cache: the projection goes to Dask's workers with the model (distributed.py), and a cache
+    # of a local function cannot be pickled.
+    models = OrderedDict()
+
     def observation_model(shape: tuple) -> consistency.ObservationModel:
-        return consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf, source.response)
+        if shape in models:
+            models.move_to_end(shape)
+        else:
+            models[shape] = consistency.ObservationModel.build(shape[0], shape[1], ratio, source.psf,
+                                                               source.response)
+            if len(models) > OBSERVATION_MODELS_KEPT:
+                models.popitem(last=False)
+        return models[shape]
 
     def adding_to(tally: ConsistencyTally | None):
         def projected_predict(lr_block, lr_valid, hr_block, hr_valid, centre=None, origin=None):
