@@ -225,8 +225,8 @@ class MHFNet(nn.Module):
     # A tiled run of MHF-net hands its freed memory back to the system after every block, where the other networks
     # keep it for the next one (RETAINED_BUDGETS in core/inference/tiling.py). Kept, it let a long run climb: its
     # weights-file fusion of 6000² × 100 bands peaked at 1.84–1.90 GB, the blocks right after a hand-back at most at
-    # 1.73 GB; handed back after every block, the run peaked at 1.63 GB. It costs about 8 % of MHF-net's time (1500² ×
-    # 100 bands: 22.2 s against 20.5 s on average over four runs each; docs/performance.md).
+    # 1.73 GB; handed back after every block, two runs peaked at 1.63 and 1.76 GB. It costs about 8 % of MHF-net's time
+    # (1500² × 100 bands: 22.2 s against 20.5 s on average over four runs each; docs/performance.md).
     KEEPS_FREED_MEMORY = False
 
     def __init__(self, hs_bands: int, ms_bands: int, ratio: int, stages: int = 8, rank: int = 0,
