@@ -1,10 +1,12 @@
 import os
+import shutil
 
 import numpy as np
 import pytest
 import rasterio
 from hyperfuse.core.errors import UserInputError
 from hyperfuse.core.layout import bands_innermost, rows_of_pixels
+from hyperfuse.core.storage import files
 from hyperfuse.core.storage.raster_io import (COMPRESSION_CHOICES, RasterWriter, open_raster, read_raster,
                                              write_raster)
 from rasterio.crs import CRS
@@ -252,12 +254,17 @@ class _FailingDataset:
         return gdal.CE_Failure
 
 
-def test_a_failed_write_names_the_output_and_leaves_nothing(tmp_path):
+def test_a_failed_write_names_the_output_and_the_room_left_and_leaves_nothing(tmp_path, monkeypatch):
     path = str(tmp_path / "out.tif")
-    with pytest.raises(UserInputError, match=r"Cannot write the output '.*out\.tif': No space left on device\. "
+    room = shutil.disk_usage(tmp_path)._replace(free=474_312_000)
+    asked = []
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda folder: asked.append(folder) or room)
+    with pytest.raises(UserInputError, match=r"Cannot write the output '.*out\.tif': No space left on device "
+                                             r"\(474 MB free on its disk\)\. "
                                              r"Choose a folder you can write to, on a disk with room"):
         with RasterWriter(path, 8, 8, 2, TRANSFORM, UTM) as writer:
             opened, writer._dst = writer._dst, _FailingDataset()
             writer.write(np.zeros((2, 8, 8), np.float32), 0, 0)
     del opened
+    assert asked == [str(tmp_path)]
     assert os.listdir(tmp_path) == []

@@ -14,6 +14,7 @@ import contextlib
 import glob
 import os
 import re
+import shutil
 import time
 import uuid
 
@@ -113,6 +114,16 @@ def ensure_writable(path: str) -> None:
         raise UserInputError(f"The output path '{path}' is a folder. Give a file name such as fused.tif.")
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise UserInputError(f"The output file '{path}' exists and is read-only. Remove it or choose another name.")
+
+
+def free_space(path: str) -> str:
+    """The room left on the disk that holds ``path``, for error messages: GDAL reports a full disk as a tile it could
+    not write ("WriteEncodedTile/Strip() failed"), without the reason."""
+    try:
+        free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
+    except OSError:
+        return "the room left on its disk is unknown"
+    return f"{free / 1e6:,.0f} MB free on its disk"
 
 
 def temporary_path(path: str) -> str:

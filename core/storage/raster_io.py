@@ -27,7 +27,7 @@ from rasterio.windows import Window
 
 from ..errors import UserInputError
 from ..layout import rows_of_pixels
-from .files import commit_temporary, discard_temporary, ensure_writable, temporary_path
+from .files import commit_temporary, discard_temporary, ensure_writable, free_space, temporary_path
 
 OUTPUT_NODATA = -9999.0
 MAX_TILE_SIZE = 1024
@@ -552,9 +552,9 @@ class RasterWriter:
         self._dst = None
 
     def _failed(self, doing: str, error: str) -> UserInputError:
-        return UserInputError(f"Cannot {doing} the output '{self.path}': {error or 'GDAL gave no reason'}. Choose a "
-                              "folder you can write to, on a disk with room for the output, and rerun. Nothing was "
-                              "written.")
+        return UserInputError(f"Cannot {doing} the output '{self.path}': {error or 'GDAL gave no reason'} "
+                              f"({free_space(self.temp_path)}). Choose a folder you can write to, on a disk with "
+                              "room for the output, and rerun. Nothing was written.")
 
     def __enter__(self) -> "RasterWriter":
         gdal = _gdal()
