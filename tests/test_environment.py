@@ -168,11 +168,13 @@ def test_environment_for_another_python_is_ignored(tmp_path):
 
 
 LOADS_AHEAD = """
-import sys
+import sys, time
 sys.path[:0] = [{fake!r}, {parent!r}]
 from hyperfuse.core.errors import UserInputError
 from hyperfuse.core.inference import torch_support
 torch_support.load_torch_ahead()
+while "torch" not in sys.modules:       # the import ahead is under way: the module object is registered
+    time.sleep(0.001)
 try:
     torch = torch_support.require_torch()
     print("loaded", torch.ones(3).sum().item())
@@ -183,7 +185,8 @@ except UserInputError as error:
 
 @pytest.mark.parametrize("broken", [False, True], ids=["torch", "a torch that fails to import"])
 def test_torch_loaded_ahead_is_the_whole_module_or_the_install_hint(plugin_parent, tmp_path, broken):
-    # require_torch waits for the import that load_torch_ahead started in a thread of its own.
+    # require_torch waits for the import that load_torch_ahead started in a thread of its own, and is asked while
+    # that import runs: a failed one must not hand back its half-made module.
     fake = tmp_path / "fake"
     if broken:
         (fake / "torch").mkdir(parents=True)

@@ -57,12 +57,18 @@ def install_hint(folder: str | None = None, platform: str | None = None) -> str:
     return INSTALL_HINT.format(version=sys.version.split()[0], folder=folder, intro=intro, commands=commands)
 
 
+# The import load_torch_ahead started, if any; require_torch waits for it to end.
+_import_ahead: threading.Thread | None = None
+
+
 def load_torch_ahead() -> None:
     """Start importing torch in a thread of its own, so that the caller's next steps overlap it: GDAL releases the
-    interpreter while it reads, and importing torch took about 2 s. :func:`require_torch` then waits for that import
-    (Python's import lock) and reports a failed one as ever."""
-    if "torch" not in sys.modules:
-        threading.Thread(target=_import_torch_quietly, name="hyperfuse-torch-import", daemon=True).start()
+    interpreter while it reads, and importing torch took about 2 s. :func:`require_torch` then waits for that
+    thread and reports a failed import as ever."""
+    global _import_ahead
+    if "torch" not in sys.modules and (_import_ahead is None or not _import_ahead.is_alive()):
+        _import_ahead = threading.Thread(target=_import_torch_quietly, name="hyperfuse-torch-import", daemon=True)
+        _import_ahead.start()
 
 
 def _import_torch_quietly() -> None:
@@ -74,6 +80,12 @@ def _import_torch_quietly() -> None:
 
 def require_torch():
     """Import torch, or raise a :class:`UserInputError` that says how to install it."""
+    # Joined rather than left to the import lock: an `import torch` that finds the module of a running import in
+    # sys.modules waits for it and then returns that module object even when its import failed, a torch without
+    # its attributes.
+    ahead = _import_ahead
+    if ahead is not None and ahead is not threading.current_thread():
+        ahead.join()
     try:
         import torch
     except ImportError as exc:
