@@ -173,7 +173,8 @@ sys.path[:0] = [{fake!r}, {parent!r}]
 from hyperfuse.core.errors import UserInputError
 from hyperfuse.core.inference import torch_support
 torch_support.load_torch_ahead()
-while "torch" not in sys.modules:       # the import ahead is under way: the module object is registered
+# Until the import ahead has registered the module object (or, on a machine too busy to see that, has ended).
+while "torch" not in sys.modules and torch_support._import_ahead.is_alive():
     time.sleep(0.001)
 try:
     torch = torch_support.require_torch()
