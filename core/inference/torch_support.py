@@ -83,9 +83,8 @@ def require_torch():
     # Joined rather than left to the import lock: an `import torch` that finds the module of a running import in
     # sys.modules waits for it and then returns that module object even when its import failed, a torch without
     # its attributes.
-    ahead = _import_ahead
-    if ahead is not None and ahead is not threading.current_thread():
-        ahead.join()
+    if _import_ahead is not None:
+        _import_ahead.join()
     try:
         import torch
     except ImportError as exc:
